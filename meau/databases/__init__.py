@@ -1,0 +1,234 @@
+"""Databases: coding sheet + folder layout -> labelled samples with their frame files.
+
+A sample (one micro-expression) is keyed by ``(database, subject, clip, onset)``, never by folder
+alone: in CASME several rows share a clip folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..annotations import Policy, au_column, parse_au_string, present_aus
+from ..errors import AUParseError, FrameError, MeauError
+from .fixes import FIX_TABLE_VERSION, apply_fixes
+from .layouts import detect_layout, list_frames, resolve_frames
+from .sheets import FRAME_RATES, Problem, read_sheet
+
+KEY_COLUMNS = ["database", "subject", "clip", "onset"]
+DATABASES = ("casme2", "casme", "samm")
+
+__all__ = ["Labels", "Dataset", "annotate", "load_dataset", "KEY_COLUMNS", "DATABASES", "Problem", "sample_keys"]
+
+
+@dataclass
+class Labels:
+    """One row per coded micro-expression with a 0/1 column per selected AU."""
+
+    table: "object"  # pandas.DataFrame
+    au_columns: list[str]
+    problems: list[Problem] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+    policy: Policy = Policy()
+    fixes_applied: list[str] = field(default_factory=list)
+
+    def positives(self) -> dict[str, int]:
+        return {column: int(self.table[column].sum()) for column in self.au_columns}
+
+
+@dataclass
+class Dataset(Labels):
+    """:class:`Labels` of the samples whose frames were found, with a ``frames`` column (list of paths)."""
+
+    layout: str = ""
+    rows_read: int = 0
+
+
+def sample_keys(table) -> list[str]:
+    return [f"{d}/{s}/{c}/{o}" for d, s, c, o in table[KEY_COLUMNS].itertuples(index=False)]
+
+
+def parse_aus_option(aus) -> list[int] | None:
+    """``'auto'`` -> None; ``'1,2,4'`` or ``[1, 2, 4]`` -> a sorted list of AU numbers."""
+    if aus is None or (isinstance(aus, str) and aus.strip().lower() == "auto"):
+        return None
+    items = aus.replace("AU", "").replace("au", "").split(",") if isinstance(aus, str) else aus
+    try:
+        numbers = sorted({int(str(item).strip()) for item in items if str(item).strip()})
+    except ValueError:
+        raise MeauError(f"--aus must be 'auto' or AU numbers such as 1,2,4 (got {aus!r})") from None
+    if not numbers or any(not 1 <= number <= 99 for number in numbers):
+        raise MeauError(f"--aus must list FACS AU numbers between 1 and 99 (got {aus!r})")
+    return numbers
+
+
+def annotate(
+    sheet,
+    database: str,
+    *,
+    aus="auto",
+    min_count: int = 15,
+    policy: Policy = Policy(),
+    skip_unparseable: bool = False,
+    fixes: bool = False,
+    columns: dict[str, str] | None = None,
+    sheet_name: str | None = None,
+) -> Labels:
+    """Read a coding sheet and turn its AU cells into binary labels.
+
+    Parameters
+    ----------
+    sheet : path-like
+        The coding sheet as distributed (see :func:`meau.databases.sheets.read_sheet`).
+    database : {'casme2', 'casme', 'samm', 'csv'}
+    aus : 'auto' or str or list of int
+        ``'auto'`` keeps the AUs with at least ``min_count`` positives; otherwise the AU numbers.
+    policy : Policy
+        Presence policy (data.md §2); the default counts every mention of an AU.
+    skip_unparseable : bool
+        Drop rows whose AU cell cannot be parsed (each is reported) instead of failing.
+    fixes : bool
+        Apply the documented fix table (:mod:`meau.databases.fixes`).
+    """
+    import pandas as pd
+
+    rows = read_sheet(sheet, database, sheet=sheet_name, columns=columns)
+    problems = list(rows.problems)
+    fixes_applied = apply_fixes(rows.rows) if fixes else []
+    records, present = [], []
+    for row in rows.rows:
+        where = f"{rows.path.name} row {row['row']}"
+        try:
+            tokens = parse_au_string(row["au_raw"], where=where)
+        except AUParseError as error:
+            if not skip_unparseable:
+                raise
+            problems.append(Problem("unparseable-au", str(error), row["row"], _key(row), str(rows.path)))
+            continue
+        problems.extend(_check_frames(row, rows.path))
+        records.append(row)
+        present.append(present_aus(tokens, policy))
+    table = pd.DataFrame(records, columns=list(rows.rows[0].keys()) if rows.rows else None)
+    if table.empty:
+        raise MeauError(f"{rows.path}: no usable rows")
+    for column in ("onset", "apex", "offset"):
+        table[column] = table[column].astype("Int64")
+    wanted = parse_aus_option(aus)
+    counts: dict[int, int] = {}
+    for aus_present in present:
+        for number in aus_present:
+            counts[number] = counts.get(number, 0) + 1
+    if wanted is None:
+        selected = sorted(number for number, count in counts.items() if count >= min_count)
+        if not selected:
+            raise MeauError(f"{rows.path}: no AU has at least {min_count} positives (lower --min-count)")
+    else:
+        unknown = [number for number in wanted if number not in counts]
+        if unknown:
+            raise MeauError(
+                f"{rows.path}: AU{', AU'.join(map(str, unknown))} never coded in the sheet "
+                f"(coded: {', '.join(f'AU{n}' for n in sorted(counts))})"
+            )
+        selected = wanted
+    for number in selected:
+        table[au_column(number)] = [int(number in aus_present) for aus_present in present]
+    source = {"path": str(rows.path), "name": rows.path.name, "sha256": rows.sha256, "database": database,
+              "sheet": rows.sheet_name, "fix_table": FIX_TABLE_VERSION if fixes else None}
+    return Labels(table, [au_column(n) for n in selected], problems, [source], policy, fixes_applied)
+
+
+def _key(row) -> str:
+    return f"{row['database']}/{row['subject']}/{row['clip']}/{row['onset']}"
+
+
+def _check_frames(row, path) -> list[Problem]:
+    onset, apex, offset = row["onset"], row["apex"], row["offset"]
+    found = []
+    if onset is not None and offset is not None and onset > offset:
+        found.append(Problem("impossible-frames", f"onset {onset} > offset {offset}", row["row"], _key(row), str(path)))
+    if apex is not None:
+        if onset is not None and apex < onset:
+            found.append(Problem("impossible-frames", f"apex {apex} < onset {onset}", row["row"], _key(row), str(path)))
+        if offset is not None and apex > offset:
+            found.append(Problem("impossible-frames", f"apex {apex} > offset {offset}", row["row"], _key(row), str(path)))
+    return found
+
+
+def load_dataset(
+    root,
+    database: str,
+    sheet,
+    *,
+    layout: str | None = None,
+    strict: bool = False,
+    labels: Labels | None = None,
+    **annotate_options,
+) -> Dataset:
+    """Join a coding sheet with the frame folders under ``root``.
+
+    Every row is validated (data.md §5): onset and offset known, onset <= offset, every frame of
+    ``onset..offset`` present (and, for the 'selected' variant, nothing else). Rows that fail are
+    reported and dropped, or raise with ``strict=True``. AUs chosen with ``aus='auto'`` are
+    counted on the kept samples.
+    """
+    wanted_aus = annotate_options.pop("aus", "auto")
+    min_count = annotate_options.pop("min_count", 15)
+    if labels is None:
+        labels = annotate(sheet, database, aus="auto", min_count=1, **annotate_options)
+    all_au_columns = labels.au_columns
+    chosen_layout, bases = detect_layout(root, database, layout)
+    table = labels.table
+    problems = list(labels.problems)
+    frames_column, keep = [], []
+    for index, row in enumerate(table.itertuples(index=False)):
+        key = f"{row.database}/{row.subject}/{row.clip}/{row.onset}"
+        problem = None
+        if _missing(row.onset) or _missing(row.offset):
+            problem = Problem("missing-frame-number", "onset or offset unknown", row.row, key)
+        elif row.onset > row.offset:
+            problem = Problem("impossible-frames", f"onset {row.onset} > offset {row.offset}", row.row, key)
+        else:
+            try:
+                frames = resolve_frames(chosen_layout, bases, row.subject, row.clip, int(row.onset), int(row.offset))
+                if not chosen_layout.whole_clip:
+                    total = len(list_frames(frames[0].parent, chosen_layout.frame_regex(row.subject, row.clip)))
+                    if total != len(frames):
+                        problems.append(Problem("frame-count", f"folder holds {total} frames, sheet range {len(frames)}",
+                                                row.row, key, str(frames[0].parent)))
+            except FrameError as error:
+                problem = Problem("missing-frames", str(error), row.row, key)
+        if problem is not None:
+            if strict:
+                raise FrameError(f"row {row.row} ({key}): {problem.message}")
+            problems.append(problem)
+            continue
+        keep.append(index)
+        frames_column.append(frames)
+    kept = table.iloc[keep].reset_index(drop=True).copy()
+    if kept.empty:
+        raise MeauError(f"{root}: no sample of the sheet has its frames under this root ({chosen_layout.name} layout)")
+    kept["frames"] = frames_column
+    wanted = parse_aus_option(wanted_aus)
+    if wanted is None:
+        au_columns = [column for column in all_au_columns if kept[column].sum() >= min_count]
+        if not au_columns:
+            raise MeauError(f"no AU has at least {min_count} positives among the {len(kept)} samples found")
+    else:
+        au_columns = [au_column(number) for number in wanted]
+        missing = [column for column in au_columns if column not in kept.columns or kept[column].sum() == 0]
+        if missing:
+            raise MeauError(f"{', '.join(missing)} never coded among the {len(kept)} samples found")
+    dropped = [column for column in all_au_columns if column not in au_columns]
+    kept = kept.drop(columns=dropped)
+    return Dataset(kept, au_columns, problems, labels.sources, labels.policy, labels.fixes_applied,
+                   layout=chosen_layout.name, rows_read=len(table))
+
+
+def _missing(value) -> bool:
+    import pandas as pd
+
+    return value is None or pd.isna(value)
+
+
+def frame_rate(database: str) -> int | None:
+    return FRAME_RATES.get(database)

@@ -1,0 +1,274 @@
+"""The synthetic database: procedural faces with planted AU motion, in the CASME II layout.
+
+It exists so that demos, tests and benchmarks exercise the real readers with known answers:
+``meau synth OUT`` writes ``OUT/Cropped/subXX/<Filename>/reg_img{N}.jpg`` and
+``OUT/CASME2-coding-synth.xlsx`` in the CASME II sheet format (text subjects, mixed-type AU cells,
+a ``?`` cell, side prefixes, intensity suffixes, one ``/`` apex).
+
+Each AU displaces its facial region along a smooth onset -> apex -> offset profile (sin^2 rise,
+cos^2 fall). ``intensity`` is the apex displacement in pixels at the 170 x 140 face size: 1 is a
+micro-expression (hard), 4 and more is easy for every method.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+HEIGHT, WIDTH = 170, 140
+SHEET_NAME = "CASME2-coding-synth.xlsx"
+SYNTH_AUS = (1, 2, 4, 7, 9, 12, 14, 15, 17)
+# Marginal probabilities close to CASME II (AU2 is drawn from AU1 to correlate them).
+AU_PROBABILITY = {4: 0.5, 1: 0.16, 7: 0.16, 9: 0.09, 12: 0.13, 14: 0.11, 15: 0.09, 17: 0.13}
+FRAMES_AROUND = 2  # frames stored before the onset and after the offset, as in the real database
+GENERATOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Face:
+    """Landmarks (x, y in pixels) and appearance of one subject's face."""
+
+    image: np.ndarray  # float32 (H, W, 3), RGB in [0, 255]
+    points: dict  # name -> (x, y)
+    scale: float
+
+
+def _draw_face(rng: np.random.Generator) -> Face:
+    import cv2
+
+    scale = rng.uniform(0.9, 1.08)
+    cx = WIDTH / 2 + rng.uniform(-3, 3)
+    cy = HEIGHT / 2 + rng.uniform(-2, 4)
+    skin = np.array([rng.uniform(150, 235), rng.uniform(110, 185), rng.uniform(85, 160)], np.float32)
+    background = rng.uniform(20, 90, size=3).astype(np.float32)
+    image = np.empty((HEIGHT, WIDTH, 3), np.float32)
+    image[:] = background
+    axes = (int(56 * scale * rng.uniform(0.92, 1.05)), int(78 * scale * rng.uniform(0.95, 1.05)))
+    cv2.ellipse(image, (int(cx), int(cy + 4)), axes, 0, 0, 360, skin.tolist(), -1, cv2.LINE_AA)
+    # skin texture: smoothed noise, constant within a subject
+    texture = cv2.GaussianBlur(rng.normal(0, 1, (HEIGHT, WIDTH)).astype(np.float32), (0, 0), rng.uniform(1.0, 2.0))
+    image += (rng.uniform(6, 14) * texture)[..., None]
+    eye_dx = 20 * scale * rng.uniform(0.9, 1.1)
+    eye_y = cy - 14 * scale + rng.uniform(-2, 2)
+    brow_y = eye_y - 13 * scale * rng.uniform(0.85, 1.15)
+    brow_half = 12 * scale * rng.uniform(0.85, 1.15)
+    nose_y = cy + 20 * scale
+    mouth_y = cy + 42 * scale + rng.uniform(-2, 2)
+    mouth_half = 15 * scale * rng.uniform(0.85, 1.15)
+    chin_y = mouth_y + 22 * scale
+    dark = skin * rng.uniform(0.25, 0.45)
+    brow_thickness = int(rng.integers(3, 6))
+    points = {}
+    for side, sign in (("R", -1), ("L", 1)):  # subject's right is on the image's left
+        ex = cx + sign * eye_dx
+        inner, outer = ex - sign * brow_half, ex + sign * brow_half
+        cv2.line(image, (int(inner), int(brow_y + 1)), (int(outer), int(brow_y - 1)), dark.tolist(), brow_thickness, cv2.LINE_AA)
+        cv2.ellipse(image, (int(ex), int(eye_y)), (int(9 * scale), int(4 * scale)), 0, 0, 360, (235, 235, 235), -1, cv2.LINE_AA)
+        cv2.circle(image, (int(ex), int(eye_y)), int(3 * scale), (dark * 0.6).tolist(), -1, cv2.LINE_AA)
+        cv2.ellipse(image, (int(ex), int(eye_y)), (int(9 * scale), int(4 * scale)), 0, 0, 360, dark.tolist(), 1, cv2.LINE_AA)
+        points[f"brow_inner_{side}"] = (inner, brow_y)
+        points[f"brow_outer_{side}"] = (outer, brow_y)
+        points[f"brow_{side}"] = (ex, brow_y)
+        points[f"lower_lid_{side}"] = (ex, eye_y + 5 * scale)
+        points[f"nose_side_{side}"] = (cx + sign * 7 * scale, nose_y - 6 * scale)
+        points[f"mouth_corner_{side}"] = (cx + sign * mouth_half, mouth_y)
+        points[f"cheek_{side}"] = (cx + sign * (mouth_half + 6 * scale), mouth_y)
+        cv2.circle(image, (int(cx + sign * 5 * scale), int(nose_y + 3)), int(2 * scale) + 1, (dark * 0.8).tolist(), -1, cv2.LINE_AA)
+    cv2.line(image, (int(cx), int(eye_y + 4)), (int(cx - 2), int(nose_y)), (skin * 0.8).tolist(), 2, cv2.LINE_AA)
+    lips = np.array([rng.uniform(120, 190), rng.uniform(50, 95), rng.uniform(55, 100)], np.float32)
+    cv2.ellipse(image, (int(cx), int(mouth_y)), (int(mouth_half), int(5 * scale)), 0, 0, 360, lips.tolist(), -1, cv2.LINE_AA)
+    cv2.line(image, (int(cx - mouth_half), int(mouth_y)), (int(cx + mouth_half), int(mouth_y)), (lips * 0.5).tolist(), 1, cv2.LINE_AA)
+    points["upper_lip"] = (cx, mouth_y - 5 * scale)
+    points["lower_lip"] = (cx, mouth_y + 5 * scale)
+    points["chin"] = (cx, chin_y)
+    image = cv2.GaussianBlur(image, (0, 0), 0.7)
+    return Face(np.clip(image, 0, 255), points, scale)
+
+
+# AU -> list of (landmark, side-specific?, direction (dx, dy) with dx for the subject's left side, sigma x, sigma y)
+# Image y grows downwards, so "up" is dy < 0; dx is mirrored for the subject's right side.
+AU_MOTION = {
+    1: [("brow_inner", True, (0.0, -1.0), 6, 4)],
+    2: [("brow_outer", True, (0.0, -1.0), 6, 4)],
+    4: [("brow", True, (-0.6, 0.8), 9, 5)],
+    7: [("lower_lid", True, (0.0, -1.0), 7, 3)],
+    9: [("nose_side", True, (0.0, -1.0), 4, 5), ("upper_lip", False, (0.0, -0.7), 10, 4)],
+    12: [("mouth_corner", True, (0.7, -0.7), 5, 5)],
+    14: [("mouth_corner", True, (-0.9, 0.0), 4, 4)],
+    15: [("mouth_corner", True, (0.0, 1.0), 5, 5)],
+    17: [("chin", False, (0.0, -1.0), 12, 6), ("lower_lip", False, (0.0, -0.7), 10, 4)],
+}
+DIMPLE_AU = 14
+
+
+def displacement_fields(face: Face, aus_sides: dict[int, str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Displacement (dx, dy) at apex for unit intensity, and the shading field (AU14's dimple)."""
+    ys, xs = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    field = np.zeros((2, HEIGHT, WIDTH), np.float32)
+    shade = np.zeros((HEIGHT, WIDTH), np.float32)
+    for au, side in aus_sides.items():
+        for landmark, per_side, (dx, dy), sx, sy in AU_MOTION.get(au, []):
+            sides = ("L", "R") if per_side else (None,)
+            for this in sides:
+                if side is not None and this is not None and this != side:
+                    continue
+                x0, y0 = face.points[f"{landmark}_{this}" if this else landmark]
+                mirror = -1.0 if this == "R" else 1.0
+                weight = np.exp(-((xs - x0) ** 2) / (2 * (sx * face.scale) ** 2) - ((ys - y0) ** 2) / (2 * (sy * face.scale) ** 2))
+                field[0] += mirror * dx * weight
+                field[1] += dy * weight
+        if au == DIMPLE_AU:
+            for this in ("L", "R"):
+                if side is not None and this != side:
+                    continue
+                x0, y0 = face.points[f"cheek_{this}"]
+                shade += np.exp(-((xs - x0) ** 2 + (ys - y0) ** 2) / (2 * (3 * face.scale) ** 2))
+    return field, shade
+
+
+def profile(frame_numbers: np.ndarray, onset: int, apex: int, offset: int) -> np.ndarray:
+    """Motion amplitude in [0, 1]: sin^2 rise from onset to apex, cos^2 fall to the offset, 0 outside."""
+    n = frame_numbers.astype(np.float64)
+    rise = np.sin(0.5 * np.pi * np.clip((n - onset) / max(apex - onset, 1), 0, 1)) ** 2
+    fall = np.cos(0.5 * np.pi * np.clip((n - apex) / max(offset - apex, 1), 0, 1)) ** 2
+    return np.where(n <= apex, rise, fall) * ((n >= onset) & (n <= offset))
+
+
+def render_clip(face: Face, aus_sides, intensity, onset, apex, offset, rng, frames_around=FRAMES_AROUND):
+    """Frames ``onset - frames_around .. offset + frames_around`` as uint8 RGB arrays (N, H, W, 3)."""
+    import cv2
+
+    numbers = np.arange(onset - frames_around, offset + frames_around + 1)
+    amplitude = profile(numbers, onset, apex, offset)
+    field, shade = displacement_fields(face, aus_sides)
+    ys, xs = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    jitter = np.cumsum(rng.normal(0, 0.08, size=(len(numbers), 2)), axis=0).astype(np.float32)
+    gain = (1 + np.cumsum(rng.normal(0, 0.003, size=len(numbers)))).astype(np.float32)
+    frames = np.empty((len(numbers), HEIGHT, WIDTH, 3), np.uint8)
+    for index, level in enumerate(amplitude):
+        motion = np.float32(level * intensity)
+        map_x = xs - motion * field[0] + jitter[index, 0]
+        map_y = ys - motion * field[1] + jitter[index, 1]
+        warped = cv2.remap(face.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        warped = warped * (1 - 0.05 * motion * shade)[..., None] * gain[index]
+        warped += rng.normal(0, 1.0, size=warped.shape).astype(np.float32)
+        frames[index] = np.clip(warped + 0.5, 0, 255).astype(np.uint8)
+    return numbers, frames
+
+
+def _draw_aus(rng: np.random.Generator) -> dict[int, str | None]:
+    present = {au for au, p in AU_PROBABILITY.items() if rng.random() < p}
+    if (1 in present and rng.random() < 0.7) or (1 not in present and rng.random() < 0.03):
+        present.add(2)
+    if not present:
+        present.add(int(rng.choice([7, 9, 12, 14, 15, 17])))
+    return {au: (str(rng.choice(["L", "R"])) if rng.random() < 0.12 else None) for au in sorted(present)}
+
+
+def _au_cell(aus_sides, rng):
+    tokens = []
+    for au, side in aus_sides.items():
+        token = f"{side or ''}{au}"
+        if rng.random() < 0.15:
+            token += str(rng.choice(list("ABCDE")))
+        tokens.append(token)
+    if len(tokens) == 1 and tokens[0].isdigit():
+        return int(tokens[0])  # stored as an Excel number, as in the real sheet
+    return "+".join(tokens)
+
+
+def _emotion(aus) -> str:
+    if 12 in aus:
+        return "happiness"
+    if 1 in aus and 2 in aus and 4 not in aus:
+        return "surprise"
+    if 4 in aus and (7 in aus or 9 in aus):
+        return "disgust"
+    if 15 in aus or 17 in aus:
+        return "sadness"
+    if 14 in aus:
+        return "repression"
+    return "others"
+
+
+def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 1.0, seed: int = 0,
+             n_jobs: int = 1, progress: bool = False) -> Path:
+    """Write a synthetic CASME II-layout database to ``out``; return the sheet's path.
+
+    Deterministic for a seed (the same bytes for the same parameters and library versions).
+    """
+    import cv2
+    from joblib import Parallel, delayed
+
+    if subjects < 1 or samples < subjects:
+        raise ValueError(f"need at least one sample per subject (subjects={subjects}, samples={samples})")
+    if intensity < 0:
+        raise ValueError(f"intensity must be >= 0, not {intensity}")
+    out = Path(out)
+    root = np.random.SeedSequence(seed)
+    plan_rng = np.random.default_rng(root.spawn(1)[0])
+    weights = plan_rng.gamma(2.0, 1.0, size=subjects)
+    counts = 1 + plan_rng.multinomial(samples - subjects, weights / weights.sum())
+    plan = []
+    for subject_index, count in enumerate(counts):
+        used_frames = 10
+        for k in range(count):
+            aus_sides = _draw_aus(plan_rng)
+            length = int(plan_rng.integers(9, 19))
+            onset = used_frames + int(plan_rng.integers(5, 60))
+            apex = onset + int(round(length * plan_rng.uniform(0.3, 0.6)))
+            offset = onset + length - 1
+            used_frames = offset + FRAMES_AROUND + 1
+            clip = f"EP{subject_index + 1:02d}_{k + 1:02d}" + ("f" if plan_rng.random() < 0.2 else "")
+            plan.append(dict(subject=f"{subject_index + 1:02d}", clip=clip, onset=onset, apex=apex, offset=offset,
+                             aus=aus_sides, cell=_au_cell(aus_sides, plan_rng), emotion=_emotion(aus_sides)))
+    unknown_row = int(plan_rng.integers(len(plan)))
+    plan[unknown_row]["cell"], plan[unknown_row]["aus"], plan[unknown_row]["emotion"] = "?", {}, "others"
+    slash_apex_row = (unknown_row + len(plan) // 2) % len(plan)
+    subject_seeds = root.spawn(subjects + 1)[1:]
+
+    def write_subject(subject_index):
+        rng = np.random.default_rng(subject_seeds[subject_index])
+        face = _draw_face(rng)
+        subject = f"{subject_index + 1:02d}"
+        for row in (row for row in plan if row["subject"] == subject):
+            folder = out / "Cropped" / f"sub{subject}" / row["clip"]
+            folder.mkdir(parents=True, exist_ok=True)
+            numbers, frames = render_clip(face, row["aus"], intensity, row["onset"], row["apex"], row["offset"], rng)
+            for number, frame in zip(numbers, frames):
+                cv2.imwrite(str(folder / f"reg_img{number}.jpg"), frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+
+    indices = range(subjects)
+    if progress:
+        from tqdm import tqdm
+
+        indices = tqdm(indices, desc="synth subjects", unit="subject")
+    Parallel(n_jobs=n_jobs, backend="threading")(delayed(write_subject)(i) for i in indices)
+    sheet = out / SHEET_NAME
+    _write_sheet(sheet, plan, slash_apex_row)
+    (out / "synth.json").write_text(json.dumps(
+        {"generator": GENERATOR_VERSION, "subjects": subjects, "samples": samples, "intensity": intensity,
+         "seed": seed, "sheet": SHEET_NAME, "layout": "casme2 cropped"}, indent=2))
+    return sheet
+
+
+def _write_sheet(path: Path, plan, slash_apex_row):
+    import openpyxl
+
+    from ..runs import atomic_path
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Sheet1"
+    sheet.append(["Subject", "Filename", None, "OnsetFrame", "ApexFrame", "OffsetFrame", None, "Action Units",
+                  "Estimated Emotion"])
+    for index, row in enumerate(plan):
+        apex = "/" if index == slash_apex_row else row["apex"]
+        sheet.append([row["subject"], row["clip"], None, row["onset"], apex, row["offset"], None, row["cell"], row["emotion"]])
+    for cell in sheet["A"][1:]:
+        cell.number_format = "@"  # subjects are text '01', as distributed
+    with atomic_path(path) as temporary:
+        workbook.save(temporary)

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from meau.databases import load_dataset
+from meau.databases.synth import SHEET_NAME, _draw_face, displacement_fields, generate, profile, render_clip
+
+
+def test_synthetic_database_reads_through_casme2_reader(tiny_db):
+    dataset = load_dataset(tiny_db, "casme2", tiny_db / SHEET_NAME, aus="auto", min_count=1)
+    assert dataset.layout == "cropped"
+    assert len(dataset.table) == 36
+    assert dataset.table["subject"].nunique() == 6
+    assert dataset.table["subject"].str.len().eq(2).all()
+    # the sheet carries the documented quirks: a '?' cell, a '/' apex, numbers and side prefixes
+    raw = dataset.table["au_raw"].tolist()
+    assert "?" in raw
+    assert dataset.table["apex"].isna().sum() == 1
+    for frames, onset, offset in dataset.table[["frames", "onset", "offset"]].itertuples(index=False):
+        assert len(frames) == offset - onset + 1
+
+
+def test_synth_is_deterministic(tmp_path):
+    a = generate(tmp_path / "a", subjects=2, samples=3, intensity=2, seed=11)
+    b = generate(tmp_path / "b", subjects=2, samples=3, intensity=2, seed=11)
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.jpg"))
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*.jpg"))
+    assert files_a == files_b
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files_a)
+    c = generate(tmp_path / "c", subjects=2, samples=3, intensity=2, seed=12)
+    files_c = sorted(p.relative_to(tmp_path / "c") for p in (tmp_path / "c").rglob("*.jpg"))
+    assert files_c != files_a or any((tmp_path / "a" / f).read_bytes() != (tmp_path / "c" / f).read_bytes() for f in files_a)
+
+
+def test_profile_rises_to_apex_and_falls():
+    numbers = np.arange(8, 33)
+    values = profile(numbers, 10, 20, 30)
+    assert values[numbers == 10][0] == 0 and values[numbers == 20][0] == 1 and values[numbers == 30][0] == pytest.approx(0)
+    assert np.all(np.diff(values[(numbers >= 10) & (numbers <= 20)]) >= 0)
+    assert np.all(values[(numbers < 10) | (numbers > 30)] == 0)
+
+
+REGIONS = {1: ["brow_inner_L", "brow_inner_R"], 4: ["brow_L", "brow_R"], 12: ["mouth_corner_L", "mouth_corner_R"],
+           15: ["mouth_corner_L", "mouth_corner_R"], 17: ["chin", "lower_lip"], 7: ["lower_lid_L", "lower_lid_R"]}
+
+
+@pytest.mark.parametrize("au", sorted(REGIONS))
+def test_planted_motion_is_where_the_label_says(au):
+    # Same seed with and without the AU: identical jitter, illumination and noise, so the
+    # difference at apex is the planted motion alone.
+    face = _draw_face(np.random.default_rng(au))
+    numbers, with_au = render_clip(face, {au: None}, 1.0, 10, 15, 20, np.random.default_rng(99), frames_around=0)
+    _, without = render_clip(face, {}, 1.0, 10, 15, 20, np.random.default_rng(99), frames_around=0)
+    difference = np.abs(with_au.astype(np.float32) - without.astype(np.float32)).mean(axis=3)
+    from scipy.ndimage import uniform_filter
+
+    energy = uniform_filter(difference[numbers == 15][0], 15)
+    y, x = np.unravel_index(np.argmax(energy), energy.shape)
+    distances = [np.hypot(x - face.points[name][0], y - face.points[name][1]) for name in REGIONS[au]]
+    assert min(distances) < 15, (au, (x, y), {n: face.points[n] for n in REGIONS[au]})
+    # and nothing moves at the onset
+    assert difference[numbers == 10].max() == 0
+
+
+def test_side_prefix_moves_one_side_only():
+    face = _draw_face(np.random.default_rng(0))
+    field, _ = displacement_fields(face, {12: "L"})
+    left_x = face.points["mouth_corner_L"][0]
+    magnitude = np.hypot(*field)
+    assert magnitude[:, int(left_x) - 3 : int(left_x) + 4].max() > 0.5
+    right_x = face.points["mouth_corner_R"][0]
+    assert magnitude[:, int(right_x) - 3 : int(right_x) + 4].max() < 0.05
+
+
+def test_label_statistics_close_to_casme2(tmp_path_factory):
+    from meau.databases.synth import AU_PROBABILITY, _draw_aus
+
+    rng = np.random.default_rng(0)
+    draws = [_draw_aus(rng) for _ in range(4000)]
+    share = {au: np.mean([au in d for d in draws]) for au in (1, 2, 4, 7, 9, 12, 14, 15, 17)}
+    assert 0.45 <= share[4] <= 0.6
+    assert all(0.06 <= share[au] <= 0.25 for au in share if au != 4)
+    au1 = np.array([1 in d for d in draws]); au2 = np.array([2 in d for d in draws])
+    assert np.corrcoef(au1, au2)[0, 1] > 0.5

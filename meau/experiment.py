@@ -1,0 +1,145 @@
+"""The one path every method takes: dataset -> protocol -> folds -> run folder -> metrics.
+
+A method is any object with a ``name`` (the row label of the report), ``parameters`` (a dict for
+``config.json``) and ``run_fold(dataset, rotation, run) -> FoldResult``. Folds are independent:
+``fold=i`` runs one of them (one process per fold scales out), finished folds are kept on
+``resume``, and the metrics are written once every fold is present.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .databases import KEY_COLUMNS, Dataset
+from .errors import RunError
+from .metrics import evaluate
+from .protocols import Rotation, assign_folds, read_splits, rotations, splits_frame
+from .runs import RunDir, base_config, write_csv, write_json
+
+
+@dataclass
+class FoldResult:
+    """Test-fold outputs: ``scores`` (n_test, m) floats, ``decisions`` (n_test, m) 0/1, extras for the log."""
+
+    scores: np.ndarray
+    decisions: np.ndarray
+    extras: dict = field(default_factory=dict)
+
+
+class ConstantBaseline:
+    """Every AU predicted present: the floor every method must beat (its F1 is 2p / (1 + p))."""
+
+    name = "Constant"
+    parameters: dict = {}
+
+    def run_fold(self, dataset: Dataset, rotation: Rotation, run: RunDir) -> FoldResult:
+        shape = (len(rotation.test), len(dataset.au_columns))
+        return FoldResult(np.ones(shape), np.ones(shape, dtype=int), {"rule": "predict every AU present"})
+
+
+def dataset_summary(dataset: Dataset) -> dict:
+    kinds = Counter(problem.kind for problem in dataset.problems)
+    return {
+        "sources": dataset.sources,
+        "layout": dataset.layout,
+        "policy": dataset.policy.describe(),
+        "fixes_applied": dataset.fixes_applied,
+        "rows_read": dataset.rows_read,
+        "samples_kept": len(dataset.table),
+        "problems_by_kind": dict(kinds),
+        "aus": dataset.au_columns,
+        "positives": dataset.positives(),
+    }
+
+
+def write_validation(run: RunDir, dataset: Dataset) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame([vars(problem) for problem in dataset.problems],
+                         columns=["kind", "message", "row", "key", "path"])
+    write_csv(run.file("validation.csv"), frame)
+
+
+def run_experiment(method, dataset: Dataset, run: RunDir, *, protocol: str = "kfold", k: int = 4, seed: int = 0,
+                   splits=None, fold: int | None = None, parameters: dict | None = None, echo=print) -> dict | None:
+    """Run ``method`` over the protocol's folds into ``run``; return the metrics, or None if folds remain.
+
+    Parameters
+    ----------
+    splits : path-like, optional
+        Another run's ``splits.csv``: reuse its folds so both methods see identical test sets.
+    fold : int, optional
+        Run only this fold (the others may run in other processes).
+    """
+    import pandas as pd
+
+    table = dataset.table
+    folds = read_splits(splits, table) if splits else assign_folds(table, dataset.au_columns, protocol, k, seed)
+    split = splits_frame(table, folds)
+    existing = run.file("splits.csv")
+    if existing.exists() and run.resume:
+        previous = pd.read_csv(existing, dtype={"subject": str, "clip": str})
+        if not previous.astype(str).equals(split.astype(str)):
+            raise RunError(f"{existing}: the folds of this run differ from the ones it was started with; "
+                           "use a new run folder")
+    config = base_config(method.name, {**(parameters or {}), **method.parameters,
+                                       "protocol": protocol, "folds": int(len(np.unique(folds))), "seed": seed,
+                                       "splits_from": str(splits) if splits else None})
+    config["dataset"] = dataset_summary(dataset)
+    if not run.file("config.json").exists() or not run.resume:
+        write_json(run.file("config.json"), config)
+    write_csv(existing, split)
+    write_validation(run, dataset)
+    plan = rotations(table, folds, protocol, seed)
+    if fold is not None:
+        if fold not in [rotation.fold for rotation in plan]:
+            raise RunError(f"--fold {fold}: this protocol has folds {', '.join(str(r.fold) for r in plan)}")
+        plan_to_run = [rotation for rotation in plan if rotation.fold == fold]
+    else:
+        plan_to_run = plan
+    for rotation in plan_to_run:
+        if run.fold_done(rotation.fold):
+            echo(f"fold {rotation.fold}: already done, kept")
+            continue
+        if len(rotation.test) == 0 or len(rotation.train) == 0:
+            raise RunError(f"fold {rotation.fold}: empty {'test' if len(rotation.test) == 0 else 'training'} set")
+        run.log(f"fold {rotation.fold}: train {len(rotation.train)}, validation {len(rotation.validation)}, "
+                f"test {len(rotation.test)}")
+        result = method.run_fold(dataset, rotation, run)
+        write_csv(run.fold_file(rotation.fold), _fold_predictions(dataset, rotation, result))
+        write_json(run.fold_file(rotation.fold, "json"), {"fold": rotation.fold, **result.extras})
+        run.log(f"fold {rotation.fold}: done")
+        run.resume = True  # from now on, finished folds count as done
+    missing = [rotation.fold for rotation in plan if not run.fold_file(rotation.fold).exists()]
+    if missing:
+        echo(f"{len(missing)} fold(s) still to run: {', '.join(map(str, missing))}")
+        return None
+    return finish(run, dataset.au_columns, [rotation.fold for rotation in plan])
+
+
+def _fold_predictions(dataset: Dataset, rotation: Rotation, result: FoldResult):
+    frame = dataset.table.iloc[rotation.test][KEY_COLUMNS].reset_index(drop=True).copy()
+    frame["fold"] = rotation.fold
+    truth = dataset.table.iloc[rotation.test][dataset.au_columns].to_numpy()
+    for j, column in enumerate(dataset.au_columns):
+        frame[column] = truth[:, j].astype(int)
+        frame[f"{column}_p"] = np.round(np.asarray(result.scores)[:, j].astype(float), 6)
+        frame[f"{column}_c"] = np.asarray(result.decisions)[:, j].astype(int)
+    return frame
+
+
+def finish(run: RunDir, au_columns, fold_ids) -> dict:
+    """Gather the per-fold predictions into ``predictions.csv`` and compute ``metrics.json``."""
+    import pandas as pd
+
+    frames = [pd.read_csv(run.fold_file(fold), dtype={"subject": str, "clip": str}) for fold in fold_ids]
+    predictions = pd.concat(frames, ignore_index=True)
+    write_csv(run.file("predictions.csv"), predictions)
+    metrics = evaluate(predictions[au_columns].to_numpy(), predictions[[f"{c}_c" for c in au_columns]].to_numpy(),
+                       predictions["fold"].to_numpy(), au_columns)
+    write_json(run.file("metrics.json"), metrics)
+    run.log("metrics written")
+    return metrics

@@ -1,0 +1,86 @@
+"""Per-AU binary metrics, pooled over folds and per fold.
+
+F1 is the binary F1 of the positive class ("AU present"), with ``zero_division=0``. AVG is the
+unweighted mean over AUs. "Macro F1" (mean of the positive- and negative-class F1) is a different
+number and is always named as such.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+METRICS = ("f1", "precision", "recall", "accuracy", "macro_f1")
+
+
+def binary_metrics(truth, decision) -> dict[str, float]:
+    """Metrics of one AU. ``truth`` and ``decision`` are 0/1 arrays of the same length."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+
+    truth = np.asarray(truth).astype(int)
+    decision = np.asarray(decision).astype(int)
+    return {
+        "f1": float(f1_score(truth, decision, zero_division=0)),
+        "precision": float(precision_score(truth, decision, zero_division=0)),
+        "recall": float(recall_score(truth, decision, zero_division=0)),
+        "accuracy": float(accuracy_score(truth, decision)),
+        "macro_f1": float(f1_score(truth, decision, average="macro", labels=[0, 1], zero_division=0)),
+        "positives": int(truth.sum()),
+        "samples": int(len(truth)),
+    }
+
+
+def evaluate(truth, decision, folds, au_names) -> dict:
+    """Pooled and per-fold metrics for every AU, with AVG.
+
+    Parameters
+    ----------
+    truth, decision : arrays (n, m) of 0/1
+    folds : array (n,) test fold of each row
+    au_names : list of m names (``AU01`` ...)
+
+    Returns
+    -------
+    dict with ``pooled`` (AU -> metrics, plus ``AVG``), ``per_fold`` (AU -> metric -> mean/std/values)
+    and ``folds``.
+    """
+    truth = np.asarray(truth)
+    decision = np.asarray(decision)
+    folds = np.asarray(folds)
+    fold_ids = [int(fold) for fold in np.unique(folds)]
+    pooled = {name: binary_metrics(truth[:, j], decision[:, j]) for j, name in enumerate(au_names)}
+    pooled["AVG"] = {key: float(np.mean([pooled[name][key] for name in au_names])) for key in METRICS}
+    per_fold: dict = {}
+    for j, name in enumerate(au_names):
+        values = [binary_metrics(truth[folds == fold, j], decision[folds == fold, j]) for fold in fold_ids]
+        per_fold[name] = {key: _summary([value[key] for value in values]) for key in METRICS}
+    per_fold["AVG"] = {
+        key: _summary([float(np.mean([per_fold[name][key]["values"][i] for name in au_names])) for i in range(len(fold_ids))])
+        for key in METRICS
+    }
+    return {
+        "definitions": {
+            "f1": "binary F1 of the positive class (AU present), zero_division=0",
+            "macro_f1": "macro F1: mean of positive- and negative-class F1 (not the paper's F1)",
+            "pooled": "metrics on the test predictions of all folds together (primary)",
+            "per_fold": "mean and standard deviation over folds of per-fold metrics",
+            "AVG": "unweighted mean over AUs",
+        },
+        "aus": list(au_names),
+        "folds": fold_ids,
+        "pooled": pooled,
+        "per_fold": per_fold,
+    }
+
+
+def _summary(values) -> dict:
+    values = [float(value) for value in values]
+    return {"mean": float(np.mean(values)), "std": float(np.std(values)), "values": values}
+
+
+def combine_seeds(metric_sets: list[dict]) -> dict:
+    """Mean and std over seeds of the pooled metrics of several runs of the same method."""
+    names = metric_sets[0]["pooled"].keys()
+    return {
+        name: {key: _summary([metrics["pooled"][name][key] for metrics in metric_sets]) for key in METRICS}
+        for name in names
+    }

@@ -1,0 +1,165 @@
+"""Paper-shaped results tables (CSV, LaTeX, Markdown) from run folders.
+
+One row per run (method), columns ``AU1 … AUn, AVG``, a first row "Number of samples" (positives
+per AU), values rounded to 4 decimals, the best value of each column in bold and the second
+underlined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .annotations import au_from_column
+from .errors import RunError
+from .runs import load_run
+
+FORMATS = ("csv", "latex", "markdown")
+
+
+@dataclass
+class Table:
+    """One results table: ``rows`` maps method -> values per column (same order as ``columns``)."""
+
+    title: str
+    columns: list[str]  # AU1 ... AVG
+    counts: list[int]  # positives per AU column
+    methods: list[str]
+    values: np.ndarray  # (methods, columns)
+    metric: str
+
+
+def _method_label(config: dict, path) -> str:
+    return config.get("label") or config.get("method") or str(path)
+
+
+def collect(runs, *, metric: str = "f1", view: str = "pooled", by_database: bool = False) -> list[Table]:
+    """Read finished runs into one table (or one per database with ``by_database``).
+
+    Runs over different databases or AU sets are refused unless ``by_database`` groups them.
+    """
+    loaded = []
+    for path in runs:
+        config, metrics = load_run(path)
+        dataset = config.get("dataset", {})
+        databases = sorted({source.get("database", "?") for source in dataset.get("sources", [])}) or ["?"]
+        loaded.append((path, config, metrics, "+".join(databases)))
+    groups: dict[tuple, list] = {}
+    for item in loaded:
+        path, config, metrics, database = item
+        key = (database if by_database else "", tuple(metrics["aus"]))
+        groups.setdefault(key, []).append(item)
+    if len(groups) > 1 and not by_database:
+        described = "; ".join(f"{[str(i[0]) for i in items]}: {i0[3]} {', '.join(key[1])}"
+                              for key, items in groups.items() for i0 in items[:1])
+        raise RunError(f"runs differ in database or AU set ({described}); use --by-database or compare like with like")
+    if by_database and any(len({k[1] for k in groups if k[0] == db}) > 1 for db, _ in groups):
+        raise RunError("runs over the same database use different AU sets; they cannot share a table")
+    tables = []
+    for (database, aus), items in groups.items():
+        columns = [f"AU{au_from_column(name)}" for name in aus] + ["AVG"]
+        counts = [int(items[0][2]["pooled"][name]["positives"]) for name in aus]
+        methods, values = [], []
+        for path, config, metrics, _ in items:
+            methods.append(_method_label(config, path))
+            source = metrics["pooled"] if view == "pooled" else {
+                name: {metric: metrics["per_fold"][name][metric]["mean"]} for name in list(aus) + ["AVG"]}
+            if metric not in source["AVG"]:
+                raise RunError(f"{path}: no metric {metric!r} in metrics.json")
+            values.append([source[name][metric] for name in list(aus) + ["AVG"]])
+        tables.append(Table(database or items[0][3], columns, counts, methods, np.array(values, float), metric))
+    return tables
+
+
+def _ranks(column: np.ndarray) -> tuple[set, set]:
+    """Rows holding the best and the second-best value (rounded to 4 decimals, ties share a rank)."""
+    rounded = np.round(column, 4)
+    distinct = sorted(set(rounded.tolist()), reverse=True)
+    best = {i for i, v in enumerate(rounded) if v == distinct[0]}
+    second = {i for i, v in enumerate(rounded) if len(distinct) > 1 and v == distinct[1]}
+    return best, second
+
+
+def render(table: Table, fmt: str) -> str:
+    if fmt == "csv":
+        return render_csv(table)
+    if fmt == "latex":
+        return render_latex(table)
+    if fmt == "markdown":
+        return render_markdown(table)
+    raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+
+
+def render_csv(table: Table) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["Method"] + table.columns)
+    writer.writerow(["Number of samples"] + table.counts + [""])
+    for method, row in zip(table.methods, table.values):
+        writer.writerow([method] + [f"{value:.4f}" for value in row])
+    return buffer.getvalue()
+
+
+def _styled(table: Table, bold, underline) -> list[list[str]]:
+    cells = [[f"{value:.4f}" for value in row] for row in table.values]
+    for j in range(len(table.columns)):
+        best, second = _ranks(table.values[:, j])
+        if len(table.methods) < 2:
+            continue
+        for i in best:
+            cells[i][j] = bold(cells[i][j])
+        for i in second:
+            cells[i][j] = underline(cells[i][j])
+    return cells
+
+
+def _latex_escape(text: str) -> str:
+    for char, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
+                          ("$", r"\$"), ("{", r"\{"), ("}", r"\}")):
+        text = text.replace(char, escaped)
+    return text
+
+
+def render_latex(table: Table) -> str:
+    cells = _styled(table, lambda s: rf"\textbf{{{s}}}", lambda s: rf"\underline{{{s}}}")
+    lines = [
+        r"% needs \usepackage{booktabs}",
+        r"\begin{tabular}{l" + "c" * len(table.columns) + "}",
+        r"\toprule",
+        "Method & " + " & ".join(table.columns) + r" \\",
+        r"\midrule",
+        "Number of samples & " + " & ".join(str(c) for c in table.counts) + r" & -- \\",
+        r"\midrule",
+    ]
+    for method, row in zip(table.methods, cells):
+        lines.append(_latex_escape(method) + " & " + " & ".join(row) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(table: Table) -> str:
+    cells = _styled(table, lambda s: f"**{s}**", lambda s: f"<u>{s}</u>")
+    lines = [
+        "| Method | " + " | ".join(table.columns) + " |",
+        "|---|" + "---:|" * len(table.columns),
+        "| Number of samples | " + " | ".join(str(c) for c in table.counts) + " | |",
+    ]
+    for method, row in zip(table.methods, cells):
+        lines.append(f"| {method} | " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render_text(table: Table) -> str:
+    """A plain aligned table for the terminal (no markup)."""
+    header = ["Method"] + table.columns
+    rows = [["Number of samples"] + [str(c) for c in table.counts] + [""]]
+    rows += [[m] + [f"{v:.4f}" for v in row] for m, row in zip(table.methods, table.values)]
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    rule = "-" * len(fmt(header))
+    return "\n".join([f"{table.metric.upper()} ({table.title})" if table.title else table.metric.upper(),
+                      fmt(header), rule] + [fmt(r) for r in rows]) + "\n"

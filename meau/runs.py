@@ -1,0 +1,150 @@
+"""Run folders: one experiment, one folder, every file written atomically.
+
+Layout (evaluation.md)::
+
+    RUN/config.json       command, parameters, versions, sheet name + SHA-256, samples kept/dropped
+    RUN/splits.csv        sample key -> fold
+    RUN/validation.csv    every problem met while reading the database
+    RUN/folds/fold_0.csv  test predictions of one finished fold (the unit of --resume)
+    RUN/folds/fold_0.json per-fold extras (chosen C, best epoch, ...)
+    RUN/predictions.csv   all folds' test predictions
+    RUN/metrics.json      pooled and per-fold metrics
+    RUN/run.log           the log
+
+A file appears only complete: it is written to a temporary file in the same folder, then renamed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .errors import RunError
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def write_text(path, text: str) -> None:
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def write_json(path, data) -> None:
+    write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+
+
+def write_csv(path, frame) -> None:
+    with atomic_path(path) as temporary:
+        frame.to_csv(temporary, index=False)
+
+
+def _json_default(value):
+    import numpy as np
+
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def package_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in ("numpy", "scipy", "scikit-learn", "scikit-image", "opencv-python-headless", "pandas", "torch"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+class RunDir:
+    """A run folder. ``resume=True`` keeps finished folds; otherwise a non-empty folder is refused."""
+
+    def __init__(self, path, *, resume: bool = False, overwrite: bool = False):
+        self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise RunError(f"{self.path}: exists and is not a folder")
+        finished = self.path.is_dir() and any(self.path.iterdir())
+        if finished and not (resume or overwrite):
+            raise RunError(f"{self.path}: run folder is not empty; use --resume to continue it or --overwrite")
+        if overwrite and not resume and finished:
+            for name in ("metrics.json", "predictions.csv", "splits.csv", "config.json"):
+                with contextlib.suppress(FileNotFoundError):
+                    (self.path / name).unlink()
+            for fold_file in (self.path / "folds").glob("fold_*") if (self.path / "folds").is_dir() else []:
+                fold_file.unlink()
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.resume = resume
+
+    def file(self, name) -> Path:
+        return self.path / name
+
+    def fold_file(self, fold: int, suffix: str = "csv") -> Path:
+        return self.path / "folds" / f"fold_{fold}.{suffix}"
+
+    def fold_done(self, fold: int) -> bool:
+        return self.resume and self.fold_file(fold).exists()
+
+    def read_config(self) -> dict:
+        try:
+            return json.loads(self.file("config.json").read_text())
+        except FileNotFoundError:
+            return {}
+
+    def log(self, message: str) -> None:
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with open(self.file("run.log"), "a", encoding="utf-8") as handle:
+            handle.write(f"{stamp} {message}\n")
+
+
+def base_config(method: str, parameters: dict) -> dict:
+    return {
+        "method": method,
+        "command": " ".join(sys.argv),
+        "parameters": parameters,
+        "meau_version": __version__,
+        "versions": package_versions(),
+        "platform": platform.platform(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def load_run(path) -> tuple[dict, dict]:
+    """``(config, metrics)`` of a finished run folder, or a RunError naming what is missing."""
+    path = Path(path)
+    try:
+        config = json.loads((path / "config.json").read_text())
+        metrics = json.loads((path / "metrics.json").read_text())
+    except FileNotFoundError as error:
+        raise RunError(f"{path}: not a finished run folder ({Path(error.filename).name} missing)") from None
+    except json.JSONDecodeError as error:
+        raise RunError(f"{path}: unreadable run file ({error})") from None
+    return config, metrics

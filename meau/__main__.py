@@ -1,0 +1,1 @@
+from meau.cli import main; main()

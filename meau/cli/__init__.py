@@ -1,0 +1,93 @@
+"""The ``meau`` command line.
+
+Subcommands are imported only when invoked, so ``meau --help`` never imports torch or the
+numerical stack. Every user error (:class:`meau.errors.MeauError`) is one line on stderr with exit
+code 1; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import click
+
+from .. import __version__
+
+# name -> "module:attribute" (relative to meau.cli)
+SUBCOMMANDS = {
+    "annotate": "annotate:annotate",
+    "synth": "synth:synth",
+    "baseline": "baseline:baseline",
+    "report": "report:report",
+    "demo": "demo:demo",
+}
+
+
+class UserError(click.ClickException):
+    exit_code = 1
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def handle_errors(invoke):
+    """Turn a MeauError raised below a click command into one line and exit code 1."""
+
+    def wrapper(self, ctx):
+        from ..errors import MeauError
+
+        try:
+            return invoke(self, ctx)
+        except MeauError as error:
+            if (ctx.find_root().obj or {}).get("debug"):
+                raise
+            raise UserError(str(error)) from None
+        except KeyboardInterrupt:
+            if (ctx.find_root().obj or {}).get("debug"):
+                raise
+            raise UserError("interrupted; finished folds are kept, --resume continues") from None
+
+    return wrapper
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands live in modules imported on first use."""
+
+    def __init__(self, *args, lazy_subcommands=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = lazy_subcommands or {}
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy_subcommands))
+
+    def get_command(self, ctx, name):
+        if name in self.lazy_subcommands:
+            module_name, attribute = self.lazy_subcommands[name].split(":")
+            module = importlib.import_module(f"{__name__}.{module_name}")
+            return getattr(module, attribute)
+        return super().get_command(ctx, name)
+
+    invoke = handle_errors(click.Group.invoke)
+
+
+@click.group(cls=LazyGroup, lazy_subcommands=SUBCOMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="meau")
+@click.option("-v", "--verbose", count=True, help="More output (repeat for more).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and results.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx, verbose, quiet, debug):
+    """meau: Action Unit detection in micro-expression videos.
+
+    \b
+    Start with `meau demo`: it builds a synthetic database and runs the experiment end to end.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(debug=debug, verbose=verbose, quiet=quiet)
+    level = logging.WARNING if quiet else (logging.INFO if verbose == 1 else logging.DEBUG if verbose > 1 else logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main():
+    cli(obj={})

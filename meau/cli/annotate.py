@@ -1,0 +1,67 @@
+"""``meau annotate``: a coding sheet -> labels.csv and the positives per AU."""
+
+from pathlib import Path
+
+import click
+
+from .options import label_options
+
+
+@click.command()
+@click.argument("sheet", type=click.Path(path_type=Path))
+@click.option("--database", type=click.Choice(["casme2", "casme", "samm", "csv"]), required=True)
+@label_options
+@click.option("--column", "columns", multiple=True, metavar="FIELD=NAME",
+              help="For --database csv: which column holds subject, clip, onset, apex, offset, au_raw, emotion.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="labels.csv to write.")
+@click.option("--problems", "problems_path", type=click.Path(path_type=Path),
+              help="Where to write the problem list (default: beside the output, *.problems.csv).")
+@click.option("--figure", type=click.Path(path_type=Path), help="Also draw the AU correlation matrix (PNG or PDF).")
+def annotate(sheet, database, aus, min_count, policies, skip_unparseable, apply_fixes, columns, output, problems_path, figure):
+    """Read a coding SHEET as distributed and write one 0/1 column per AU.
+
+    \b
+    Example:
+      meau annotate CASME2-coding-20140508.xlsx --database casme2 -o labels.csv
+    """
+    import pandas as pd
+
+    from ..annotations import policy_from_names
+    from ..databases import annotate as read_labels
+    from ..errors import MeauError
+    from ..runs import write_csv
+
+    mapping = {}
+    for item in columns:
+        if "=" not in item:
+            raise MeauError(f"--column expects FIELD=NAME, got {item!r}")
+        field, name = item.split("=", 1)
+        mapping[field.strip()] = name.strip()
+    labels = read_labels(sheet, database, aus=aus, min_count=min_count, policy=policy_from_names(policies),
+                         skip_unparseable=skip_unparseable, fixes=apply_fixes, columns=mapping)
+    table = labels.table.drop(columns=["row"])
+    write_csv(output, table)
+    problems_path = problems_path or output.with_suffix(".problems.csv")
+    write_csv(problems_path, pd.DataFrame([vars(p) for p in labels.problems], columns=["kind", "message", "row", "key", "path"]))
+    positives = labels.positives()
+    click.echo(f"{sheet.name} (sha256 {labels.sources[0]['sha256'][:12]}…): {len(table)} samples, "
+               f"policy {labels.policy.describe()}")
+    header = ["AU"] + [column.replace("AU0", "AU") for column in labels.au_columns]
+    row = ["Number of samples"] + [str(positives[column]) for column in labels.au_columns]
+    widths = [max(len(a), len(b)) for a, b in zip(header, row)]
+    click.echo("  ".join(h.rjust(w) for h, w in zip(header, widths)))
+    click.echo("  ".join(r.rjust(w) for r, w in zip(row, widths)))
+    for line in labels.fixes_applied:
+        click.echo(f"fixed: {line}")
+    if labels.problems:
+        click.echo(f"{len(labels.problems)} problem(s), listed in {problems_path}:")
+        for problem in labels.problems[:10]:
+            click.echo(f"  row {problem.row} {problem.key}: {problem.kind}: {problem.message}")
+        if len(labels.problems) > 10:
+            click.echo(f"  … and {len(labels.problems) - 10} more")
+    if figure:
+        from ..figures import au_correlation_figure
+
+        au_correlation_figure(labels.table, labels.au_columns, figure, title=sheet.name)
+        click.echo(f"figure: {figure}")
+    click.echo(f"labels: {output}")

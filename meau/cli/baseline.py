@@ -1,0 +1,38 @@
+"""``meau baseline``: the constant baseline and the handcrafted descriptors + linear SVMs."""
+
+import click
+
+from . import LazyGroup
+from .options import dataset_options, load_dataset_from_options, open_run, passthrough, print_metrics, \
+    protocol_options, run_options, dataset_parameters
+
+
+# The handcrafted descriptors register here; the constant baseline is defined below.
+HANDCRAFTED = {}
+
+
+@click.group(cls=LazyGroup, lazy_subcommands=HANDCRAFTED)
+def baseline():
+    """Run a baseline method through the protocol into a run folder."""
+
+
+@baseline.command()
+@dataset_options
+@protocol_options
+@run_options
+@passthrough
+def constant(options):
+    """Predict every AU present: the floor every method must beat.
+
+    \b
+    Example:
+      meau baseline constant CASME2 --database casme2 -o runs/constant
+    """
+    from ..experiment import ConstantBaseline, run_experiment
+
+    run = open_run(options)
+    dataset = load_dataset_from_options(options)
+    metrics = run_experiment(ConstantBaseline(), dataset, run, protocol=options["protocol"], k=options["k"],
+                             seed=options["seed"], splits=options["splits"], fold=options["fold"],
+                             parameters=dataset_parameters(options))
+    print_metrics(metrics, run.path, "Constant")

@@ -1,0 +1,138 @@
+"""Options shared by several commands, and small helpers that print."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+
+DATABASES = ["casme2", "casme", "samm"]
+SHEET_GLOBS = {
+    "casme2": ["CASME2-coding*.xlsx", "*.xlsx"],
+    "casme": ["*.xls"],
+    "samm": ["SAMM_Micro_FACS_Codes*.xlsx", "*.xlsx"],
+}
+
+
+def stack(*decorators):
+    def apply(function):
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+def policy_option():
+    from ..annotations import POLICY_PRESETS
+
+    return click.option("--policy", "policies", multiple=True, type=click.Choice(list(POLICY_PRESETS)),
+                        help="AU presence policy (repeatable): default counts every mention; "
+                             "alternatives-first, alternatives-drop, ref-drop, bilateral-only change it.")
+
+
+label_options = stack(
+    click.option("--aus", default="auto", show_default=True,
+                 help="AUs to keep: 'auto' (at least --min-count positives) or numbers such as 1,2,4,7."),
+    click.option("--min-count", default=15, show_default=True, type=click.IntRange(1), help="Positives needed by --aus auto."),
+    policy_option(),
+    click.option("--skip-unparseable", is_flag=True, help="Drop (and report) rows whose AU cell cannot be parsed."),
+    click.option("--apply-fixes", is_flag=True, help="Apply the documented fix table for known sheet errors."),
+)
+
+dataset_options = stack(
+    click.argument("data_root", type=click.Path(path_type=Path)),
+    click.option("--database", type=click.Choice(DATABASES), default="casme2", show_default=True),
+    click.option("--sheet", type=click.Path(path_type=Path), help="Coding sheet (default: found in DATA_ROOT)."),
+    click.option("--layout", default="auto", show_default=True, help="Frame layout variant: auto, cropped, raw, selected."),
+    click.option("--strict", is_flag=True, help="Fail on the first sample with missing frames instead of skipping it."),
+    label_options,
+)
+
+protocol_options = stack(
+    click.option("--protocol", type=click.Choice(["kfold", "loso", "lodo"]), default="kfold", show_default=True),
+    click.option("--folds", "k", default=4, show_default=True, type=click.IntRange(3), help="k of the kfold protocol."),
+    click.option("--splits", type=click.Path(exists=True, path_type=Path), help="Reuse another run's splits.csv."),
+    click.option("--fold", type=int, help="Run only this fold (run the others in other processes)."),
+    click.option("--seed", default=0, show_default=True, type=int),
+)
+
+run_options = stack(
+    click.option("-o", "--output", "run_dir", required=True, type=click.Path(path_type=Path), help="Run folder."),
+    click.option("--resume", is_flag=True, help="Continue an interrupted run: finished folds are kept."),
+    click.option("--overwrite", is_flag=True, help="Replace the results of a previous run in the folder."),
+)
+
+
+def find_sheet(data_root: Path, database: str, sheet: Path | None) -> Path:
+    from ..errors import MeauError
+
+    if sheet is not None:
+        return sheet
+    for pattern in SHEET_GLOBS[database]:
+        found = sorted(Path(data_root).glob(pattern))
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise MeauError(f"{data_root}: several coding sheets ({', '.join(p.name for p in found)}); pass --sheet")
+    raise MeauError(f"{data_root}: no coding sheet found; pass --sheet")
+
+
+def load_dataset_from_options(options: dict, echo=click.echo):
+    """Load the dataset named by the shared options and print the validation summary."""
+    from ..annotations import policy_from_names
+    from ..databases import load_dataset
+
+    sheet = find_sheet(options["data_root"], options["database"], options.get("sheet"))
+    dataset = load_dataset(
+        options["data_root"], options["database"], sheet, layout=options.get("layout"), strict=options.get("strict", False),
+        aus=options.get("aus", "auto"), min_count=options.get("min_count", 15),
+        policy=policy_from_names(options.get("policies", ())), skip_unparseable=options.get("skip_unparseable", False),
+        fixes=options.get("apply_fixes", False),
+    )
+    echo(validation_summary(dataset))
+    return dataset
+
+
+def validation_summary(dataset) -> str:
+    from collections import Counter
+
+    kinds = Counter(problem.kind for problem in dataset.problems)
+    problems = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) or "none"
+    rows = getattr(dataset, "rows_read", len(dataset.table))
+    return (f"{dataset.sources[0]['name']}: {rows} rows read, {len(dataset.table)} samples kept, "
+            f"problems: {problems}; AUs: {', '.join(dataset.au_columns)}")
+
+
+def dataset_parameters(options: dict) -> dict:
+    keep = ("data_root", "database", "sheet", "layout", "strict", "aus", "min_count", "policies", "skip_unparseable",
+            "apply_fixes")
+    return {key: (str(value) if isinstance(value, Path) else value) for key, value in options.items() if key in keep}
+
+
+def open_run(options: dict):
+    from ..runs import RunDir
+
+    # One process per fold shares the folder: --fold implies keeping what is there.
+    resume = options.get("resume", False) or options.get("fold") is not None
+    return RunDir(options["run_dir"], resume=resume, overwrite=options.get("overwrite", False))
+
+
+def print_metrics(metrics: dict | None, run_dir, method: str, echo=click.echo):
+    if metrics is None:
+        return
+    average = metrics["pooled"]["AVG"]
+    per_fold = metrics["per_fold"]["AVG"]["f1"]
+    echo(f"{method}: average F1 {average['f1']:.4f} (pooled over folds; per fold {per_fold['mean']:.4f} ± "
+         f"{per_fold['std']:.4f}), accuracy {average['accuracy']:.4f} -> {run_dir}")
+
+
+def passthrough(function):
+    """Collect click's keyword arguments into one ``options`` dict."""
+
+    @functools.wraps(function)
+    def wrapper(**options):
+        return function(options)
+
+    return wrapper

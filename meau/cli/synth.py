@@ -1,0 +1,33 @@
+"""``meau synth``: write the synthetic CASME II-layout database."""
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--subjects", default=26, show_default=True, type=click.IntRange(1))
+@click.option("--samples", default=255, show_default=True, type=click.IntRange(1))
+@click.option("--intensity", default=1.0, show_default=True, type=click.FloatRange(0),
+              help="Apex displacement in pixels at 170x140: 1 is a micro-expression, 4+ is easy.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--n-jobs", default=1, show_default=True, type=int, help="Threads writing subjects.")
+def synth(out, subjects, samples, intensity, seed, n_jobs):
+    """Write a synthetic database (CASME II layout and sheet) to OUT.
+
+    \b
+    Example:
+      meau synth synthdb --intensity 4 && meau baseline constant synthdb -o runs/constant
+    """
+    from ..databases.synth import generate
+    from ..errors import MeauError
+
+    if out.exists() and any(out.iterdir()):
+        raise MeauError(f"{out}: folder is not empty; choose a new one")
+    try:
+        sheet = generate(out, subjects=subjects, samples=samples, intensity=intensity, seed=seed, n_jobs=n_jobs,
+                         progress=True)
+    except ValueError as error:
+        raise MeauError(str(error)) from None
+    click.echo(f"wrote {samples} samples of {subjects} subjects to {out} (sheet {sheet.name})")

@@ -1,0 +1,109 @@
+"""The demo: synthetic database -> every method -> one results table.
+
+The database is built once into a cache folder keyed by its parameters; each method writes a run
+folder under ``out``; methods whose run is complete are not run again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+from .errors import MeauError
+
+# name -> (report label, runner); runners take (dataset, run, seed, n_jobs) and return metrics
+DEMO_METHODS = ["constant", "lbptop", "res3d", "sca"]
+
+
+def cache_root() -> Path:
+    base = os.environ.get("MEAU_CACHE") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "meau" if not os.environ.get("MEAU_CACHE") else Path(base)
+
+
+def synthetic_database(cache: Path | None, *, subjects: int, samples: int, intensity: float, seed: int, echo) -> Path:
+    """The synthetic database for these parameters, generated on first use."""
+    from .databases.synth import GENERATOR_VERSION, generate
+
+    parameters = {"subjects": subjects, "samples": samples, "intensity": intensity, "seed": seed, "v": GENERATOR_VERSION}
+    digest = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()[:12]
+    folder = Path(cache or cache_root() / "synth") / f"synth-{digest}"
+    if (folder / "synth.json").exists():
+        echo(f"synthetic database: {folder} (cached)")
+        return folder
+    partial = folder.with_name(folder.name + ".partial")
+    if partial.exists():
+        import shutil
+
+        shutil.rmtree(partial)
+    echo(f"building the synthetic database ({samples} samples, {subjects} subjects, intensity {intensity}) ...")
+    start = time.perf_counter()
+    generate(partial, subjects=subjects, samples=samples, intensity=intensity, seed=seed, n_jobs=2, progress=True)
+    partial.rename(folder)
+    echo(f"synthetic database: {folder} ({time.perf_counter() - start:.0f} s)")
+    return folder
+
+
+def available_methods() -> dict:
+    """Demo methods whose dependencies are installed, in table order."""
+    from .experiment import ConstantBaseline
+
+    methods = {"constant": lambda n_jobs, cache: ConstantBaseline()}
+    try:
+        from .handcrafted.pipeline import HandcraftedMethod
+
+        methods["lbptop"] = lambda n_jobs, cache: HandcraftedMethod("lbptop", n_jobs=n_jobs, cache=cache)
+    except ImportError:
+        pass
+    try:
+        import torch  # noqa: F401
+
+        from .deep.train import demo_method
+
+        methods["res3d"] = lambda n_jobs, cache: demo_method("none", cache=cache)
+        methods["sca"] = lambda n_jobs, cache: demo_method("learn", cache=cache)
+    except ImportError:
+        pass
+    return methods
+
+
+def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, samples: int, seed: int,
+             methods: list[str] | None, n_jobs: int, echo=print) -> list[Path]:
+    from .databases import load_dataset
+    from .databases.synth import SHEET_NAME
+    from .experiment import run_experiment
+    from .report import collect, render, render_text
+    from .runs import RunDir, write_text
+
+    root = synthetic_database(cache, subjects=subjects, samples=samples, intensity=intensity, seed=seed, echo=echo)
+    dataset = load_dataset(root, "casme2", root / SHEET_NAME, aus="auto", min_count=max(3, samples // 20))
+    echo(f"{len(dataset.table)} samples, AUs {', '.join(dataset.au_columns)}")
+    found = available_methods()
+    wanted = methods or [name for name in DEMO_METHODS if name in found]
+    unknown = [name for name in wanted if name not in found]
+    if unknown:
+        raise MeauError(f"demo method(s) {', '.join(unknown)} not available; choose from {', '.join(found)}")
+    feature_cache = Path(cache or cache_root()) / "features"
+    runs = []
+    splits = None
+    for name in wanted:
+        run_path = Path(out) / name
+        run = RunDir(run_path, resume=True)
+        method = found[name](n_jobs, feature_cache)
+        start = time.perf_counter()
+        if not run.file("metrics.json").exists():
+            echo(f"[{name}] running ...")
+            run_experiment(method, dataset, run, protocol="kfold", k=4, seed=seed, splits=splits,
+                           parameters={"demo": True, "intensity": intensity})
+            echo(f"[{name}] done in {time.perf_counter() - start:.0f} s")
+        splits = splits or run.file("splits.csv")
+        runs.append(run_path)
+    tables = collect(runs)
+    text = render_text(tables[0])
+    write_text(Path(out) / "table.md", render(tables[0], "markdown"))
+    echo("")
+    echo(text)
+    echo(f"run folders: {', '.join(str(r) for r in runs)}; table: {Path(out) / 'table.md'}")
+    return runs

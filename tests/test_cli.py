@@ -1,0 +1,98 @@
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from meau.cli import cli
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], obj={})
+
+
+def test_help_and_import_do_not_import_torch():
+    code = ("import sys, meau, meau.cli; from click.testing import CliRunner; "
+            "r = CliRunner().invoke(meau.cli.cli, ['--help']); assert r.exit_code == 0, r.output; "
+            "r = CliRunner().invoke(meau.cli.cli, ['baseline', '--help']); assert r.exit_code == 0, r.output; "
+            "assert 'torch' not in sys.modules; assert 'sklearn' not in sys.modules; print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and "meau, version" in result.output
+
+
+def test_user_error_is_one_line_exit_1(tmp_path):
+    result = invoke("annotate", tmp_path / "absent.xlsx", "--database", "casme2", "-o", tmp_path / "l.csv")
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and "no such file" in result.output
+    assert "Traceback" not in result.output
+    debug = invoke("--debug", "annotate", tmp_path / "absent.xlsx", "--database", "casme2", "-o", tmp_path / "l.csv")
+    assert debug.exit_code == 1 and debug.exception is not None and type(debug.exception).__name__ == "SheetError"
+
+
+def test_usage_error_is_exit_2():
+    assert invoke("baseline", "constant").exit_code == 2
+
+
+def test_annotate_writes_labels_and_counts(tiny_db, tmp_path):
+    result = invoke("annotate", tiny_db / "CASME2-coding-synth.xlsx", "--database", "casme2", "--min-count", "3",
+                    "-o", tmp_path / "labels.csv")
+    assert result.exit_code == 0, result.output
+    labels = pd.read_csv(tmp_path / "labels.csv", dtype={"subject": str})
+    assert list(labels.columns[:8]) == ["database", "subject", "clip", "onset", "apex", "offset", "emotion", "au_raw"]
+    au_columns = [c for c in labels.columns if c.startswith("AU")]
+    assert au_columns and all(labels[c].sum() >= 3 for c in au_columns)
+    assert "Number of samples" in result.output
+    for column in au_columns:
+        assert f" {labels[column].sum()}" in result.output.split("Number of samples")[1].splitlines()[0]
+    assert (tmp_path / "labels.problems.csv").exists()
+
+
+def test_constant_baseline_end_to_end_resume_and_fold(tiny_db, tmp_path):
+    run = tmp_path / "constant"
+    result = invoke("baseline", "constant", tiny_db, "--min-count", "3", "-o", run)
+    assert result.exit_code == 0, result.output
+    for name in ("config.json", "splits.csv", "predictions.csv", "metrics.json", "validation.csv"):
+        assert (run / name).exists(), name
+    config = json.loads((run / "config.json").read_text())
+    assert config["method"] == "Constant" and len(config["dataset"]["sources"][0]["sha256"]) == 64
+    assert config["dataset"]["samples_kept"] == 36
+    predictions = pd.read_csv(run / "predictions.csv", dtype={"subject": str})
+    assert len(predictions) == 36 and predictions["fold"].nunique() == 4
+    metrics = json.loads((run / "metrics.json").read_text())
+    for column in metrics["aus"]:
+        p = predictions[column].mean()
+        assert metrics["pooled"][column]["f1"] == pytest.approx(2 * p / (1 + p))
+    # a finished run folder is never overwritten silently
+    again = invoke("baseline", "constant", tiny_db, "--min-count", "3", "-o", run)
+    assert again.exit_code == 1 and "--resume" in again.output
+    # an interrupted run: remove a fold, resume recomputes only it, same metrics
+    (run / "folds" / "fold_2.csv").unlink()
+    (run / "metrics.json").unlink()
+    resumed = invoke("baseline", "constant", tiny_db, "--min-count", "3", "-o", run, "--resume")
+    assert resumed.exit_code == 0 and resumed.output.count("already done") == 3
+    assert json.loads((run / "metrics.json").read_text())["pooled"] == metrics["pooled"]
+    # folds as independent units
+    parts = tmp_path / "parts"
+    for fold in range(4):
+        out = invoke("baseline", "constant", tiny_db, "--min-count", "3", "-o", parts, "--fold", fold)
+        assert out.exit_code == 0, out.output
+        assert (parts / "metrics.json").exists() == (fold == 3)
+    assert json.loads((parts / "metrics.json").read_text())["pooled"] == metrics["pooled"]
+    # another method on identical folds
+    reuse = invoke("baseline", "constant", tiny_db, "--min-count", "3", "-o", tmp_path / "reuse", "--splits", run / "splits.csv")
+    assert reuse.exit_code == 0
+    assert (tmp_path / "reuse" / "splits.csv").read_text() == (run / "splits.csv").read_text()
+    table = invoke("report", run, tmp_path / "reuse", "--format", "markdown")
+    assert table.exit_code == 0 and "| Number of samples |" in table.output
+
+
+def test_missing_data_root_is_clear(tmp_path):
+    result = invoke("baseline", "constant", tmp_path / "nowhere", "-o", tmp_path / "r")
+    assert result.exit_code == 1 and "no coding sheet found" in result.output

@@ -1,0 +1,186 @@
+"""Frames -> clips: loading, grey conversion, resizing, the Temporal Interpolation Model, caching.
+
+Shapes: a grey clip is ``(T, H, W)``, a colour clip ``(T, H, W, 3)`` in RGB order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ClipError, FrameError
+
+LUMA_601 = np.array([0.299, 0.587, 0.114])
+
+
+def read_frames(paths, *, color: bool = False) -> np.ndarray:
+    """Read image files into a uint8 clip (grey with ITU-R 601 luma, or RGB).
+
+    Raises
+    ------
+    FrameError
+        A file is missing, corrupt or not an image, or frames differ in size; the message names it.
+    """
+    import cv2
+
+    frames = []
+    for path in paths:
+        flags = cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE  # OpenCV's grey is the 601 luma
+        image = cv2.imread(str(path), flags)
+        if image is None:
+            reason = "missing" if not Path(path).exists() else "unreadable (corrupt or not an image)"
+            raise FrameError(f"{path}: {reason}")
+        if color:
+            image = image[..., ::-1]
+        if frames and image.shape != frames[0].shape:
+            raise FrameError(f"{path}: frame size {image.shape[:2]} differs from the clip's {frames[0].shape[:2]}")
+        frames.append(image)
+    if not frames:
+        raise FrameError("no frames to read")
+    return np.ascontiguousarray(np.stack(frames))
+
+
+def to_grey(clip: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma of an RGB clip ``(..., 3)``, as float32."""
+    return (np.asarray(clip, np.float32) @ LUMA_601.astype(np.float32)).astype(np.float32)
+
+
+def resize_clip(clip: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize every frame to ``size = (height, width)`` (area averaging when shrinking)."""
+    import cv2
+
+    height, width = size
+    if clip.shape[1:3] == (height, width):
+        return clip
+    shrinking = clip.shape[1] > height or clip.shape[2] > width
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return np.stack([cv2.resize(frame, (width, height), interpolation=interpolation) for frame in clip])
+
+
+def resize_short_side(clip: np.ndarray, short: int) -> np.ndarray:
+    height, width = clip.shape[1:3]
+    scale = short / min(height, width)
+    return resize_clip(clip, (int(round(height * scale)), int(round(width * scale))))
+
+
+def drop_duplicate_frames(clip: np.ndarray) -> np.ndarray:
+    """Remove frames identical to the previous kept frame."""
+    keep = [0] + [t for t in range(1, len(clip)) if not np.array_equal(clip[t], clip[t - 1])]
+    return clip[keep]
+
+
+def tim(clip: np.ndarray, n_out: int, *, duplicates: str = "error", dtype=None) -> np.ndarray:
+    """Temporal Interpolation Model (Zhou, Zhao & Pietikäinen 2011; Pfister et al. 2011).
+
+    Frames are the columns of X (m x n); X - mean = U S V^T (economy SVD, n - 1 components kept),
+    Q = S V^T; the path-graph Laplacian's eigenvectors y_k(t) = sin(pi k t / n + pi (n - k) / (2n))
+    define W = (Q Q^T)^-1 Q Y and the curve F(s)_k = sin(pi k s + pi (n - k) / (2n)); output j at
+    pos = j / (n_out - 1) is x(s) = U (W^T \\ (F(s) * m)) + mean with s = pos (1 - 1/n) + 1/n.
+    The first and last input frames are reproduced, and ``n_out == n`` returns the clip.
+
+    Parameters
+    ----------
+    clip : array (T, H, W) or (T, H, W, C)
+        Colour channels are interpolated jointly (one model for the stacked channels).
+    n_out : int
+    duplicates : {'error', 'drop'}
+        Linearly dependent frames make the model undefined: raise a ClipError, or drop frames equal
+        to their predecessor first.
+    dtype : numpy dtype, optional
+        ``np.uint8`` rounds then clips to [0, 255]; default float64.
+
+    References
+    ----------
+    Z. Zhou, G. Zhao, M. Pietikäinen, "Towards a practical lipreading system", CVPR 2011.
+    """
+    clip = np.asarray(clip)
+    if n_out < 1:
+        raise ClipError(f"TIM: n_out must be >= 1, not {n_out}")
+    if duplicates not in ("error", "drop"):
+        raise ValueError(f"duplicates must be 'error' or 'drop', not {duplicates!r}")
+    if duplicates == "drop":
+        clip = drop_duplicate_frames(clip)
+    n = len(clip)
+    if n < 2:
+        raise ClipError(f"TIM needs at least 2 distinct frames, got {n}")
+    frame_shape = clip.shape[1:]
+    X = clip.reshape(n, -1).astype(np.float64).T  # m x n
+    mean = X.mean(axis=1, keepdims=True)
+    U, S, Vt = np.linalg.svd(X - mean, full_matrices=False)
+    if S[n - 2] <= 1e-9 * max(S[0], 1e-300):
+        raise ClipError("TIM: frames are linearly dependent (duplicate frames?); the model is undefined "
+                        "(drop duplicates first, e.g. duplicates='drop')")
+    U = U[:, : n - 1]
+    Q = S[: n - 1, None] * Vt[: n - 1]  # (n-1) x n
+    k = np.arange(1, n)
+    t = np.arange(1, n + 1)
+    phase = np.pi * (n - k) / (2 * n)
+    Y = np.sin(np.pi * np.outer(t, k) / n + phase)  # n x (n-1)
+    W = np.linalg.solve(Q @ Q.T, Q @ Y)  # (n-1) x (n-1)
+    m = (Q[:, 0] @ W) / np.sin(np.pi * k / n + phase)
+    positions = np.linspace(0.0, 1.0, n_out) if n_out > 1 else np.zeros(1)
+    s = positions * (1 - 1 / n) + 1 / n
+    F = np.sin(np.pi * np.outer(s, k) + phase) * m  # n_out x (n-1)
+    Z = np.linalg.solve(W.T, F.T)  # (n-1) x n_out
+    out = (U @ Z + mean).T.reshape((n_out,) + frame_shape)
+    if dtype is not None and np.dtype(dtype) == np.uint8:
+        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return out.astype(dtype) if dtype is not None else out
+
+
+def uniform_indices(length: int, count: int) -> np.ndarray:
+    """``round(linspace(0, length - 1, count))``: the deep pipeline's temporal sampling."""
+    return np.rint(np.linspace(0, length - 1, count)).astype(int)
+
+
+def content_key(paths, parameters: dict) -> str:
+    """A cache key from the frame files' bytes and the preprocessing parameters."""
+    digest = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode())
+    for path in paths:
+        with open(path, "rb") as handle:
+            digest.update(hashlib.sha256(handle.read()).digest())
+    return digest.hexdigest()[:32]
+
+
+def load_clip(paths, *, color: bool = False, size=(128, 128), tim_frames: int | None = 10,
+              duplicates: str = "drop", short_side: int | None = None) -> np.ndarray:
+    """Frames -> a uint8 clip: read, resize (to ``size`` or to a short side), TIM to ``tim_frames``."""
+    clip = read_frames(paths, color=color)
+    if short_side:
+        clip = resize_short_side(clip, short_side)
+    elif size:
+        clip = resize_clip(clip, tuple(size))
+    if tim_frames:
+        try:
+            clip = tim(clip, tim_frames, duplicates=duplicates, dtype=np.uint8)
+        except ClipError as error:
+            raise ClipError(f"{Path(paths[0]).parent}: {error}") from None
+    return clip
+
+
+class ClipCache:
+    """Preprocessed clips as ``.npy`` files keyed by frame content and parameters."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder) if folder else None
+
+    def load(self, paths, **parameters) -> np.ndarray:
+        if self.folder is None:
+            return load_clip(paths, **parameters)
+        key = content_key(paths, {"clip": parameters, "v": 1})
+        path = self.folder / "clips" / f"{key}.npy"
+        if path.exists():
+            try:
+                return np.load(path)
+            except (ValueError, OSError):
+                pass  # a damaged cache file is rebuilt
+        clip = load_clip(paths, **parameters)
+        from .runs import atomic_path
+
+        with atomic_path(path) as temporary:
+            with open(temporary, "wb") as handle:
+                np.save(handle, clip)
+        return clip

@@ -17,9 +17,25 @@ def tiny_db(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def easy_db(tmp_path_factory):
-    """A larger, high-intensity database for known-answer tests of the methods."""
+    """16 subjects, 160 samples, strong motion (intensity 10): known-answer tests of the methods."""
     from meau.databases.synth import generate
 
     root = tmp_path_factory.mktemp("easy_db")
-    generate(root, subjects=12, samples=96, intensity=6.0, seed=7, n_jobs=2)
+    generate(root, subjects=16, samples=160, intensity=10.0, seed=7, n_jobs=2)
     return root
+
+
+@pytest.fixture(scope="session")
+def easy_dataset(easy_db):
+    from meau.databases import load_dataset
+
+    return load_dataset(easy_db, "casme2", easy_db / "CASME2-coding-synth.xlsx", aus="auto", min_count=20)
+
+
+@pytest.fixture(scope="session")
+def constant_f1(easy_dataset, tmp_path_factory):
+    from meau.experiment import ConstantBaseline, run_experiment
+    from meau.runs import RunDir
+
+    run = RunDir(tmp_path_factory.mktemp("constant_run"))
+    return run_experiment(ConstantBaseline(), easy_dataset, run, echo=lambda *_: None)["pooled"]["AVG"]["f1"]

@@ -1,0 +1,114 @@
+"""``meau baseline lbptop|lpqtop|lbpsip|hog3d``: descriptor + linear SVMs through the protocol."""
+
+from pathlib import Path
+
+import click
+
+from .options import dataset_options, dataset_parameters, load_dataset_from_options, open_run, print_metrics, \
+    protocol_options, run_options, stack
+
+
+def _triple(text, name, cast=int):
+    from ..errors import MeauError
+
+    try:
+        values = tuple(cast(v) for v in str(text).replace("x", ",").split(","))
+    except ValueError:
+        raise MeauError(f"--{name} expects three numbers such as 3,3,3 (got {text!r})") from None
+    if len(values) != 3:
+        raise MeauError(f"--{name} expects three numbers such as 3,3,3 (got {text!r})")
+    return values
+
+
+def _grid(text):
+    from ..errors import MeauError
+
+    try:
+        rows, cols = (int(v) for v in str(text).lower().split("x"))
+    except ValueError:
+        raise MeauError(f"--grid expects ROWSxCOLS such as 5x5 (got {text!r})") from None
+    if rows < 1 or cols < 1:
+        raise MeauError(f"--grid must be at least 1x1 (got {text!r})")
+    return rows, cols
+
+
+common_options = stack(
+    dataset_options,
+    protocol_options,
+    run_options,
+    click.option("--tim-frames", default=10, show_default=True, type=click.IntRange(2), help="TIM output length."),
+    click.option("--size", default=128, show_default=True, type=click.IntRange(16), help="Frames resized to SIZE x SIZE."),
+    click.option("--grid", default="5x5", show_default=True, help="Blocks per frame, ROWSxCOLS."),
+    click.option("--class-weight", type=click.Choice(["none", "balanced"]), default="none", show_default=True,
+                 help="LinearSVC class weights (the paper uses none)."),
+    click.option("--n-jobs", default=1, show_default=True, type=int, help="Parallel workers over clips (-1: all cores)."),
+    click.option("--backend", default=None, help="joblib backend (loky, threading, dask ...)."),
+    click.option("--cache", type=click.Path(path_type=Path), help="Feature cache folder (default: ~/.cache/meau)."),
+    click.option("--no-cache", is_flag=True, help="Do not read or write the feature cache."),
+)
+
+
+def run_descriptor(descriptor: str, params: dict, options: dict):
+    from ..demo import cache_root
+    from ..experiment import run_experiment
+    from .pipeline_imports import HandcraftedMethod
+
+    run = open_run(options)
+    dataset = load_dataset_from_options(options)
+    cache = None if options["no_cache"] else (options["cache"] or cache_root())
+    size = options["size"]
+    method = HandcraftedMethod(descriptor, params={**params, "grid": _grid(options["grid"])},
+                               tim_frames=options["tim_frames"], size=(size, size), n_jobs=options["n_jobs"],
+                               cache=cache, class_weight=None if options["class_weight"] == "none" else "balanced",
+                               seed=options["seed"], backend=options["backend"])
+    metrics = run_experiment(method, dataset, run, protocol=options["protocol"], k=options["k"], seed=options["seed"],
+                             splits=options["splits"], fold=options["fold"], parameters=dataset_parameters(options))
+    print_metrics(metrics, run.path, method.name)
+
+
+@click.command()
+@common_options
+@click.option("--radii", default="3,3,3", show_default=True, help="R_x,R_y,R_t.")
+@click.option("--points", default=8, show_default=True, type=click.IntRange(4, 16), help="Neighbours per plane.")
+@click.option("--sampling", type=click.Choice(["bilinear", "nearest"]), default="bilinear", show_default=True)
+def lbptop(radii, points, sampling, **options):
+    """LBP-TOP (59 u2 bins per plane and block) + linear SVMs.
+
+    \b
+    Example:
+      meau baseline lbptop CASME2 --database casme2 --n-jobs -1 -o runs/lbptop
+    """
+    run_descriptor("lbptop", {"radii": _triple(radii, "radii", float), "points": points, "sampling": sampling}, options)
+
+
+@click.command()
+@common_options
+@click.option("--radii", default="3,3,3", show_default=True, help="R_x,R_y,R_t.")
+def lbpsip(radii, **options):
+    """LBP-SIP (16 spatial + 4 temporal bins per block) + linear SVMs."""
+    run_descriptor("lbpsip", {"radii": _triple(radii, "radii")}, options)
+
+
+@click.command()
+@common_options
+@click.option("--windows", default="5,5,5", show_default=True, help="Odd window sizes w_x,w_y,w_t.")
+@click.option("--rho", default="0.1,0.1", show_default=True, help="Pixel correlations rho_s,rho_t.")
+def lpqtop(windows, rho, **options):
+    """LPQ-TOP (256 bins per plane and block) + linear SVMs."""
+    from ..errors import MeauError
+
+    try:
+        rhos = tuple(float(v) for v in rho.split(","))
+        assert len(rhos) == 2
+    except (ValueError, AssertionError):
+        raise MeauError(f"--rho expects two numbers such as 0.1,0.1 (got {rho!r})") from None
+    run_descriptor("lpqtop", {"windows": _triple(windows, "windows"), "rhos": rhos}, options)
+
+
+@click.command()
+@common_options
+@click.option("--sub-blocks", default=3, show_default=True, type=click.IntRange(1), help="S sub-blocks per axis of a cell.")
+@click.option("--half-orientation", is_flag=True, help="10 bins (opposite directions folded) instead of 20.")
+def hog3d(sub_blocks, half_orientation, **options):
+    """HOG3D (20 icosahedron bins per block) + linear SVMs."""
+    run_descriptor("hog3d", {"sub_blocks": sub_blocks, "full_orientation": not half_orientation}, options)

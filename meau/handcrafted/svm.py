@@ -1,0 +1,101 @@
+"""One linear SVM per AU, C chosen on the validation fold, scored on the test fold.
+
+Per fold: features are standardised on the training folds only; for every AU, ``LinearSVC`` is
+trained on the training folds for each C of the grid, the C with the best validation F1 wins
+(ties -> the smaller C), and that model scores the test fold (threshold 0).
+
+Speed without changing the answer: with n training samples and d >> n features, the optimal
+weight vector lies in the span of the training rows (its component outside the span changes no
+loss and only adds to the norm). liblinear fits the bias as a weight on a constant feature, so we
+append that feature ourselves, take an orthonormal basis B (n x (d + 1)) of the rows, and train
+``LinearSVC(fit_intercept=False)`` on the n-dimensional coordinates ``[X, 1] B^T``. It is the
+same optimisation problem (same objective, same optimum, w = B^T u); only its cost no longer
+grows with d. ``tests/handcrafted/test_svm.py`` checks the decisions against the plain pipeline.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+C_GRID = tuple(10.0**k for k in range(-3, 4))
+
+
+def make_svm(C: float, class_weight=None, seed: int = 0):
+    """The plain scikit-learn model: ``StandardScaler`` + ``LinearSVC`` (used for final models)."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    return make_pipeline(StandardScaler(), LinearSVC(C=C, class_weight=class_weight, max_iter=10000, dual=True,
+                                                     random_state=seed))
+
+
+class RowSpace:
+    """Standardise on the training rows, append the bias feature, project onto the rows' span."""
+
+    def fit(self, features_train):
+        from sklearn.preprocessing import StandardScaler
+
+        self.scaler_ = StandardScaler().fit(features_train)
+        augmented = self._augment(features_train)
+        _, singular, basis = np.linalg.svd(augmented, full_matrices=False)
+        keep = singular > singular[0] * 1e-10
+        self.basis_ = basis[keep]
+        return self
+
+    def _augment(self, features):
+        scaled = self.scaler_.transform(np.asarray(features, dtype=np.float64))
+        return np.hstack([scaled, np.ones((len(scaled), 1))])
+
+    def transform(self, features):
+        return self._augment(features) @ self.basis_.T
+
+
+def fold_svms(features_train, labels_train, features_val, labels_val, features_test, *, c_grid=C_GRID,
+              class_weight=None, seed=0):
+    """Scores on the test fold for every AU, the chosen C per AU and the validation F1 per C.
+
+    Parameters
+    ----------
+    features_* : arrays (n_*, d)
+    labels_train, labels_val : 0/1 arrays (n_*, m)
+
+    Returns
+    -------
+    scores : (n_test, m) SVM decision values (threshold 0)
+    chosen : list of m chosen C (None where the training folds hold a single class)
+    validation : list of m dicts C -> validation F1
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import f1_score
+    from sklearn.svm import LinearSVC
+
+    space = RowSpace().fit(features_train)
+    train, val, test = (space.transform(f) for f in (features_train, features_val, features_test))
+    labels_train = np.asarray(labels_train).reshape(len(train), -1)
+    labels_val = np.asarray(labels_val).reshape(len(val), -1)
+    scores = np.zeros((len(test), labels_train.shape[1]))
+    chosen, validation = [], []
+    for j in range(labels_train.shape[1]):
+        y_train = labels_train[:, j]
+        if len(np.unique(y_train)) < 2:
+            scores[:, j] = 1.0 if y_train[0] else -1.0
+            chosen.append(None)
+            validation.append({})
+            continue
+        best, f1_by_c = None, {}
+        for C in sorted(c_grid):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model = LinearSVC(C=C, fit_intercept=False, class_weight=class_weight, max_iter=10000, dual=True,
+                                  random_state=seed).fit(train, y_train)
+            f1 = f1_score(labels_val[:, j], (model.decision_function(val) > 0).astype(int), zero_division=0)
+            f1_by_c[C] = float(f1)
+            if best is None or f1 > best[1]:  # strict: ties keep the smaller C
+                best = (model, f1, C)
+        scores[:, j] = best[0].decision_function(test)
+        chosen.append(best[2])
+        validation.append(f1_by_c)
+    return scores, chosen, validation

@@ -89,10 +89,11 @@ def run_experiment(method, dataset: Dataset, run: RunDir, *, protocol: str = "kf
                                        "protocol": protocol, "folds": int(len(np.unique(folds))), "seed": seed,
                                        "splits_from": str(splits) if splits else None})
     config["dataset"] = dataset_summary(dataset)
-    if not run.file("config.json").exists() or not run.resume:
-        write_json(run.file("config.json"), config)
-    write_csv(existing, split)
-    write_validation(run, dataset)
+    if run.main:
+        if not run.file("config.json").exists() or not run.resume:
+            write_json(run.file("config.json"), config)
+        write_csv(existing, split)
+        write_validation(run, dataset)
     plan = rotations(table, folds, protocol, seed)
     if fold is not None:
         if fold not in [rotation.fold for rotation in plan]:
@@ -109,10 +110,13 @@ def run_experiment(method, dataset: Dataset, run: RunDir, *, protocol: str = "kf
         run.log(f"fold {rotation.fold}: train {len(rotation.train)}, validation {len(rotation.validation)}, "
                 f"test {len(rotation.test)}")
         result = method.run_fold(dataset, rotation, run)
-        write_csv(run.fold_file(rotation.fold), _fold_predictions(dataset, rotation, result))
-        write_json(run.fold_file(rotation.fold, "json"), {"fold": rotation.fold, **result.extras})
+        if run.main:
+            write_csv(run.fold_file(rotation.fold), _fold_predictions(dataset, rotation, result))
+            write_json(run.fold_file(rotation.fold, "json"), {"fold": rotation.fold, **result.extras})
         run.log(f"fold {rotation.fold}: done")
         run.resume = True  # from now on, finished folds count as done
+    if not run.main:
+        return None
     missing = [rotation.fold for rotation in plan if not run.fold_file(rotation.fold).exists()]
     if missing:
         echo(f"{len(missing)} fold(s) still to run: {', '.join(map(str, missing))}")

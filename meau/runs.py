@@ -99,10 +99,13 @@ class RunDir:
             for name in ("metrics.json", "predictions.csv", "splits.csv", "config.json"):
                 with contextlib.suppress(FileNotFoundError):
                     (self.path / name).unlink()
-            for fold_file in (self.path / "folds").glob("fold_*") if (self.path / "folds").is_dir() else []:
-                fold_file.unlink()
+            import shutil
+
+            for folder in ("folds", "checkpoints"):
+                shutil.rmtree(self.path / folder, ignore_errors=True)
         self.path.mkdir(parents=True, exist_ok=True)
         self.resume = resume
+        self.main = True  # False on the non-zero ranks of a torchrun job: they compute, rank 0 writes
 
     def file(self, name) -> Path:
         return self.path / name
@@ -120,6 +123,8 @@ class RunDir:
             return {}
 
     def log(self, message: str) -> None:
+        if not self.main:
+            return
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         with open(self.file("run.log"), "a", encoding="utf-8") as handle:
             handle.write(f"{stamp} {message}\n")

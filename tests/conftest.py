@@ -16,6 +16,13 @@ def tiny_db(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_dataset(tiny_db):
+    from meau.databases import load_dataset
+
+    return load_dataset(tiny_db, "casme2", tiny_db / "CASME2-coding-synth.xlsx", aus="auto", min_count=3)
+
+
+@pytest.fixture(scope="session")
 def easy_db(tmp_path_factory):
     """16 subjects, 160 samples, strong motion (intensity 10): known-answer tests of the methods."""
     from meau.databases.synth import generate
@@ -39,3 +46,13 @@ def constant_f1(easy_dataset, tmp_path_factory):
 
     run = RunDir(tmp_path_factory.mktemp("constant_run"))
     return run_experiment(ConstantBaseline(), easy_dataset, run, echo=lambda *_: None)["pooled"]["AVG"]["f1"]
+
+
+@pytest.fixture(scope="session")
+def deep_db(tmp_path_factory):
+    """16 subjects, 160 samples, very strong motion (intensity 16): the deep known-answer test."""
+    from meau.databases.synth import generate
+
+    root = tmp_path_factory.mktemp("deep_db")
+    generate(root, subjects=16, samples=160, intensity=16.0, seed=7, n_jobs=2)
+    return root

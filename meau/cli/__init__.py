@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "annotate": "annotate:annotate",
     "synth": "synth:synth",
     "baseline": "baseline:baseline",
+    "train": "train:train",
     "report": "report:report",
     "demo": "demo:demo",
 }

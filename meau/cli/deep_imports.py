@@ -1,0 +1,4 @@
+"""Imports of torch and the deep pipeline, kept out of the CLI modules' import time."""
+
+from ..deep.data import ClipSpec  # noqa: F401
+from ..deep.train import DeepMethod, TrainConfig  # noqa: F401

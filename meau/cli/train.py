@@ -1,0 +1,81 @@
+"""``meau train sca``: Res3D + SCA (or an ablation) per fold, on CPU or CUDA, torchrun-ready."""
+
+from pathlib import Path
+
+import click
+
+from . import LazyGroup
+from .options import dataset_options, dataset_parameters, load_dataset_from_options, open_run, print_metrics, \
+    protocol_options, run_options
+
+
+@click.group(cls=LazyGroup)
+def train():
+    """Train a deep model through the protocol into a run folder."""
+
+
+@train.command()
+@dataset_options
+@protocol_options
+@run_options
+@click.option("--backbone", type=click.Choice(["res3d18", "res3d34", "res3d50", "res3d101"]), default="res3d18",
+              show_default=True)
+@click.option("--fusion", type=click.Choice(["learn", "max", "avg", "concat", "sa", "ca", "none"]), default="learn",
+              show_default=True, help="learn = SCA; none = plain Res3D; the others are the paper's ablations.")
+@click.option("--pretrained", type=click.Path(path_type=Path),
+              help="Local backbone weights (Hara 2018/2020 or torchvision r3d_18); never downloaded.")
+@click.option("--epochs", default=60, show_default=True, type=click.IntRange(1))
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(2))
+@click.option("--lr", default=0.01, show_default=True, type=float)
+@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="sgd", show_default=True)
+@click.option("--weight-decay", default=1e-3, show_default=True, type=float)
+@click.option("--lr-step", default=30, show_default=True, type=click.IntRange(1), help="lr / 10 every N epochs.")
+@click.option("--pos-weight", is_flag=True, help="Weight each AU's positives by negatives / positives.")
+@click.option("--widen-factor", default=1.0, show_default=True, type=float, help="Width multiplier (tiny models).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA, off on CPU).")
+@click.option("--compile", "compile_model", is_flag=True, help="torch.compile the model.")
+@click.option("--deterministic", is_flag=True, help="Bit-repeatable CPU runs (deterministic algorithms).")
+@click.option("--frames", default=10, show_default=True, type=click.IntRange(2))
+@click.option("--tim-frames", default=50, show_default=True, type=click.IntRange(2))
+@click.option("--short-side", default=128, show_default=True, type=click.IntRange(16))
+@click.option("--crop", default=112, show_default=True, type=click.IntRange(16))
+@click.option("--sampling", type=click.Choice(["uniform", "mean"]), default="uniform", show_default=True)
+@click.option("--n-jobs", default=1, show_default=True, type=int, help="Parallel clip decoding.")
+@click.option("--cache", type=click.Path(path_type=Path), help="Clip cache folder (default: ~/.cache/meau).")
+def sca(**options):
+    """Res3D + Spatio-Channel Attention, one binary task per AU.
+
+    \b
+    Examples:
+      meau train sca CASME2 --database casme2 --backbone res3d18 --pretrained r3d18_K_200ep.pth -o runs/sca
+      torchrun --nproc_per_node 4 -m meau train sca DATA --fusion learn -o runs/sca   # data-parallel
+    """
+    from ..demo import cache_root
+    from ..experiment import run_experiment
+    from .deep_imports import ClipSpec, DeepMethod, TrainConfig
+
+    if options["crop"] > options["short_side"]:
+        from ..errors import MeauError
+
+        raise MeauError(f"--crop {options['crop']} is larger than --short-side {options['short_side']}")
+    run = open_run(options)
+    dataset = load_dataset_from_options(options)
+    config = TrainConfig(
+        backbone=options["backbone"], fusion=options["fusion"], widen_factor=options["widen_factor"],
+        epochs=options["epochs"], batch_size=options["batch_size"], lr=options["lr"], optimizer=options["optimizer"],
+        weight_decay=options["weight_decay"], lr_step=options["lr_step"], pos_weight=options["pos_weight"],
+        device=options["device"], amp=options["amp"], compile=options["compile_model"],
+        deterministic=options["deterministic"], seed=options["seed"],
+        pretrained=str(options["pretrained"]) if options["pretrained"] else None,
+        clip=ClipSpec(frames=options["frames"], tim_frames=options["tim_frames"], short_side=options["short_side"],
+                      crop=options["crop"], sampling=options["sampling"]),
+        n_jobs=options["n_jobs"])
+    method = DeepMethod(config, cache=options["cache"] or cache_root(), echo=click.echo)
+    if method.rank != 0:
+        run.main = False
+    metrics = run_experiment(method, dataset, run, protocol=options["protocol"], k=options["k"], seed=options["seed"],
+                             splits=options["splits"], fold=options["fold"], parameters=dataset_parameters(options),
+                             echo=click.echo if method.rank == 0 else (lambda *_: None))
+    if method.rank == 0:
+        print_metrics(metrics, run.path, method.name)

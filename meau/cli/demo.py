@@ -9,7 +9,7 @@ import click
 @click.option("--cache", type=click.Path(path_type=Path), help="Where the synthetic database is kept (built once).")
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), default=Path("meau-demo"), show_default=True,
               help="Folder of the demo's run folders.")
-@click.option("--intensity", default=3.0, show_default=True, type=click.FloatRange(0),
+@click.option("--intensity", default=8.0, show_default=True, type=click.FloatRange(0),
               help="Apex displacement of the synthetic AUs in pixels (1 = micro-expression, hard).")
 @click.option("--subjects", default=26, show_default=True, type=click.IntRange(4))
 @click.option("--samples", default=255, show_default=True, type=click.IntRange(4))

@@ -96,3 +96,15 @@ def test_constant_baseline_end_to_end_resume_and_fold(tiny_db, tmp_path):
 def test_missing_data_root_is_clear(tmp_path):
     result = invoke("baseline", "constant", tmp_path / "nowhere", "-o", tmp_path / "r")
     assert result.exit_code == 1 and "no coding sheet found" in result.output
+
+
+def test_demo_small_runs_end_to_end(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEAU_CACHE", str(tmp_path / "cache"))
+    result = invoke("demo", "--subjects", "6", "--samples", "36", "--intensity", "6", "--methods", "constant,lbptop",
+                    "-o", tmp_path / "demo")
+    assert result.exit_code == 0, result.output
+    assert "Number of samples" in result.output and "LBP-TOP" in result.output
+    assert (tmp_path / "demo" / "table.md").exists()
+    again = invoke("demo", "--subjects", "6", "--samples", "36", "--intensity", "6", "--methods", "constant,lbptop",
+                   "-o", tmp_path / "demo")
+    assert "(cached)" in again.output and "running" not in again.output

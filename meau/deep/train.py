@@ -219,8 +219,8 @@ class DeepMethod:
             total, seen = 0.0, 0
             for first in range(0, len(order), config.batch_size):
                 batch_indices = order[first : first + config.batch_size]
-                if len(batch_indices) < 2:
-                    continue  # batch norm needs two samples
+                if len(batch_indices) < 2 * self.world:
+                    continue  # batch norm needs two samples on every process
                 if self.world > 1:
                     batch_indices = batch_indices[self.rank :: self.world]
                 clips = batcher.batch(batch_indices, train=True, generator=generator)
@@ -278,6 +278,6 @@ def small_cpu_config(fusion: str, *, epochs: int = 30, seed: int = 0) -> TrainCo
                        clip=ClipSpec(frames=10, tim_frames=30, short_side=64, crop=64))
 
 
-def demo_method(fusion: str, *, cache=None, echo=print, epochs: int = 20) -> DeepMethod:
+def demo_method(fusion: str, *, cache=None, echo=print, epochs: int = 15) -> DeepMethod:
     """The demo's deep rows (see :func:`small_cpu_config`)."""
     return DeepMethod(small_cpu_config(fusion, epochs=epochs), cache=cache, echo=echo)

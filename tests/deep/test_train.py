@@ -107,3 +107,24 @@ def test_tiny_model_beats_the_constant_baseline(deep_db, tmp_path):
     model = np.mean([f1_score(predictions[c], predictions[f"{c}_c"], zero_division=0) for c in columns])
     constant = np.mean([f1_score(predictions[c], np.ones(len(predictions), int), zero_division=0) for c in columns])
     assert model > constant + 0.03, (model, constant)
+
+
+@pytest.mark.slow
+def test_torchrun_data_parallel_on_cpu(tiny_db, tmp_path):
+    """Two processes (gloo) train one fold; rank 0 alone writes the run folder."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+               "-m", "meau", "train", "sca", str(tiny_db), "--min-count", "3", "--widen-factor", "0.0625",
+               "--epochs", "2", "--batch-size", "8", "--short-side", "32", "--crop", "28", "--tim-frames", "12",
+               "--frames", "8", "--device", "cpu", "--fold", "0", "--cache", str(tmp_path / "cache"),
+               "-o", str(tmp_path / "ddp")]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    config = json.loads((tmp_path / "ddp" / "config.json").read_text())
+    assert config["parameters"]["world_size"] == 2
+    assert (tmp_path / "ddp" / "folds" / "fold_0.csv").exists()
+    assert result.stdout.count("fold 0 epoch 2/2") == 1  # only rank 0 reports

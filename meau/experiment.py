@@ -121,7 +121,10 @@ def run_experiment(method, dataset: Dataset, run: RunDir, *, protocol: str = "kf
     if missing:
         echo(f"{len(missing)} fold(s) still to run: {', '.join(map(str, missing))}")
         return None
-    return finish(run, dataset.au_columns, [rotation.fold for rotation in plan])
+    metrics = finish(run, dataset.au_columns, [rotation.fold for rotation in plan])
+    if hasattr(method, "finalize"):
+        method.finalize(dataset, run)
+    return metrics
 
 
 def _fold_predictions(dataset: Dataset, rotation: Rotation, result: FoldResult):

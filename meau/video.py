@@ -145,10 +145,9 @@ def content_key(paths, parameters: dict) -> str:
     return digest.hexdigest()[:32]
 
 
-def load_clip(paths, *, color: bool = False, size=(128, 128), tim_frames: int | None = 10,
-              duplicates: str = "drop", short_side: int | None = None) -> np.ndarray:
-    """Frames -> a uint8 clip: read, resize (to ``size`` or to a short side), TIM to ``tim_frames``."""
-    clip = read_frames(paths, color=color)
+def preprocess(clip: np.ndarray, *, size=(128, 128), tim_frames: int | None = 10, duplicates: str = "drop",
+               short_side: int | None = None, name: str = "clip") -> np.ndarray:
+    """A uint8 clip -> resized (to ``size`` or to a short side) and interpolated to ``tim_frames`` (TIM)."""
     if short_side:
         clip = resize_short_side(clip, short_side)
     elif size:
@@ -157,8 +156,64 @@ def load_clip(paths, *, color: bool = False, size=(128, 128), tim_frames: int | 
         try:
             clip = tim(clip, tim_frames, duplicates=duplicates, dtype=np.uint8)
         except ClipError as error:
-            raise ClipError(f"{Path(paths[0]).parent}: {error}") from None
+            raise ClipError(f"{name}: {error}") from None
     return clip
+
+
+def load_clip(paths, *, color: bool = False, size=(128, 128), tim_frames: int | None = 10,
+              duplicates: str = "drop", short_side: int | None = None) -> np.ndarray:
+    """Frame files -> a uint8 clip: read, then :func:`preprocess`."""
+    clip = read_frames(paths, color=color)
+    return preprocess(clip, size=size, tim_frames=tim_frames, duplicates=duplicates, short_side=short_side,
+                      name=str(Path(paths[0]).parent))
+
+
+FRAME_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+
+
+def frames_of_input(path, onset: int | None = None, offset: int | None = None, *, color: bool = True) -> np.ndarray:
+    """A folder of frame images (sorted by the last number in their names) or a video file -> uint8 clip.
+
+    ``onset``/``offset`` select frames by the number in the file names (folders) or by 0-based index
+    (videos), inclusive.
+    """
+    import re
+
+    import cv2
+
+    path = Path(path)
+    if path.is_dir():
+        numbered = []
+        for entry in path.iterdir():
+            if entry.suffix.lower() in FRAME_SUFFIXES and entry.is_file():
+                numbers = re.findall(r"\d+", entry.stem)
+                numbered.append((int(numbers[-1]) if numbers else -1, entry.name, entry))
+        if not numbered:
+            raise FrameError(f"{path}: no frame images in the folder")
+        numbered.sort()
+        selected = [entry for number, _, entry in numbered
+                    if (onset is None or number >= onset) and (offset is None or number <= offset)]
+        if not selected:
+            raise FrameError(f"{path}: no frame numbered {onset}..{offset}")
+        return read_frames(selected, color=color)
+    if not path.exists():
+        raise FrameError(f"{path}: no such file or folder")
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    try:
+        index = 0
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if (onset is None or index >= onset) and (offset is None or index <= offset):
+                frames.append(frame[..., ::-1] if color else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+            index += 1
+    finally:
+        capture.release()
+    if not frames:
+        raise FrameError(f"{path}: unreadable video (or no frame in {onset}..{offset})")
+    return np.ascontiguousarray(np.stack(frames))
 
 
 class ClipCache:

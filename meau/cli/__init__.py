@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "baseline": "baseline:baseline",
     "train": "train:train",
     "report": "report:report",
+    "predict": "predict:predict",
     "demo": "demo:demo",
 }
 

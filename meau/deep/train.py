@@ -126,6 +126,10 @@ class DeepMethod:
                            "device": str(device), "amp": "bf16" if self.amp else None,
                            "normalisation": self.normalisation, "world_size": self.world,
                            "pretrained": self.pretrained.describe() if self.pretrained else None,
+                           "architecture": {
+                               "shortcut": self.pretrained.shortcut if self.pretrained else "B",
+                               "stem": self.pretrained.stem if self.pretrained else "777",
+                               "widen_factor": self.pretrained.widen_factor if self.pretrained else config.widen_factor},
                            "threshold": 0.5}
         self._clips = None
 
@@ -141,12 +145,10 @@ class DeepMethod:
     # -- model --------------------------------------------------------------------------------
     def build(self, num_aus: int):
         config = self.config
-        shortcut = self.pretrained.shortcut if self.pretrained else "B"
-        stem = self.pretrained.stem if self.pretrained else "777"
-        widen = self.pretrained.widen_factor if self.pretrained else config.widen_factor
+        architecture = self.parameters["architecture"]
         shape = (config.clip.frames, config.clip.crop, config.clip.crop)
-        model = build_model(config.backbone, num_aus, fusion=config.fusion, widen_factor=widen, shortcut=shortcut,
-                            stem=stem, input_shape=shape, reduced=config.reduced, dropout=config.dropout)
+        model = build_model(config.backbone, num_aus, fusion=config.fusion, input_shape=shape, reduced=config.reduced,
+                            dropout=config.dropout, **architecture)
         if self.pretrained is not None:
             load_backbone(model.backbone, self.pretrained)
         model = model.to(self.device)

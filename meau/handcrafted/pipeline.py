@@ -123,3 +123,47 @@ class HandcraftedMethod:
         validation_by_au = {column: {f"{c:g}": f for c, f in by_c.items()}
                             for column, by_c in zip(dataset.au_columns, validation)}
         return FoldResult(scores, (scores > 0).astype(int), {"C": chosen_by_au, "validation_f1": validation_by_au})
+
+    def finalize(self, dataset, run) -> None:
+        """Train the run's final per-AU SVMs on every sample, for ``meau predict``.
+
+        C per AU is the value chosen most often over the folds (ties: the smaller). ``AU_p`` of a
+        prediction is a probability from a logistic (Platt) fit of the truth on the run's
+        out-of-fold test scores; the decision stays the SVM's (score > 0).
+        """
+        import json
+        from collections import Counter
+
+        import joblib
+        import pandas as pd
+        from sklearn.linear_model import LogisticRegression
+
+        from ..runs import atomic_path
+        from .svm import make_svm
+
+        folds = [json.loads(path.read_text()) for path in sorted((run.path / "folds").glob("fold_*.json"))]
+        predictions = pd.read_csv(run.file("predictions.csv"))
+        features = self.features(dataset)
+        labels = dataset.table[dataset.au_columns].to_numpy()
+        models, calibration, chosen = {}, {}, {}
+        for j, column in enumerate(dataset.au_columns):
+            counts = Counter(fold["C"].get(column) for fold in folds if fold["C"].get(column) is not None)
+            if not counts or len(np.unique(labels[:, j])) < 2:
+                models[column] = None
+                chosen[column] = None
+            else:
+                C = min(counts, key=lambda c: (-counts[c], c))
+                chosen[column] = C
+                models[column] = make_svm(C, self.class_weight, self.seed).fit(features, labels[:, j])
+            scores, truth = predictions[[f"{column}_p"]].to_numpy(), predictions[column].to_numpy()
+            if len(np.unique(truth)) == 2:
+                platt = LogisticRegression().fit(scores, truth)
+                calibration[column] = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+            else:
+                calibration[column] = (0.0, float(np.log((truth.mean() + 1e-6) / (1 - truth.mean() + 1e-6))))
+        bundle = {"kind": "handcrafted", "method": self.name, "descriptor": self.descriptor, "params": self.params,
+                  "clip_params": self.clip_params, "au_columns": list(dataset.au_columns), "models": models,
+                  "C": chosen, "calibration": calibration, "threshold": "SVM score > 0"}
+        with atomic_path(run.file("model.joblib")) as temporary:
+            joblib.dump(bundle, temporary)
+        run.log(f"final models written (C per AU {chosen})")

@@ -96,7 +96,8 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
         if not run.file("metrics.json").exists():
             echo(f"[{name}] running ...")
             run_experiment(method, dataset, run, protocol="kfold", k=4, seed=seed, splits=splits,
-                           parameters={"demo": True, "intensity": intensity})
+                           parameters={"demo": True, "intensity": intensity, "data_root": str(root),
+                                       "database": "casme2", "aus": "auto", "min_count": max(3, samples // 20)})
             echo(f"[{name}] done in {time.perf_counter() - start:.0f} s")
         splits = splits or run.file("splits.csv")
         runs.append(run_path)
@@ -105,5 +106,17 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
     write_text(Path(out) / "table.md", render(tables[0], "markdown"))
     echo("")
     echo(text)
+    figures = Path(out) / "figures"
+    from .figures import report_figures
+
+    written = report_figures(runs, figures)
+    deep_runs = [run for run in runs if (run / "checkpoints").is_dir()]
+    if deep_runs:
+        from .deep.cam import explain
+
+        coded = dataset.table[dataset.au_columns].sum(axis=1).to_numpy().argmax()
+        key = f"{dataset.table['subject'][coded]}/{dataset.table['clip'][coded]}"
+        written += explain(deep_runs, [key], figures, cache=Path(cache or cache_root()), echo=lambda *_: None)
     echo(f"run folders: {', '.join(str(r) for r in runs)}; table: {Path(out) / 'table.md'}")
+    echo(f"figures: {', '.join(sorted({p.name for p in written if p.suffix == '.png'}))} in {figures}")
     return runs

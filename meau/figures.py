@@ -24,13 +24,14 @@ def _pyplot():
     return plt
 
 
-def _save(figure, path: Path) -> Path:
+def _save(figure, path: Path, *, close: bool = True) -> Path:
     from .runs import atomic_path
 
     path = Path(path)
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format=path.suffix.lstrip(".") or "png", dpi=150, bbox_inches="tight")
-    _pyplot().close(figure)
+    if close:
+        _pyplot().close(figure)
     return path
 
 

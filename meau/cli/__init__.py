@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "train": "train:train",
     "report": "report:report",
     "predict": "predict:predict",
+    "explain": "explain:explain",
     "demo": "demo:demo",
 }
 

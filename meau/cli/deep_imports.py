@@ -2,3 +2,4 @@
 
 from ..deep.data import ClipSpec  # noqa: F401
 from ..deep.train import DeepMethod, TrainConfig  # noqa: F401
+from ..deep.cam import explain  # noqa: F401

@@ -8,11 +8,6 @@ from pathlib import Path
 import click
 
 DATABASES = ["casme2", "casme", "samm"]
-SHEET_GLOBS = {
-    "casme2": ["CASME2-coding*.xlsx", "*.xlsx"],
-    "casme": ["*.xls"],
-    "samm": ["SAMM_Micro_FACS_Codes*.xlsx", "*.xlsx"],
-}
 
 
 def stack(*decorators):
@@ -65,24 +60,10 @@ run_options = stack(
 )
 
 
-def find_sheet(data_root: Path, database: str, sheet: Path | None) -> Path:
-    from ..errors import MeauError
-
-    if sheet is not None:
-        return sheet
-    for pattern in SHEET_GLOBS[database]:
-        found = sorted(Path(data_root).glob(pattern))
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            raise MeauError(f"{data_root}: several coding sheets ({', '.join(p.name for p in found)}); pass --sheet")
-    raise MeauError(f"{data_root}: no coding sheet found; pass --sheet")
-
-
 def load_dataset_from_options(options: dict, echo=click.echo):
     """Load the dataset named by the shared options and print the validation summary."""
     from ..annotations import policy_from_names
-    from ..databases import load_dataset
+    from ..databases import find_sheet, load_dataset
 
     sheet = find_sheet(options["data_root"], options["database"], options.get("sheet"))
     dataset = load_dataset(

@@ -18,7 +18,7 @@ from .sheets import FRAME_RATES, Problem, read_sheet
 KEY_COLUMNS = ["database", "subject", "clip", "onset"]
 DATABASES = ("casme2", "casme", "samm")
 
-__all__ = ["Labels", "Dataset", "annotate", "load_dataset", "KEY_COLUMNS", "DATABASES", "Problem", "sample_keys"]
+__all__ = ["Labels", "Dataset", "annotate", "load_dataset", "find_sheet", "KEY_COLUMNS", "DATABASES", "Problem", "sample_keys"]
 
 
 @dataclass
@@ -222,6 +222,26 @@ def load_dataset(
     kept = kept.drop(columns=dropped)
     return Dataset(kept, au_columns, problems, labels.sources, labels.policy, labels.fixes_applied,
                    layout=chosen_layout.name, rows_read=len(table))
+
+
+SHEET_GLOBS = {
+    "casme2": ["CASME2-coding*.xlsx", "*.xlsx"],
+    "casme": ["*.xls"],
+    "samm": ["SAMM_Micro_FACS_Codes*.xlsx", "*.xlsx"],
+}
+
+
+def find_sheet(data_root, database: str, sheet=None) -> Path:
+    """``sheet`` if given, else the one coding sheet found in ``data_root``."""
+    if sheet is not None:
+        return Path(sheet)
+    for pattern in SHEET_GLOBS.get(database, ["*.xlsx", "*.xls", "*.csv"]):
+        found = sorted(Path(data_root).glob(pattern))
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise MeauError(f"{data_root}: several coding sheets ({', '.join(p.name for p in found)}); pass --sheet")
+    raise MeauError(f"{data_root}: no coding sheet found; pass --sheet")
 
 
 def _missing(value) -> bool:

@@ -87,26 +87,73 @@ def test_cli_train_sca_tiny_end_to_end_and_bad_inputs(tiny_db, tmp_path):
     assert all(r.output.strip().count("\n") <= 1 for r in (bad, wrong))
 
 
-@pytest.mark.slow
-def test_tiny_model_beats_the_constant_baseline(deep_db, tmp_path):
-    """Known answer: a quarter-width Res3D-18 + SCA trained from scratch for 30 epochs on a small
-    high-intensity database beats predicting every AU present, on the same test fold.
-    Measured: fold 0 test average F1 0.42 vs 0.32 for the constant (fold 1: 0.41 vs 0.32)."""
-    from sklearn.metrics import f1_score
-
-    import pandas as pd
-
+@pytest.fixture(scope="module")
+def trained_fold(deep_db, tmp_path_factory):
+    """Fold 0 of a quarter-width Res3D-18 + SCA trained from scratch for 30 epochs on the deep database."""
     from meau.databases import load_dataset
     from meau.deep.train import small_cpu_config
 
     dataset = load_dataset(deep_db, "casme2", deep_db / "CASME2-coding-synth.xlsx", aus="auto", min_count=20)
-    method = DeepMethod(small_cpu_config("learn", epochs=30), cache=tmp_path / "cache", echo=lambda *_: None)
-    run_experiment(method, dataset, RunDir(tmp_path / "run"), fold=0, echo=lambda *_: None)
-    predictions = pd.read_csv(tmp_path / "run" / "folds" / "fold_0.csv")
+    folder = tmp_path_factory.mktemp("trained")
+    method = DeepMethod(small_cpu_config("learn", epochs=30), cache=folder / "cache", echo=lambda *_: None)
+    parameters = {"data_root": str(deep_db), "database": "casme2", "aus": "auto", "min_count": 20}
+    run_experiment(method, dataset, RunDir(folder / "run"), fold=0, parameters=parameters, echo=lambda *_: None)
+    return dataset, folder / "run", folder / "cache"
+
+
+@pytest.mark.slow
+def test_tiny_model_beats_the_constant_baseline(trained_fold):
+    """Known answer: a quarter-width Res3D-18 + SCA trained from scratch for 30 epochs on a small
+    high-intensity database beats predicting every AU present, on the same test fold.
+    Measured: fold 0 test average F1 0.42 vs 0.32 for the constant (fold 1: 0.41 vs 0.32)."""
+    import pandas as pd
+    from sklearn.metrics import f1_score
+
+    dataset, run, _ = trained_fold
+    predictions = pd.read_csv(run / "folds" / "fold_0.csv")
     columns = dataset.au_columns
     model = np.mean([f1_score(predictions[c], predictions[f"{c}_c"], zero_division=0) for c in columns])
     constant = np.mean([f1_score(predictions[c], np.ones(len(predictions), int), zero_division=0) for c in columns])
     assert model > constant + 0.03, (model, constant)
+
+
+def test_cam_mean_plus_bias_is_the_logit():
+    from meau.deep.model import build_model
+
+    torch.manual_seed(4)
+    model = build_model("res3d18", 3, fusion="learn", widen_factor=1 / 16, reduced=8, stem="377",
+                        input_shape=(8, 64, 64)).eval()
+    clips = torch.randn(2, 3, 8, 64, 64)
+    fused = model.head.fused(model.backbone(clips))
+    maps = torch.einsum("kc,nchw->nkhw", model.head.classifier.weight, fused)
+    logits = model(clips)
+    torch.testing.assert_close(maps.mean(dim=(2, 3)) + model.head.classifier.bias, logits)
+    upsampled = model.class_activation_maps(clips)
+    assert upsampled.shape == (2, 3, 64, 64)
+    # bilinear upsampling stays within the map's range
+    assert (upsampled.amax(dim=(2, 3)) <= maps.amax(dim=(2, 3)) + 1e-5).all()
+    assert (upsampled.amin(dim=(2, 3)) >= maps.amin(dim=(2, 3)) - 1e-5).all()
+
+
+@pytest.mark.slow
+def test_explain_draws_one_row_per_run(trained_fold, tmp_path):
+    import matplotlib.image as mpimg
+    import pandas as pd
+
+    from meau.deep.cam import explain
+
+    dataset, run, cache = trained_fold
+    splits = pd.read_csv(run / "splits.csv", dtype={"subject": str, "clip": str})
+    first = int(np.flatnonzero(splits["fold"].to_numpy() == 0)[0])
+    key = f"{dataset.table['subject'][first]}/{dataset.table['clip'][first]}"
+    written = explain([run, run], [key], tmp_path / "cam", cache=cache, echo=lambda *_: None)
+    assert [p.suffix for p in written] == [".png", ".pdf"]
+    height, width = mpimg.imread(written[0]).shape[:2]
+    assert width > height > 150  # two rows of eight panels
+    from meau.errors import MeauError
+
+    with pytest.raises(MeauError, match="not among the run's samples"):
+        explain([run], ["99/NOPE"], tmp_path / "cam", cache=cache, echo=lambda *_: None)
 
 
 @pytest.mark.slow

@@ -1,0 +1,143 @@
+"""Class activation maps of a trained deep run: CAM_k = sum_c W_fc[k, c] F'_sc[c], per AU, on the apex frame.
+
+For each clip the map comes from the checkpoint of the fold whose *test* set holds the clip, so the
+model has never trained on it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import MeauError
+from .data import ClipSpec, load_clips, sample_frames
+from .model import build_model
+from .weights import NORMALISATION
+
+
+def load_fold_model(run: Path, fold: int, device="cpu"):
+    path = run / "checkpoints" / f"fold_{fold}" / "best.pt"
+    if not path.exists():
+        raise MeauError(f"{path}: missing; explain needs a deep run with its checkpoints")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    config = checkpoint["config"]
+    spec = ClipSpec(**config["model"]["clip"])
+    model = build_model(config["model"]["backbone"], len(checkpoint["au_columns"]), fusion=config["model"]["fusion"],
+                        input_shape=(spec.frames, spec.crop, spec.crop), reduced=config["model"]["reduced"],
+                        dropout=config["model"]["dropout"], **config["architecture"])
+    model.load_state_dict(checkpoint["model"])
+    return model.to(device).eval(), spec, NORMALISATION[config["normalisation"]], checkpoint["au_columns"]
+
+
+def _centre_crop(array, crop):
+    height, width = array.shape[-3:-1] if array.ndim >= 3 else array.shape
+    top, left = (height - crop) // 2, (width - crop) // 2
+    return array[..., top : top + crop, left : left + crop, :]
+
+
+def clip_cams(model, spec: ClipSpec, normalisation: dict, frames, apex_index: int | None, cache=None):
+    """(maps M x crop x crop, apex image crop x crop x 3 uint8) for one sample's frame files."""
+    clip = load_clips([frames], spec, cache=cache)[0]  # T x H x W x 3, sampled
+    x = torch.from_numpy(np.ascontiguousarray(_centre_crop(clip, spec.crop))).permute(3, 0, 1, 2)[None].float()
+    mean = torch.tensor(normalisation["mean"]).view(1, 3, 1, 1, 1)
+    std = torch.tensor(normalisation["std"]).view(1, 3, 1, 1, 1)
+    x = (x * (normalisation["scale"] / 255.0) - mean) / std
+    maps = model.class_activation_maps(x.to(next(model.parameters()).device))[0].cpu().numpy()
+    from ..video import read_frames, resize_short_side
+
+    index = apex_index if apex_index is not None and 0 <= apex_index < len(frames) else len(frames) // 2
+    apex = resize_short_side(read_frames([frames[index]], color=True), spec.short_side)[0]
+    return maps, _centre_crop(apex, spec.crop)
+
+
+def find_samples(table, keys) -> list[int]:
+    """Row indices for keys 'database/subject/clip/onset', 'subject/clip' or 'clip'."""
+    full = (table["database"].astype(str) + "/" + table["subject"].astype(str) + "/" + table["clip"].astype(str)
+            + "/" + table["onset"].astype(str))
+    short = table["subject"].astype(str) + "/" + table["clip"].astype(str)
+    found = []
+    for key in keys:
+        for candidates in (full, short, table["clip"].astype(str)):
+            matches = np.flatnonzero(candidates.to_numpy() == key)
+            if len(matches):
+                found.append(int(matches[0]))
+                break
+        else:
+            raise MeauError(f"clip {key!r} is not among the run's samples (use subject/clip, e.g. 01/EP02_01f)")
+    return found
+
+
+def explain(runs, keys, out, *, cache=None, echo=print) -> list[Path]:
+    """One figure per clip: rows = runs (methods), columns = AUs, CAM over the apex frame (the paper's Fig. 6)."""
+    import pandas as pd
+
+    from ..figures import _pyplot, _save
+
+    runs = [Path(run) for run in runs]
+    config = _config_of(runs[0])
+    dataset = _dataset_of(config)
+    indices = find_samples(dataset.table, keys)
+    plt = _pyplot()
+    written = []
+    per_run = []
+    for run in runs:
+        run_config = _config_of(run)
+        splits = pd.read_csv(run / "splits.csv", dtype={"subject": str, "clip": str})
+        fold_of = {(r.database, r.subject, r.clip, int(r.onset)): int(r.fold) for r in splits.itertuples()}
+        per_run.append((run, run_config.get("method", run.name), fold_of))
+    for index in indices:
+        row = dataset.table.iloc[index]
+        key = (row["database"], row["subject"], row["clip"], int(row["onset"]))
+        apex_index = None if pd.isna(row["apex"]) else int(row["apex"]) - int(row["onset"])
+        panels = []
+        for run, method, fold_of in per_run:
+            if key not in fold_of:
+                raise MeauError(f"{run}: sample {'/'.join(map(str, key))} is not in its splits")
+            model, spec, normalisation, au_columns = load_fold_model(run, fold_of[key])
+            maps, apex = clip_cams(model, spec, normalisation, list(row["frames"]), apex_index, cache)
+            panels.append((method, maps, apex, au_columns))
+        columns = max(len(p[3]) for p in panels)
+        figure, axes = plt.subplots(len(panels), columns, figsize=(1.6 * columns, 1.8 * len(panels)), squeeze=False)
+        for r, (method, maps, apex, au_columns) in enumerate(panels):
+            for c, column in enumerate(au_columns):
+                axis = axes[r, c]
+                axis.imshow(apex)
+                heat = maps[c] - maps[c].min()
+                heat = heat / heat.max() if heat.max() > 0 else heat
+                axis.imshow(heat, cmap="jet", alpha=0.45)
+                present = column in row.index and int(row[column]) == 1
+                axis.set_title(f"{column.replace('AU0', 'AU')}{' (coded)' if present else ''}", fontsize=7)
+                axis.set_xticks([]), axis.set_yticks([])
+            axes[r, 0].set_ylabel(method, fontsize=8)
+        figure.suptitle(f"{row['subject']}/{row['clip']} (onset {row['onset']})", fontsize=9)
+        stem = f"cam_{row['database']}_{row['subject']}_{row['clip']}_{row['onset']}"
+        written.append(_save(figure, Path(out) / f"{stem}.png", close=False))
+        written.append(_save(figure, Path(out) / f"{stem}.pdf"))
+        echo(f"figure: {written[-2]}")
+    return written
+
+
+def _config_of(run: Path) -> dict:
+    try:
+        return json.loads((run / "config.json").read_text())
+    except FileNotFoundError:
+        raise MeauError(f"{run}: not a run folder (no config.json)") from None
+
+
+def _dataset_of(config: dict):
+    from ..annotations import policy_from_names
+    from ..databases import find_sheet, load_dataset
+
+    parameters = config.get("parameters", {})
+    if "data_root" not in parameters:
+        raise MeauError("the run's config.json does not name its database (data_root)")
+    root = Path(parameters["data_root"])
+    sheet = find_sheet(root, parameters["database"], Path(parameters["sheet"]) if parameters.get("sheet") else None)
+    return load_dataset(root, parameters["database"], sheet, layout=parameters.get("layout"),
+                        aus=parameters.get("aus", "auto"), min_count=parameters.get("min_count", 15),
+                        policy=policy_from_names(parameters.get("policies") or ()),
+                        skip_unparseable=parameters.get("skip_unparseable", False),
+                        fixes=parameters.get("apply_fixes", False))

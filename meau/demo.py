@@ -14,13 +14,15 @@ from pathlib import Path
 
 from .errors import MeauError
 
-# name -> (report label, runner); runners take (dataset, run, seed, n_jobs) and return metrics
+# the demo's rows, in table order (each one only if its dependencies are installed)
 DEMO_METHODS = ["constant", "lbptop", "res3d", "sca"]
 
 
 def cache_root() -> Path:
-    base = os.environ.get("MEAU_CACHE") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "meau" if not os.environ.get("MEAU_CACHE") else Path(base)
+    """``$MEAU_CACHE``, else ``$XDG_CACHE_HOME/meau``, else ``~/.cache/meau``."""
+    if os.environ.get("MEAU_CACHE"):
+        return Path(os.environ["MEAU_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meau"
 
 
 def synthetic_database(cache: Path | None, *, subjects: int, samples: int, intensity: float, seed: int, echo) -> Path:

@@ -150,3 +150,55 @@ def finish(run: RunDir, au_columns, fold_ids) -> dict:
     write_json(run.file("metrics.json"), metrics)
     run.log("metrics written")
     return metrics
+
+
+def run_seeds(make_method, dataset: Dataset, run: RunDir, seeds, *, parameters: dict | None = None, echo=print,
+              **options) -> dict | None:
+    """Run ``make_method(seed)`` once per seed into ``run/seed_<s>``; write mean and std over seeds.
+
+    Each seed draws its own folds unless ``splits`` fixes them. The top-level ``metrics.json`` holds
+    the mean over seeds in ``pooled``/``per_fold`` (so reports read it like any run) and the spread
+    in ``across_seeds``.
+    """
+    if options.get("fold") is not None:
+        raise RunError("--fold and --seeds do not combine: run one seed per process with --seed instead")
+    results, method_name = [], None
+    for seed in seeds:
+        echo(f"seed {seed}:")
+        method = make_method(seed)
+        method_name = method.name
+        child = RunDir(run.path / f"seed_{seed}", resume=run.resume)
+        child.main = run.main
+        results.append(run_experiment(method, dataset, child, seed=seed, parameters=parameters, echo=echo, **options))
+    if not run.main or any(result is None for result in results):
+        return None
+    metrics = combine_seeds(results, list(seeds))
+    config = base_config(method_name, {**(parameters or {}), "seeds": list(seeds),
+                                       "runs": [f"seed_{seed}" for seed in seeds]})
+    config["dataset"] = dataset_summary(dataset)
+    write_json(run.file("config.json"), config)
+    write_json(run.file("metrics.json"), metrics)
+    return metrics
+
+
+def combine_seeds(results: list[dict], seeds: list[int]) -> dict:
+    """Mean (and, in ``across_seeds``, mean/std/values) over seeds of every pooled and per-fold metric."""
+    first = results[0]
+    names = list(first["pooled"])
+    pooled, per_fold, across = {}, {}, {}
+    for name in names:
+        keys = [key for key, value in first["pooled"][name].items() if isinstance(value, (int, float))]
+        pooled[name] = {key: float(np.mean([r["pooled"][name][key] for r in results])) for key in keys}
+        if "positives" in first["pooled"][name]:
+            pooled[name]["positives"] = first["pooled"][name]["positives"]
+        across[name] = {key: {"mean": float(np.mean(v)), "std": float(np.std(v)), "values": v}
+                        for key in keys if key not in ("positives", "samples")
+                        for v in [[float(r["pooled"][name][key]) for r in results]]}
+        per_fold[name] = {key: {"mean": float(np.mean([r["per_fold"][name][key]["mean"] for r in results])),
+                                "std": float(np.mean([r["per_fold"][name][key]["std"] for r in results]))}
+                          for key in first["per_fold"][name]}
+    definitions = dict(first["definitions"])
+    definitions["across_seeds"] = "mean and standard deviation over seeds of the pooled metrics"
+    definitions["pooled"] += "; mean over seeds"
+    return {"definitions": definitions, "aus": first["aus"], "seeds": seeds, "folds": first["folds"],
+            "pooled": pooled, "per_fold": per_fold, "across_seeds": across}

@@ -75,12 +75,3 @@ def evaluate(truth, decision, folds, au_names) -> dict:
 def _summary(values) -> dict:
     values = [float(value) for value in values]
     return {"mean": float(np.mean(values)), "std": float(np.std(values)), "values": values}
-
-
-def combine_seeds(metric_sets: list[dict]) -> dict:
-    """Mean and std over seeds of the pooled metrics of several runs of the same method."""
-    names = metric_sets[0]["pooled"].keys()
-    return {
-        name: {key: _summary([metrics["pooled"][name][key] for metrics in metric_sets]) for key in METRICS}
-        for name in names
-    }

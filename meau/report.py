@@ -28,6 +28,13 @@ class Table:
     methods: list[str]
     values: np.ndarray  # (methods, columns)
     metric: str
+    spreads: np.ndarray | None = None  # std over seeds, NaN for single-seed runs
+
+    def cell(self, i: int, j: int) -> str:
+        text = f"{self.values[i, j]:.4f}"
+        if self.spreads is not None and not np.isnan(self.spreads[i, j]):
+            text += f" ± {self.spreads[i, j]:.4f}"
+        return text
 
 
 def _method_label(config: dict, path) -> str:
@@ -60,15 +67,20 @@ def collect(runs, *, metric: str = "f1", view: str = "pooled", by_database: bool
     for (database, aus), items in groups.items():
         columns = [f"AU{au_from_column(name)}" for name in aus] + ["AVG"]
         counts = [int(items[0][2]["pooled"][name]["positives"]) for name in aus]
-        methods, values = [], []
+        methods, values, spreads = [], [], []
         for path, config, metrics, _ in items:
             methods.append(_method_label(config, path))
+            seeds = metrics.get("across_seeds") if view == "pooled" else None
+            spreads.append([seeds[name][metric]["std"] if seeds and metric in seeds[name] else np.nan
+                            for name in list(aus) + ["AVG"]])
             source = metrics["pooled"] if view == "pooled" else {
                 name: {metric: metrics["per_fold"][name][metric]["mean"]} for name in list(aus) + ["AVG"]}
             if metric not in source["AVG"]:
                 raise RunError(f"{path}: no metric {metric!r} in metrics.json")
             values.append([source[name][metric] for name in list(aus) + ["AVG"]])
-        tables.append(Table(database or items[0][3], columns, counts, methods, np.array(values, float), metric))
+        spread = np.array(spreads, float)
+        tables.append(Table(database or items[0][3], columns, counts, methods, np.array(values, float), metric,
+                            None if np.isnan(spread).all() else spread))
     return tables
 
 
@@ -97,15 +109,17 @@ def render_csv(table: Table) -> str:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["Method"] + table.columns)
-    writer.writerow(["Number of samples"] + table.counts + [""])
-    for method, row in zip(table.methods, table.values):
-        writer.writerow([method] + [f"{value:.4f}" for value in row])
+    spread_columns = [f"{column} std" for column in table.columns] if table.spreads is not None else []
+    writer.writerow(["Method"] + table.columns + spread_columns)
+    writer.writerow(["Number of samples"] + table.counts + [""] * (1 + len(spread_columns)))
+    for i, (method, row) in enumerate(zip(table.methods, table.values)):
+        spreads = [f"{value:.4f}" if not np.isnan(value) else "" for value in table.spreads[i]] if spread_columns else []
+        writer.writerow([method] + [f"{value:.4f}" for value in row] + spreads)
     return buffer.getvalue()
 
 
 def _styled(table: Table, bold, underline) -> list[list[str]]:
-    cells = [[f"{value:.4f}" for value in row] for row in table.values]
+    cells = [[table.cell(i, j) for j in range(len(table.columns))] for i in range(len(table.methods))]
     for j in range(len(table.columns)):
         best, second = _ranks(table.values[:, j])
         if len(table.methods) < 2:
@@ -125,7 +139,8 @@ def _latex_escape(text: str) -> str:
 
 
 def render_latex(table: Table) -> str:
-    cells = _styled(table, lambda s: rf"\textbf{{{s}}}", lambda s: rf"\underline{{{s}}}")
+    cells = [[cell.replace(" ± ", r" $\pm$ ") for cell in row]
+             for row in _styled(table, lambda s: rf"\textbf{{{s}}}", lambda s: rf"\underline{{{s}}}")]
     lines = [
         r"% needs \usepackage{booktabs}",
         r"\begin{tabular}{l" + "c" * len(table.columns) + "}",
@@ -157,7 +172,7 @@ def render_text(table: Table) -> str:
     """A plain aligned table for the terminal (no markup)."""
     header = ["Method"] + table.columns
     rows = [["Number of samples"] + [str(c) for c in table.counts] + [""]]
-    rows += [[m] + [f"{v:.4f}" for v in row] for m, row in zip(table.methods, table.values)]
+    rows += [[m] + [table.cell(i, j) for j in range(len(table.columns))] for i, m in enumerate(table.methods)]
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
     rule = "-" * len(fmt(header))

@@ -116,12 +116,6 @@ class RunDir:
     def fold_done(self, fold: int) -> bool:
         return self.resume and self.fold_file(fold).exists()
 
-    def read_config(self) -> dict:
-        try:
-            return json.loads(self.file("config.json").read_text())
-        except FileNotFoundError:
-            return {}
-
     def log(self, message: str) -> None:
         if not self.main:
             return

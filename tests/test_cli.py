@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -108,3 +109,20 @@ def test_demo_small_runs_end_to_end(tmp_path, monkeypatch):
     again = invoke("demo", "--subjects", "6", "--samples", "36", "--intensity", "6", "--methods", "constant,lbptop",
                    "-o", tmp_path / "demo")
     assert "(cached)" in again.output and "running" not in again.output
+
+
+def test_several_seeds_report_mean_and_std(tiny_db, tmp_path):
+    run = tmp_path / "seeds"
+    result = invoke("baseline", "lbpsip", tiny_db, "--min-count", "3", "--seeds", "0,1,2", "--no-cache", "-o", run)
+    assert result.exit_code == 0, result.output
+    assert "over seeds [0, 1, 2]: average F1" in result.output
+    metrics = json.loads((run / "metrics.json").read_text())
+    per_seed = [json.loads((run / f"seed_{s}" / "metrics.json").read_text())["pooled"]["AVG"]["f1"] for s in (0, 1, 2)]
+    assert metrics["across_seeds"]["AVG"]["f1"]["values"] == per_seed
+    assert metrics["across_seeds"]["AVG"]["f1"]["std"] == pytest.approx(float(np.std(per_seed)))
+    assert metrics["pooled"]["AVG"]["f1"] == pytest.approx(float(np.mean(per_seed)))
+    splits = {(run / f"seed_{s}" / "splits.csv").read_text() for s in (0, 1, 2)}
+    assert len(splits) > 1  # each seed draws its own folds
+    table = invoke("report", run, "--format", "markdown")
+    assert table.exit_code == 0 and " ± " in table.output
+    assert invoke("baseline", "constant", tiny_db, "--seeds", "0,x", "-o", tmp_path / "bad").exit_code == 1

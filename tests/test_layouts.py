@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from meau.databases import load_dataset

@@ -1,5 +1,4 @@
 import json
-import re
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ from meau.report import collect, render
 
 def _fake_run(path, name, f1_values, aus=("AU01", "AU04"), database="casme2"):
     path.mkdir(parents=True)
-    rng = np.random.default_rng(0)
     truth = np.array([[1, 1]] * 10 + [[0, 0]] * 10)[:, : len(aus)]
     metrics = evaluate(truth, truth, np.zeros(20, int), list(aus))
     for name_au, value in zip(list(aus) + ["AVG"], f1_values):
@@ -35,7 +33,6 @@ def test_latex_bold_best_underline_second(tmp_path):
     assert rows["LBP-TOP"] == [r"\textbf{0.5000}", r"\textbf{0.7000}", r"\textbf{0.6000}"]
     assert rows["Res3D\\_SCA"] == [r"\underline{0.3000}", r"\underline{0.6500}", r"\underline{0.4750}"]
     assert rows["Constant"] == ["0.2000", "0.6000", "0.4000"]
-    header = re.search(r"\\begin\{tabular\}\{(l c*)\}", latex.replace("lccc", "l ccc"))
     assert latex.count("&") == 4 * 3 + 3 and "\\begin{tabular}{lccc}" in latex
     markdown = render(table, "markdown")
     assert "| LBP-TOP | **0.5000** | **0.7000** | **0.6000** |" in markdown

@@ -20,13 +20,13 @@ def test_synthetic_database_reads_through_casme2_reader(tiny_db):
 
 
 def test_synth_is_deterministic(tmp_path):
-    a = generate(tmp_path / "a", subjects=2, samples=3, intensity=2, seed=11)
-    b = generate(tmp_path / "b", subjects=2, samples=3, intensity=2, seed=11)
+    generate(tmp_path / "a", subjects=2, samples=3, intensity=2, seed=11)
+    generate(tmp_path / "b", subjects=2, samples=3, intensity=2, seed=11)
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.jpg"))
     files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*.jpg"))
     assert files_a == files_b
     assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files_a)
-    c = generate(tmp_path / "c", subjects=2, samples=3, intensity=2, seed=12)
+    generate(tmp_path / "c", subjects=2, samples=3, intensity=2, seed=12)
     files_c = sorted(p.relative_to(tmp_path / "c") for p in (tmp_path / "c").rglob("*.jpg"))
     assert files_c != files_a or any((tmp_path / "a" / f).read_bytes() != (tmp_path / "c" / f).read_bytes() for f in files_a)
 
@@ -72,7 +72,7 @@ def test_side_prefix_moves_one_side_only():
 
 
 def test_label_statistics_close_to_casme2(tmp_path_factory):
-    from meau.databases.synth import AU_PROBABILITY, _draw_aus
+    from meau.databases.synth import _draw_aus
 
     rng = np.random.default_rng(0)
     draws = [_draw_aus(rng) for _ in range(4000)]

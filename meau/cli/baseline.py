@@ -3,8 +3,8 @@
 import click
 
 from . import LazyGroup
-from .options import dataset_options, load_dataset_from_options, open_run, passthrough, print_metrics, \
-    protocol_options, run_options, dataset_parameters
+from .options import dataset_options, load_dataset_from_options, open_run, passthrough, protocol_options, \
+    run_method, run_options
 
 
 # The handcrafted descriptors register here; the constant baseline is defined below.
@@ -28,11 +28,8 @@ def constant(options):
     Example:
       meau baseline constant CASME2 --database casme2 -o runs/constant
     """
-    from ..experiment import ConstantBaseline, run_experiment
+    from ..experiment import ConstantBaseline
 
     run = open_run(options)
     dataset = load_dataset_from_options(options)
-    metrics = run_experiment(ConstantBaseline(), dataset, run, protocol=options["protocol"], k=options["k"],
-                             seed=options["seed"], splits=options["splits"], fold=options["fold"],
-                             parameters=dataset_parameters(options))
-    print_metrics(metrics, run.path, "Constant")
+    run_method(lambda seed: ConstantBaseline(), dataset, run, options)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import click
 
-from .options import dataset_options, dataset_parameters, load_dataset_from_options, open_run, print_metrics, \
-    protocol_options, run_options, stack
+from .options import dataset_options, load_dataset_from_options, open_run, protocol_options, run_method, \
+    run_options, stack
 
 
 def _triple(text, name, cast=int):
@@ -50,20 +50,17 @@ common_options = stack(
 
 def run_descriptor(descriptor: str, params: dict, options: dict):
     from ..demo import cache_root
-    from ..experiment import run_experiment
     from .pipeline_imports import HandcraftedMethod
 
     run = open_run(options)
     dataset = load_dataset_from_options(options)
     cache = None if options["no_cache"] else (options["cache"] or cache_root())
     size = options["size"]
-    method = HandcraftedMethod(descriptor, params={**params, "grid": _grid(options["grid"])},
-                               tim_frames=options["tim_frames"], size=(size, size), n_jobs=options["n_jobs"],
-                               cache=cache, class_weight=None if options["class_weight"] == "none" else "balanced",
-                               seed=options["seed"], backend=options["backend"])
-    metrics = run_experiment(method, dataset, run, protocol=options["protocol"], k=options["k"], seed=options["seed"],
-                             splits=options["splits"], fold=options["fold"], parameters=dataset_parameters(options))
-    print_metrics(metrics, run.path, method.name)
+    grid = _grid(options["grid"])
+    run_method(lambda seed: HandcraftedMethod(
+        descriptor, params={**params, "grid": grid}, tim_frames=options["tim_frames"], size=(size, size),
+        n_jobs=options["n_jobs"], cache=cache, class_weight=None if options["class_weight"] == "none" else "balanced",
+        seed=seed, backend=options["backend"]), dataset, run, options)
 
 
 @click.command()

@@ -51,6 +51,7 @@ protocol_options = stack(
     click.option("--splits", type=click.Path(exists=True, path_type=Path), help="Reuse another run's splits.csv."),
     click.option("--fold", type=int, help="Run only this fold (run the others in other processes)."),
     click.option("--seed", default=0, show_default=True, type=int),
+    click.option("--seeds", help="Several seeds, e.g. 0,1,2: one run each (RUN/seed_<s>), mean ± std reported."),
 )
 
 run_options = stack(
@@ -117,3 +118,41 @@ def passthrough(function):
         return function(options)
 
     return wrapper
+
+
+def parse_seeds(text) -> list[int] | None:
+    from ..errors import MeauError
+
+    if not text:
+        return None
+    try:
+        seeds = [int(item) for item in str(text).replace(",", " ").split()]
+    except ValueError:
+        raise MeauError(f"--seeds expects integers such as 0,1,2 (got {text!r})") from None
+    if len(set(seeds)) != len(seeds) or not seeds:
+        raise MeauError(f"--seeds must list distinct integers (got {text!r})")
+    return seeds
+
+
+def run_method(make_method, dataset, run, options, echo=click.echo):
+    """Run ``make_method(seed)`` through the protocol once, or once per ``--seeds`` entry; print the result."""
+    from ..experiment import run_experiment, run_seeds
+
+    common = dict(protocol=options["protocol"], k=options["k"], splits=options["splits"], fold=options["fold"],
+                  parameters=dataset_parameters(options))
+    seeds = parse_seeds(options.get("seeds"))
+    built = []
+
+    def remember(seed):
+        built.append(make_method(seed))
+        return built[-1]
+
+    if seeds:
+        metrics = run_seeds(remember, dataset, run, seeds, echo=echo, **common)
+    else:
+        metrics = run_experiment(remember(options["seed"]), dataset, run, seed=options["seed"], echo=echo, **common)
+    print_metrics(metrics, run.path, built[-1].name, echo)
+    if metrics is not None and "across_seeds" in metrics:
+        spread = metrics["across_seeds"]["AVG"]["f1"]
+        echo(f"over seeds {seeds}: average F1 {spread['mean']:.4f} ± {spread['std']:.4f}")
+    return metrics

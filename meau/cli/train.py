@@ -5,8 +5,8 @@ from pathlib import Path
 import click
 
 from . import LazyGroup
-from .options import dataset_options, dataset_parameters, load_dataset_from_options, open_run, print_metrics, \
-    protocol_options, run_options
+from .options import dataset_options, load_dataset_from_options, open_run, protocol_options, run_method, \
+    run_options
 
 
 @click.group(cls=LazyGroup)
@@ -52,8 +52,7 @@ def sca(**options):
       torchrun --nproc_per_node 4 -m meau train sca DATA --fusion learn -o runs/sca   # data-parallel
     """
     from ..demo import cache_root
-    from ..experiment import run_experiment
-    from .deep_imports import ClipSpec, DeepMethod, TrainConfig
+    from .deep_imports import ClipSpec, DeepMethod, TrainConfig, distributed_context
 
     if options["crop"] > options["short_side"]:
         from ..errors import MeauError
@@ -61,21 +60,21 @@ def sca(**options):
         raise MeauError(f"--crop {options['crop']} is larger than --short-side {options['short_side']}")
     run = open_run(options)
     dataset = load_dataset_from_options(options)
-    config = TrainConfig(
-        backbone=options["backbone"], fusion=options["fusion"], widen_factor=options["widen_factor"],
-        epochs=options["epochs"], batch_size=options["batch_size"], lr=options["lr"], optimizer=options["optimizer"],
-        weight_decay=options["weight_decay"], lr_step=options["lr_step"], pos_weight=options["pos_weight"],
-        device=options["device"], amp=options["amp"], compile=options["compile_model"],
-        deterministic=options["deterministic"], seed=options["seed"],
-        pretrained=str(options["pretrained"]) if options["pretrained"] else None,
-        clip=ClipSpec(frames=options["frames"], tim_frames=options["tim_frames"], short_side=options["short_side"],
-                      crop=options["crop"], sampling=options["sampling"]),
-        n_jobs=options["n_jobs"])
-    method = DeepMethod(config, cache=options["cache"] or cache_root(), echo=click.echo)
-    if method.rank != 0:
-        run.main = False
-    metrics = run_experiment(method, dataset, run, protocol=options["protocol"], k=options["k"], seed=options["seed"],
-                             splits=options["splits"], fold=options["fold"], parameters=dataset_parameters(options),
-                             echo=click.echo if method.rank == 0 else (lambda *_: None))
-    if method.rank == 0:
-        print_metrics(metrics, run.path, method.name)
+    rank = distributed_context()[0]
+    run.main = rank == 0
+    echo = click.echo if rank == 0 else (lambda *_: None)
+
+    def make_method(seed):
+        config = TrainConfig(
+            backbone=options["backbone"], fusion=options["fusion"], widen_factor=options["widen_factor"],
+            epochs=options["epochs"], batch_size=options["batch_size"], lr=options["lr"],
+            optimizer=options["optimizer"], weight_decay=options["weight_decay"], lr_step=options["lr_step"],
+            pos_weight=options["pos_weight"], device=options["device"], amp=options["amp"],
+            compile=options["compile_model"], deterministic=options["deterministic"], seed=seed,
+            pretrained=str(options["pretrained"]) if options["pretrained"] else None,
+            clip=ClipSpec(frames=options["frames"], tim_frames=options["tim_frames"], short_side=options["short_side"],
+                          crop=options["crop"], sampling=options["sampling"]),
+            n_jobs=options["n_jobs"])
+        return DeepMethod(config, cache=options["cache"] or cache_root(), echo=echo)
+
+    run_method(make_method, dataset, run, options, echo=echo)

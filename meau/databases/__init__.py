@@ -13,7 +13,7 @@ from ..annotations import Policy, au_column, parse_au_string, present_aus
 from ..errors import AUParseError, FrameError, MeauError
 from .fixes import FIX_TABLE_VERSION, apply_fixes
 from .layouts import detect_layout, list_frames, resolve_frames
-from .sheets import FRAME_RATES, Problem, read_sheet
+from .sheets import Problem, read_sheet
 
 KEY_COLUMNS = ["database", "subject", "clip", "onset"]
 DATABASES = ("casme2", "casme", "samm")
@@ -248,7 +248,3 @@ def _missing(value) -> bool:
     import pandas as pd
 
     return value is None or pd.isna(value)
-
-
-def frame_rate(database: str) -> int | None:
-    return FRAME_RATES.get(database)

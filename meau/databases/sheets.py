@@ -9,11 +9,11 @@ columns are found by name, never by position.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..annotations import cell_to_text
 from ..errors import SheetError
 
 ROW_COLUMNS = ["database", "subject", "clip", "onset", "apex", "offset", "emotion", "au_raw", "row"]
@@ -37,11 +37,6 @@ class SheetRows:
     sha256: str
     problems: list[Problem] = field(default_factory=list)
     sheet_name: str | None = None
-
-    def to_frame(self):
-        import pandas as pd
-
-        return pd.DataFrame(self.rows, columns=ROW_COLUMNS)
 
 
 def file_sha256(path) -> str:
@@ -74,10 +69,7 @@ def _find_columns(header, wanted: dict[str, tuple[str, ...]], path, optional=())
     return found
 
 
-def _text(cell) -> str:
-    from ..annotations import cell_to_text
-
-    return cell_to_text(cell)
+_text = cell_to_text
 
 
 def _subject(cell, width: int) -> str:
@@ -319,7 +311,3 @@ def _read_generic(path: Path, columns: dict[str, str], sheet) -> SheetRows:
             record["database"] = _text(cells["database"]).lower() or "csv"
         result.rows.append(record)
     return result
-
-
-def is_nan(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))

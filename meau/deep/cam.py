@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..errors import MeauError
-from .data import ClipSpec, load_clips, sample_frames
+from .data import ClipSpec, load_clips
 from .model import build_model
 from .weights import NORMALISATION
 

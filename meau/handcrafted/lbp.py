@@ -102,11 +102,6 @@ class _Sampler:
         return (1 - weight) * rows() + weight * rows(outer)
 
 
-def sample_neighbour(volume: np.ndarray, margins, offset) -> np.ndarray:
-    """Values at ``centre + offset`` (offsets in (t, y, x) order) for every valid centre."""
-    return _Sampler(volume, margins)(offset)
-
-
 def plane_offsets(plane: str, radii, points: int = 8, sampling: str = "bilinear") -> list[tuple[float, float, float]]:
     """Neighbour offsets (t, y, x) of the P points on one plane's circle.
 

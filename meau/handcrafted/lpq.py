@@ -10,7 +10,6 @@ from .blocks import block_histograms, block_index, check_clip
 
 # Plane -> (first axis, second axis) in (t, y, x) numbering; the frequency pairs are (u_first, u_second).
 PLANE_AXES = {"XY": (2, 1), "XT": (2, 0), "YT": (1, 0)}
-TEMPORAL_AXIS = 0
 # A tiny diagonal scaling that separates the otherwise equal singular values of the symmetric
 # frequency pairs; without it the singular vectors inside a degenerate pair depend on the LAPACK
 # build (the reference LPQ code does the same).

@@ -10,6 +10,8 @@ import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..plugins import Registry
+
 ENTRY_POINT_GROUP = "meau.descriptors"
 
 
@@ -24,52 +26,26 @@ class DescriptorSpec:
         return self.function(clip, **{**self.defaults, **params})
 
 
-_REGISTRY: dict[str, DescriptorSpec] = {}
-_ENTRY_POINTS_LOADED = False
+_REGISTRY = Registry("descriptor", ENTRY_POINT_GROUP,
+                     wrap=lambda name, function: DescriptorSpec(name, function, getattr(function, "label", name), {}))
 
 
 def register_descriptor(name: str, *, label: str | None = None, **defaults):
     """Decorator adding a descriptor under ``name``; a name can be registered only once."""
 
     def decorate(function):
-        if name in _REGISTRY:
-            raise ValueError(f"descriptor {name!r} is already registered")
-        _REGISTRY[name] = DescriptorSpec(name, function, label or name, defaults)
+        _REGISTRY.register(name, DescriptorSpec(name, function, label or name, defaults))
         return function
 
     return decorate
 
 
-def _load_entry_points():
-    global _ENTRY_POINTS_LOADED
-    if _ENTRY_POINTS_LOADED:
-        return
-    _ENTRY_POINTS_LOADED = True
-    from importlib.metadata import entry_points
-
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        if entry.name in _REGISTRY:
-            continue  # built-ins win; a plug-in cannot shadow them
-        try:
-            function = entry.load()
-        except Exception as error:  # a broken plug-in must not break meau
-            import warnings
-
-            warnings.warn(f"descriptor plug-in {entry.name!r} ({entry.value}) failed to load: {error}", RuntimeWarning)
-            continue
-        _REGISTRY[entry.name] = DescriptorSpec(entry.name, function, getattr(function, "label", entry.name), {})
-
-
 def descriptor_names() -> list[str]:
-    _load_entry_points()
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get_descriptor(name: str) -> DescriptorSpec:
-    _load_entry_points()
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown descriptor {name!r}; available: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]
+    return _REGISTRY.get(name)
 
 
 def create_descriptor(name: str, **params) -> Callable:

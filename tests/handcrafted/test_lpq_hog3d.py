@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from meau.handcrafted import hog3d, lbp_top, lpq_top
+from meau.handcrafted import hog3d, lpq_top
 from meau.handcrafted.hog3d import ICOSAHEDRON_AXES, quantise
 from meau.handcrafted.lpq import sign_convention, whitening
 

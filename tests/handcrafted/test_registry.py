@@ -42,8 +42,7 @@ def test_plugin_through_entry_point_group(tmp_path, monkeypatch):
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: meau-dummy-plugin\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text("[meau.descriptors]\nmeanint = meau_dummy_plugin:mean_intensity\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(registry, "_ENTRY_POINTS_LOADED", False)
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry, "_REGISTRY", registry._REGISTRY.fresh())
     assert "meanint" in descriptor_names()
     clip = np.full((5, 8, 8), 4, np.uint8)
     assert create_descriptor("meanint", scale=2.0)(clip).tolist() == [8.0]

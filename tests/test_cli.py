@@ -126,3 +126,13 @@ def test_several_seeds_report_mean_and_std(tiny_db, tmp_path):
     table = invoke("report", run, "--format", "markdown")
     assert table.exit_code == 0 and " ± " in table.output
     assert invoke("baseline", "constant", tiny_db, "--seeds", "0,x", "-o", tmp_path / "bad").exit_code == 1
+
+
+def test_outputs_are_never_overwritten_silently(tiny_db, tmp_path):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("precious")
+    sheet = tiny_db / "CASME2-coding-synth.xlsx"
+    result = invoke("annotate", sheet, "--database", "casme2", "--min-count", "3", "-o", labels)
+    assert result.exit_code == 1 and "--overwrite" in result.output and labels.read_text() == "precious"
+    assert invoke("annotate", sheet, "--database", "casme2", "--min-count", "3", "-o", labels, "--overwrite").exit_code == 0
+    assert labels.read_text().startswith("database,subject")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from .options import label_options
+from .options import check_output, label_options, overwrite_option
 
 
 @click.command()
@@ -17,7 +17,9 @@ from .options import label_options
 @click.option("--problems", "problems_path", type=click.Path(path_type=Path),
               help="Where to write the problem list (default: beside the output, *.problems.csv).")
 @click.option("--figure", type=click.Path(path_type=Path), help="Also draw the AU correlation matrix (PNG or PDF).")
-def annotate(sheet, database, aus, min_count, policies, skip_unparseable, apply_fixes, columns, output, problems_path, figure):
+@overwrite_option
+def annotate(sheet, database, aus, min_count, policies, skip_unparseable, apply_fixes, columns, output, problems_path, figure,
+             overwrite):
     """Read a coding SHEET as distributed and write one 0/1 column per AU.
 
     \b
@@ -31,6 +33,7 @@ def annotate(sheet, database, aus, min_count, policies, skip_unparseable, apply_
     from ..errors import MeauError
     from ..runs import write_csv
 
+    check_output(output, overwrite)
     mapping = {}
     for item in columns:
         if "=" not in item:

@@ -156,3 +156,14 @@ def run_method(make_method, dataset, run, options, echo=click.echo):
         spread = metrics["across_seeds"]["AVG"]["f1"]
         echo(f"over seeds {seeds}: average F1 {spread['mean']:.4f} ± {spread['std']:.4f}")
     return metrics
+
+
+overwrite_option = click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
+
+
+def check_output(path, overwrite: bool) -> None:
+    """Refuse to replace an existing output file unless asked to."""
+    from ..errors import MeauError
+
+    if path is not None and Path(path).exists() and not overwrite:
+        raise MeauError(f"{path}: exists; use --overwrite to replace it")

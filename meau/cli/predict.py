@@ -12,7 +12,8 @@ import click
 @click.option("--offset", type=int, help="Last frame, inclusive.")
 @click.option("--device", default="auto", show_default=True, help="For deep runs: auto, cpu, cuda[:i].")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="predictions.csv to write.")
-def predict(source, inputs, onset, offset, device, output):
+@click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
+def predict(source, inputs, onset, offset, device, output, overwrite):
     """Predict AUs for INPUTS (frame folders of cropped faces, or videos of a cropped face) with SOURCE.
 
     SOURCE is a finished run folder (handcrafted: its final SVMs; deep: the mean of its folds' best
@@ -25,7 +26,9 @@ def predict(source, inputs, onset, offset, device, output):
     from ..errors import MeauError
     from ..predict import predict_inputs
     from ..runs import write_csv
+    from .options import check_output
 
+    check_output(output, overwrite)
     table = predict_inputs(source, inputs, onset=onset, offset=offset, device=device, echo=click.echo)
     write_csv(output, table)
     failed = int((table["status"] != "ok").sum())

@@ -14,7 +14,8 @@ import click
 @click.option("--by-database", is_flag=True, help="One table per database instead of refusing mixed runs.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the table to this file too.")
 @click.option("--figures", type=click.Path(path_type=Path), help="Also draw the figures into this folder.")
-def report(runs, fmt, metric, per_fold, by_database, output, figures):
+@click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
+def report(runs, fmt, metric, per_fold, by_database, output, figures, overwrite):
     """Put finished RUNS in one paper-shaped table: AU1 … AUn, AVG; best bold, second underlined.
 
     \b
@@ -23,7 +24,9 @@ def report(runs, fmt, metric, per_fold, by_database, output, figures):
     """
     from ..report import collect, render, render_text
     from ..runs import write_text
+    from .options import check_output
 
+    check_output(output, overwrite)
     tables = collect(runs, metric=metric, view="per_fold" if per_fold else "pooled", by_database=by_database)
     text = "\n".join(render_text(t) if fmt == "text" else render(t, fmt) for t in tables)
     click.echo(text, nl=False)

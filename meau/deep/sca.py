@@ -39,8 +39,9 @@ class ChannelAttention(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         x = self.reduce(features).flatten(2)  # N x c' x d
-        covariance = channel_covariance(x).unsqueeze(-1)  # N x c' x c' x 1
-        with torch.autocast(device_type=covariance.device.type, enabled=False):
+        # inside autocast the matmul would run in bf16 again: the covariance path stays float32
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            covariance = channel_covariance(x).unsqueeze(-1)  # N x c' x c' x 1
             rows = self.row_conv(self.row_norm(covariance))  # N x 4c' x 1 x 1
         return torch.sigmoid(self.expand(rows))
 
@@ -61,8 +62,8 @@ class SpatialAttention(nn.Module):
         if h * w != self.positions:
             raise ValueError(f"spatial attention was built for {self.positions} positions, got {h} x {w}")
         x = self.reduce(features).flatten(2)  # N x c' x d
-        covariance = spatial_covariance(x).unsqueeze(-1)  # N x d x d x 1
-        with torch.autocast(device_type=covariance.device.type, enabled=False):
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            covariance = spatial_covariance(x).unsqueeze(-1)  # N x d x d x 1
             rows = torch.relu(self.row_conv(self.row_norm(covariance)))  # N x 4d x 1 x 1
         return torch.sigmoid(self.expand(rows)).reshape(n, 1, h, w)
 

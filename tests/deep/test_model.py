@@ -76,3 +76,29 @@ def test_shortcut_a_keeps_the_identity_gradient_on_any_dtype():
 def test_learned_fusion_weights_start_at_one_half():
     model = build_model("res3d18", 2, fusion="learn", widen_factor=1 / 16, reduced=8)
     assert model.head.weight_spatial.item() == 0.5 and model.head.weight_channel.item() == 0.5
+
+
+@pytest.mark.parametrize("fusion", FUSIONS)
+def test_bf16_autocast_keeps_covariances_in_float32(fusion, monkeypatch):
+    from meau.deep import sca
+
+    seen = []
+    original = sca.channel_covariance, sca.spatial_covariance
+
+    def spy(function):
+        def wrapped(x):
+            result = function(x)
+            seen.append(result.dtype)
+            return result
+
+        return wrapped
+
+    monkeypatch.setattr(sca, "channel_covariance", spy(original[0]))
+    monkeypatch.setattr(sca, "spatial_covariance", spy(original[1]))
+    model = build_model("res3d18", 3, fusion=fusion, widen_factor=1 / 16, reduced=8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(torch.randn(2, 3, 10, 112, 112))
+    logits.float().sum().backward()
+    assert logits.shape == (2, 3)
+    assert all(dtype == torch.float32 for dtype in seen)
+    assert len(seen) == {"learn": 2, "max": 2, "avg": 2, "concat": 2, "sa": 1, "ca": 1, "none": 0}[fusion]

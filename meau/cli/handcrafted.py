@@ -50,7 +50,7 @@ common_options = stack(
 
 def run_descriptor(descriptor: str, params: dict, options: dict):
     from ..demo import cache_root
-    from .pipeline_imports import HandcraftedMethod
+    from ..handcrafted.pipeline import HandcraftedMethod
 
     run = open_run(options)
     dataset = load_dataset_from_options(options)

@@ -52,7 +52,8 @@ def sca(**options):
       torchrun --nproc_per_node 4 -m meau train sca DATA --fusion learn -o runs/sca   # data-parallel
     """
     from ..demo import cache_root
-    from .deep_imports import ClipSpec, DeepMethod, TrainConfig, distributed_context
+    from ..deep.data import ClipSpec
+    from ..deep.train import DeepMethod, TrainConfig, distributed_context
 
     if options["crop"] > options["short_side"]:
         from ..errors import MeauError

@@ -51,12 +51,7 @@ class DeepPredictor:
     """The mean probability of the run's per-fold best checkpoints (or of one checkpoint file)."""
 
     def __init__(self, source: Path, device: str = "auto"):
-        import torch
-
-        from .deep.data import ClipSpec
-        from .deep.model import build_model
-        from .deep.train import resolve_device
-        from .deep.weights import NORMALISATION
+        from .deep.train import load_checkpoint, resolve_device
 
         files = sorted(source.glob("checkpoints/fold_*/best.pt")) if source.is_dir() else [source]
         if not files:
@@ -64,30 +59,19 @@ class DeepPredictor:
         self.device = resolve_device(device)
         self.models = []
         for file in files:
-            try:
-                checkpoint = torch.load(file, map_location="cpu", weights_only=False)
-                config = checkpoint["config"]
-            except Exception as error:
-                raise MeauError(f"{file}: not a meau checkpoint ({type(error).__name__})") from None
-            model_config = config["model"]
-            spec = ClipSpec(**model_config["clip"])
-            shape = (spec.frames, spec.crop, spec.crop)
-            model = build_model(model_config["backbone"], len(checkpoint["au_columns"]), fusion=model_config["fusion"],
-                                input_shape=shape, reduced=model_config["reduced"], dropout=model_config["dropout"],
-                                **config["architecture"])
-            model.load_state_dict(checkpoint["model"])
-            self.models.append(model.to(self.device).eval())
-            self.au_columns = checkpoint["au_columns"]
-            self.spec = spec
-            self.normalisation = NORMALISATION[config["normalisation"]]
-        fusion = model_config["fusion"]
-        self.label = f"{model_config['backbone']} fusion={fusion} ({len(self.models)} checkpoint(s))"
+            model, self.spec, self.normalisation, self.au_columns = load_checkpoint(file, self.device)
+            self.models.append(model)
+        from .deep.resnet3d import DEPTHS
+
+        network = self.models[0].backbone
+        depth = next(d for d, (block, layers) in DEPTHS.items() if block is network.block and layers == network.layers)
+        self.label = f"res3d{depth} fusion={self.models[0].head.fusion} ({len(self.models)} checkpoint(s))"
         self.threshold = "probability >= 0.5"
 
     def __call__(self, frames: np.ndarray, name: str):
         import torch
 
-        from .deep.data import sample_frames
+        from .deep.data import ClipBatcher, sample_frames
         from .video import preprocess
 
         if frames.ndim != 4:
@@ -97,13 +81,7 @@ class DeepPredictor:
         height, width = clip.shape[1:3]
         if min(height, width) < self.spec.crop:
             raise MeauError(f"{name}: frames of {height} x {width} are smaller than the model's {self.spec.crop} crop")
-        top, left = (height - self.spec.crop) // 2, (width - self.spec.crop) // 2
-        x = torch.from_numpy(np.ascontiguousarray(clip[:, top : top + self.spec.crop, left : left + self.spec.crop]))
-        x = x.permute(3, 0, 1, 2)[None].float().to(self.device)
-        stats = self.normalisation
-        mean = torch.tensor(stats["mean"], device=self.device).view(1, 3, 1, 1, 1)
-        std = torch.tensor(stats["std"], device=self.device).view(1, 3, 1, 1, 1)
-        x = (x * (stats["scale"] / 255.0) - mean) / std
+        x = ClipBatcher([clip], self.device, self.normalisation, self.spec.crop).batch([0], train=False)
         with torch.no_grad():
             probabilities = torch.stack([torch.sigmoid(model(x).float())[0] for model in self.models]).mean(0)
         probabilities = probabilities.cpu().numpy()

@@ -136,13 +136,20 @@ def uniform_indices(length: int, count: int) -> np.ndarray:
     return np.rint(np.linspace(0, length - 1, count)).astype(int)
 
 
-def content_key(paths, parameters: dict) -> str:
-    """A cache key from the frame files' bytes and the preprocessing parameters."""
-    digest = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode())
+def frames_digest(paths) -> str:
+    """SHA-256 over the frame files' bytes, in order: the content part of every cache key."""
+    digest = hashlib.sha256()
     for path in paths:
         with open(path, "rb") as handle:
             digest.update(hashlib.sha256(handle.read()).digest())
-    return digest.hexdigest()[:32]
+    return digest.hexdigest()
+
+
+def content_key(paths, parameters: dict, *, digest: str | None = None) -> str:
+    """A cache key from the frame files' bytes (or their precomputed ``digest``) and the parameters."""
+    key = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode())
+    key.update(bytes.fromhex(digest or frames_digest(paths)))
+    return key.hexdigest()[:32]
 
 
 def preprocess(clip: np.ndarray, *, size=(128, 128), tim_frames: int | None = 10, duplicates: str = "drop",
@@ -222,10 +229,11 @@ class ClipCache:
     def __init__(self, folder):
         self.folder = Path(folder) if folder else None
 
-    def load(self, paths, **parameters) -> np.ndarray:
+    def load(self, paths, *, digest: str | None = None, **parameters) -> np.ndarray:
+        """The preprocessed clip; ``digest`` (from :func:`frames_digest`) spares hashing the frames again."""
         if self.folder is None:
             return load_clip(paths, **parameters)
-        key = content_key(paths, {"clip": parameters, "v": 1})
+        key = content_key(paths, {"clip": parameters, "v": 1}, digest=digest)
         path = self.folder / "clips" / f"{key}.npy"
         if path.exists():
             try:

@@ -10,44 +10,35 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..errors import MeauError
-from .data import ClipSpec, load_clips
-from .model import build_model
-from .weights import NORMALISATION
+from .data import ClipBatcher, ClipSpec, load_clips
+from .train import load_checkpoint
 
 
 def load_fold_model(run: Path, fold: int, device="cpu"):
+    """(model, ClipSpec, normalisation name, AU columns) of the best checkpoint of one fold of a deep run."""
     path = run / "checkpoints" / f"fold_{fold}" / "best.pt"
     if not path.exists():
         raise MeauError(f"{path}: missing; explain needs a deep run with its checkpoints")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    config = checkpoint["config"]
-    spec = ClipSpec(**config["model"]["clip"])
-    model = build_model(config["model"]["backbone"], len(checkpoint["au_columns"]), fusion=config["model"]["fusion"],
-                        input_shape=(spec.frames, spec.crop, spec.crop), reduced=config["model"]["reduced"],
-                        dropout=config["model"]["dropout"], **config["architecture"])
-    model.load_state_dict(checkpoint["model"])
-    return model.to(device).eval(), spec, NORMALISATION[config["normalisation"]], checkpoint["au_columns"]
+    return load_checkpoint(path, device)
 
 
-def _centre_crop(array, crop):
-    height, width = array.shape[-3:-1] if array.ndim >= 3 else array.shape
+def _centre_crop(image: np.ndarray, crop: int) -> np.ndarray:
+    """Centre crop of an H x W x C image: the same crop the model saw at test time."""
+    height, width = image.shape[:2]
     top, left = (height - crop) // 2, (width - crop) // 2
-    return array[..., top : top + crop, left : left + crop, :]
+    return image[top : top + crop, left : left + crop]
 
 
-def clip_cams(model, spec: ClipSpec, normalisation: dict, frames, apex_index: int | None, cache=None):
+def clip_cams(model, spec: ClipSpec, normalisation: str, frames, apex_index: int | None, cache=None):
     """(maps M x crop x crop, apex image crop x crop x 3 uint8) for one sample's frame files."""
-    clip = load_clips([frames], spec, cache=cache)[0]  # T x H x W x 3, sampled
-    x = torch.from_numpy(np.ascontiguousarray(_centre_crop(clip, spec.crop))).permute(3, 0, 1, 2)[None].float()
-    mean = torch.tensor(normalisation["mean"]).view(1, 3, 1, 1, 1)
-    std = torch.tensor(normalisation["std"]).view(1, 3, 1, 1, 1)
-    x = (x * (normalisation["scale"] / 255.0) - mean) / std
-    maps = model.class_activation_maps(x.to(next(model.parameters()).device))[0].cpu().numpy()
     from ..video import read_frames, resize_short_side
 
+    clip = load_clips([frames], spec, cache=cache)[0]  # T x H x W x 3, sampled
+    device = next(model.parameters()).device
+    x = ClipBatcher([clip], device, normalisation, spec.crop).batch([0], train=False)
+    maps = model.class_activation_maps(x)[0].cpu().numpy()
     index = apex_index if apex_index is not None and 0 <= apex_index < len(frames) else len(frames) // 2
     apex = resize_short_side(read_frames([frames[index]], color=True), spec.short_side)[0]
     return maps, _centre_crop(apex, spec.crop)
@@ -55,8 +46,11 @@ def clip_cams(model, spec: ClipSpec, normalisation: dict, frames, apex_index: in
 
 def find_samples(table, keys) -> list[int]:
     """Row indices for keys 'database/subject/clip/onset', 'subject/clip' or 'clip'."""
-    full = (table["database"].astype(str) + "/" + table["subject"].astype(str) + "/" + table["clip"].astype(str)
-            + "/" + table["onset"].astype(str))
+    import pandas as pd
+
+    from ..databases import sample_keys
+
+    full = pd.Series(sample_keys(table))
     short = table["subject"].astype(str) + "/" + table["clip"].astype(str)
     found = []
     for key in keys:

@@ -86,6 +86,31 @@ def distributed_context():
     return dist.get_rank(), world, int(os.environ.get("LOCAL_RANK", "0"))
 
 
+def model_from_parameters(parameters: dict, num_aus: int):
+    """The model described by a run's deep parameters (``DeepMethod.parameters``, also saved in checkpoints)."""
+    model_config = parameters["model"]
+    spec = ClipSpec(**model_config["clip"])
+    return build_model(model_config["backbone"], num_aus, fusion=model_config["fusion"],
+                       input_shape=(spec.frames, spec.crop, spec.crop), reduced=model_config["reduced"],
+                       dropout=model_config["dropout"], **parameters["architecture"])
+
+
+def load_checkpoint(path, device="cpu"):
+    """(model in eval mode, ClipSpec, normalisation name, AU columns) from a meau ``best.pt``."""
+    path = Path(path)
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        parameters = checkpoint["config"]
+        model = model_from_parameters(parameters, len(checkpoint["au_columns"]))
+        model.load_state_dict(checkpoint["model"])
+    except FileNotFoundError:
+        raise MeauError(f"{path}: no such checkpoint") from None
+    except Exception as error:
+        raise MeauError(f"{path}: not a meau checkpoint ({type(error).__name__})") from None
+    spec = ClipSpec(**parameters["model"]["clip"])
+    return model.to(device).eval(), spec, parameters["normalisation"], checkpoint["au_columns"]
+
+
 def average_f1(truth: np.ndarray, decisions: np.ndarray) -> float:
     from sklearn.metrics import f1_score
 
@@ -144,11 +169,7 @@ class DeepMethod:
 
     # -- model --------------------------------------------------------------------------------
     def build(self, num_aus: int):
-        config = self.config
-        architecture = self.parameters["architecture"]
-        shape = (config.clip.frames, config.clip.crop, config.clip.crop)
-        model = build_model(config.backbone, num_aus, fusion=config.fusion, input_shape=shape, reduced=config.reduced,
-                            dropout=config.dropout, **architecture)
+        model = model_from_parameters(self.parameters, num_aus)
         if self.pretrained is not None:
             load_backbone(model.backbone, self.pretrained)
         model = model.to(self.device)

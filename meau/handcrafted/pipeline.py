@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..experiment import FoldResult
-from ..video import ClipCache, content_key
+from ..video import ClipCache, content_key, frames_digest
 from .registry import get_descriptor
 from .svm import C_GRID, fold_svms
 
@@ -27,16 +27,18 @@ def _extract_one(paths, descriptor, params, clip_params, cache_folder):
     from .registry import create_descriptor
 
     cache = Path(cache_folder) if cache_folder else None
+    digest = None
     if cache is not None:
+        digest = frames_digest(paths)
         key = content_key(paths, {"clip": clip_params, "descriptor": descriptor, "params": params,
-                                  "v": FEATURE_CACHE_VERSION})
+                                  "v": FEATURE_CACHE_VERSION}, digest=digest)
         path = cache / "features" / descriptor / f"{key}.npy"
         if path.exists():
             try:
                 return np.load(path)
             except (ValueError, OSError):
                 pass  # rebuilt below
-    clip = ClipCache(cache).load(paths, **clip_params)
+    clip = ClipCache(cache).load(paths, digest=digest, **clip_params)
     try:
         features = np.asarray(create_descriptor(descriptor, **params)(clip), dtype=np.float32)
     except ClipError as error:

@@ -81,3 +81,58 @@ def test_label_statistics_close_to_casme2(tmp_path_factory):
     assert all(0.06 <= share[au] <= 0.25 for au in share if au != 4)
     au1 = np.array([1 in d for d in draws]); au2 = np.array([2 in d for d in draws])
     assert np.corrcoef(au1, au2)[0, 1] > 0.5
+
+
+def test_plant_draws_the_named_aus_independently():
+    from meau.databases.synth import AU_MOTION, _draw_planted
+
+    rng = np.random.default_rng(1)
+    draws = [_draw_planted(rng, [4, 9, 17]) for _ in range(4000)]
+    present = np.array([[au in d for au in (4, 9, 17)] for d in draws])
+    assert np.allclose(present.mean(axis=0), 0.5, atol=0.03)
+    # independent: no planted AU follows from the others' absence (an "at least one" rule would)
+    assert np.abs(np.corrcoef(present.T)[np.triu_indices(3, 1)]).max() < 0.05
+    empty = [d for d, row in zip(draws, present) if not row.any()]
+    assert abs(len(empty) / len(draws) - 1 / 8) < 0.02
+    assert all(len(d) == 1 and next(iter(d)) in AU_MOTION and next(iter(d)) not in (4, 9, 17) for d in empty)
+
+
+def test_generate_with_plant_and_the_faces_it_drew(tmp_path):
+    import cv2
+
+    from meau.databases.synth import au_region, subject_face
+
+    generate(tmp_path, subjects=2, samples=12, intensity=2, seed=5, plant=[4, 12])
+    dataset = load_dataset(tmp_path, "casme2", tmp_path / SHEET_NAME, aus="auto", min_count=1)
+    planted = dataset.table[["AU04", "AU12"]].sum(axis=1) > 0
+    others = [c for c in dataset.au_columns if c not in ("AU04", "AU12")]
+    # a clip holds the planted AUs, or else exactly one other AU ('?' row aside)
+    coded = dataset.table["au_raw"] != "?"
+    assert (planted | (dataset.table[others].sum(axis=1) == 1))[coded].all()
+    assert not (planted & (dataset.table[others].sum(axis=1) > 0)).any()
+    # subject_face is the face the generator drew: the first frame (before the onset, no motion)
+    for subject in ("01", "02"):
+        first = dataset.table[dataset.table["subject"] == subject].iloc[0]["frames"][0]
+        frame = cv2.imread(str(first))[..., ::-1].astype(np.float32)
+        own = np.abs(frame - subject_face(5, subject).image).mean()
+        other = np.abs(frame - subject_face(5, "02" if subject == "01" else "01").image).mean()
+        assert own < 4 < other, (own, other)
+    mask = au_region(subject_face(5, "01"), 4)
+    assert mask[:85].sum() > 0 and mask[85:].sum() == 0  # the brows lie in the upper half
+    with pytest.raises(ValueError, match="cannot plant 3"):
+        generate(tmp_path / "bad", subjects=1, samples=1, plant=[3])
+
+
+def test_cli_synth_plant(tmp_path):
+    from click.testing import CliRunner
+
+    from meau.cli import cli
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["synth", str(tmp_path / "db"), "--subjects", "1", "--samples", "2", "--plant",
+                                 "AU4,12"], obj={})
+    assert result.exit_code == 0, result.output
+    assert '"plant": [\n    4,\n    12\n  ]' in (tmp_path / "db" / "synth.json").read_text()
+    for bad, message in (("4,x", "expected AU numbers"), ("4,3", "cannot plant 3")):
+        result = runner.invoke(cli, ["synth", str(tmp_path / bad.replace(",", "_")), "--plant", bad], obj={})
+        assert result.exit_code == 1 and message in result.output, result.output

@@ -13,7 +13,10 @@ import click
               help="Apex displacement in pixels at 170x140: 1 is a micro-expression, 4+ is easy.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--n-jobs", default=1, show_default=True, type=int, help="Threads writing subjects.")
-def synth(out, subjects, samples, intensity, seed, n_jobs):
+@click.option("--plant", metavar="AUS",
+              help="Plant these AUs (e.g. 4,9,17), each in half of the clips independently (a clip left without "
+                   "any gets another AU), instead of CASME II-like combinations: targets for class activation maps.")
+def synth(out, subjects, samples, intensity, seed, n_jobs, plant):
     """Write a synthetic database (CASME II layout and sheet) to OUT.
 
     \b
@@ -23,11 +26,16 @@ def synth(out, subjects, samples, intensity, seed, n_jobs):
     from ..databases.synth import generate
     from ..errors import MeauError
 
+    if plant is not None:
+        try:
+            plant = [int(token.strip().upper().removeprefix("AU")) for token in plant.split(",")]
+        except ValueError:
+            raise MeauError(f"--plant {plant!r}: expected AU numbers separated by commas, e.g. 4,9,17") from None
     if out.exists() and any(out.iterdir()):
         raise MeauError(f"{out}: folder is not empty; choose a new one")
     try:
         sheet = generate(out, subjects=subjects, samples=samples, intensity=intensity, seed=seed, n_jobs=n_jobs,
-                         progress=True)
+                         progress=True, plant=plant)
     except ValueError as error:
         raise MeauError(str(error)) from None
     click.echo(f"wrote {samples} samples of {subjects} subjects to {out} (sheet {sheet.name})")

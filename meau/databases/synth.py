@@ -158,6 +158,25 @@ def render_clip(face: Face, aus_sides, intensity, onset, apex, offset, rng, fram
     return numbers, frames
 
 
+def _subject_seed(seed: int, subject_index: int) -> np.random.SeedSequence:
+    """The seed of one subject's face and frames: SeedSequence children from 2 on (0 plans the sheet, 1 is unused)."""
+    return np.random.SeedSequence(seed, spawn_key=(subject_index + 2,))
+
+
+def subject_face(seed: int, subject: str | int) -> Face:
+    """The face that :func:`generate` drew for ``subject`` ('01', 1 …) with this seed."""
+    return _draw_face(np.random.default_rng(_subject_seed(seed, int(subject) - 1)))
+
+
+def au_region(face: Face, au: int, threshold: float = 0.1) -> np.ndarray:
+    """Boolean H x W mask where AU ``au`` moves the face by at least ``threshold`` of its largest motion."""
+    field, shade = displacement_fields(face, {au: None})
+    strength = np.hypot(field[0], field[1]) + shade
+    if strength.max() <= 0:
+        raise ValueError(f"AU{au} is not planted by the synthetic database")
+    return strength >= threshold * strength.max()
+
+
 def _draw_aus(rng: np.random.Generator) -> dict[int, str | None]:
     present = {au for au, p in AU_PROBABILITY.items() if rng.random() < p}
     if (1 in present and rng.random() < 0.7) or (1 not in present and rng.random() < 0.03):
@@ -165,6 +184,16 @@ def _draw_aus(rng: np.random.Generator) -> dict[int, str | None]:
     if not present:
         present.add(int(rng.choice([7, 9, 12, 14, 15, 17])))
     return {au: (str(rng.choice(["L", "R"])) if rng.random() < 0.12 else None) for au in sorted(present)}
+
+
+def _draw_planted(rng: np.random.Generator, aus) -> dict[int, None]:
+    """Each of ``aus`` with probability 1/2, independently; a clip left empty gets one other AU (a
+    distractor: every coded sample has an AU, yet no planted AU is implied by the others' absence)."""
+    present = [au for au in aus if rng.random() < 0.5]
+    others = [au for au in AU_MOTION if au not in aus]
+    if not present:
+        present = [int(rng.choice(others if others else aus))]
+    return {au: None for au in present}
 
 
 def _au_cell(aus_sides, rng):
@@ -194,9 +223,12 @@ def _emotion(aus) -> str:
 
 
 def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 1.0, seed: int = 0,
-             n_jobs: int = 1, progress: bool = False) -> Path:
+             n_jobs: int = 1, progress: bool = False, plant=None) -> Path:
     """Write a synthetic CASME II-layout database to ``out``; return the sheet's path.
 
+    By default each clip holds a CASME II-like combination of AUs. ``plant`` (AU numbers) plants
+    each of these independently with probability 1/2, on both sides (a clip left without any gets
+    one other AU): targets for checking where a model looks (class activation maps).
     Deterministic for a seed (the same bytes for the same parameters and library versions).
     """
     import cv2
@@ -206,6 +238,12 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
         raise ValueError(f"need at least one sample per subject (subjects={subjects}, samples={samples})")
     if intensity < 0:
         raise ValueError(f"intensity must be >= 0, not {intensity}")
+    if plant is not None:
+        plant = sorted({int(au) for au in plant})
+        unknown = [au for au in plant if au not in AU_MOTION]
+        if unknown or not plant:
+            raise ValueError(f"the synthetic database plants AUs {', '.join(map(str, AU_MOTION))}; "
+                             f"cannot plant {', '.join(map(str, unknown)) or 'an empty list'}")
     out = Path(out)
     root = np.random.SeedSequence(seed)
     plan_rng = np.random.default_rng(root.spawn(1)[0])
@@ -215,7 +253,7 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
     for subject_index, count in enumerate(counts):
         used_frames = 10
         for k in range(count):
-            aus_sides = _draw_aus(plan_rng)
+            aus_sides = _draw_aus(plan_rng) if plant is None else _draw_planted(plan_rng, plant)
             length = int(plan_rng.integers(9, 19))
             onset = used_frames + int(plan_rng.integers(5, 60))
             apex = onset + int(round(length * plan_rng.uniform(0.3, 0.6)))
@@ -227,10 +265,9 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
     unknown_row = int(plan_rng.integers(len(plan)))
     plan[unknown_row]["cell"], plan[unknown_row]["aus"], plan[unknown_row]["emotion"] = "?", {}, "others"
     slash_apex_row = (unknown_row + len(plan) // 2) % len(plan)
-    subject_seeds = root.spawn(subjects + 1)[1:]
 
     def write_subject(subject_index):
-        rng = np.random.default_rng(subject_seeds[subject_index])
+        rng = np.random.default_rng(_subject_seed(seed, subject_index))
         face = _draw_face(rng)
         subject = f"{subject_index + 1:02d}"
         for row in (row for row in plan if row["subject"] == subject):
@@ -250,7 +287,7 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
     _write_sheet(sheet, plan, slash_apex_row)
     (out / "synth.json").write_text(json.dumps(
         {"generator": GENERATOR_VERSION, "subjects": subjects, "samples": samples, "intensity": intensity,
-         "seed": seed, "sheet": SHEET_NAME, "layout": "casme2 cropped"}, indent=2))
+         "seed": seed, "plant": plant, "sheet": SHEET_NAME, "layout": "casme2 cropped"}, indent=2))
     return sheet
 
 

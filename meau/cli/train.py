@@ -18,8 +18,8 @@ def train():
 @dataset_options
 @protocol_options
 @run_options
-@click.option("--backbone", type=click.Choice(["res3d18", "res3d34", "res3d50", "res3d101"]), default="res3d18",
-              show_default=True)
+@click.option("--backbone", default="res3d18", show_default=True,
+              help="res3d18, res3d34, res3d50, res3d101, or a backbone registered in the meau.models entry-point group.")
 @click.option("--fusion", type=click.Choice(["learn", "max", "avg", "concat", "sa", "ca", "none"]), default="learn",
               show_default=True, help="learn = SCA; none = plain Res3D; the others are the paper's ablations.")
 @click.option("--pretrained", type=click.Path(path_type=Path),
@@ -55,10 +55,15 @@ def sca(**options):
     from ..deep.data import ClipSpec
     from ..deep.train import DeepMethod, TrainConfig, distributed_context
 
-    if options["crop"] > options["short_side"]:
-        from ..errors import MeauError
+    from ..deep.registry import get_model
+    from ..errors import MeauError
 
+    if options["crop"] > options["short_side"]:
         raise MeauError(f"--crop {options['crop']} is larger than --short-side {options['short_side']}")
+    try:
+        get_model(options["backbone"])
+    except ValueError as error:
+        raise MeauError(f"--backbone: {error}") from None
     run = open_run(options)
     dataset = load_dataset_from_options(options)
     rank = distributed_context()[0]

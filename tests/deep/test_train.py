@@ -81,6 +81,9 @@ def test_cli_train_sca_tiny_end_to_end_and_bad_inputs(tiny_db, tmp_path):
     assert wrong.exit_code == 1 and "cannot initialise --backbone res3d50" in wrong.output
     no_fold = runner.invoke(cli, ["train", "sca", *common, "--fold", "9", "-o", str(tmp_path / "bad3")], obj={})
     assert no_fold.exit_code == 1 and "--fold 9" in no_fold.output
+    unknown = runner.invoke(cli, ["train", "sca", *common, "--backbone", "res3d7", "-o", str(tmp_path / "bad5")], obj={})
+    assert unknown.exit_code == 1 and "unknown backbone 'res3d7'; available: res3d101" in unknown.output
+    assert not (tmp_path / "bad5").exists()
     if not torch.cuda.is_available():
         cuda = runner.invoke(cli, ["train", "sca", *common, "--device", "cuda", "-o", str(tmp_path / "bad4")], obj={})
         assert cuda.exit_code == 1 and "CUDA is not available" in cuda.output

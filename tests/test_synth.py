@@ -133,6 +133,6 @@ def test_cli_synth_plant(tmp_path):
                                  "AU4,12"], obj={})
     assert result.exit_code == 0, result.output
     assert '"plant": [\n    4,\n    12\n  ]' in (tmp_path / "db" / "synth.json").read_text()
-    for bad, message in (("4,x", "expected AU numbers"), ("4,3", "cannot plant 3")):
+    for bad, message in (("4,x", "--plant must be 'auto' or AU numbers"), ("4,3", "cannot plant 3")):
         result = runner.invoke(cli, ["synth", str(tmp_path / bad.replace(",", "_")), "--plant", bad], obj={})
         assert result.exit_code == 1 and message in result.output, result.output

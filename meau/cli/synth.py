@@ -23,14 +23,11 @@ def synth(out, subjects, samples, intensity, seed, n_jobs, plant):
     Example:
       meau synth synthdb --intensity 4 && meau baseline constant synthdb -o runs/constant
     """
+    from ..databases import parse_aus_option
     from ..databases.synth import generate
     from ..errors import MeauError
 
-    if plant is not None:
-        try:
-            plant = [int(token.strip().upper().removeprefix("AU")) for token in plant.split(",")]
-        except ValueError:
-            raise MeauError(f"--plant {plant!r}: expected AU numbers separated by commas, e.g. 4,9,17") from None
+    plant = parse_aus_option(plant, "--plant")
     if out.exists() and any(out.iterdir()):
         raise MeauError(f"{out}: folder is not empty; choose a new one")
     try:

@@ -48,17 +48,17 @@ def sample_keys(table) -> list[str]:
     return [f"{d}/{s}/{c}/{o}" for d, s, c, o in table[KEY_COLUMNS].itertuples(index=False)]
 
 
-def parse_aus_option(aus) -> list[int] | None:
-    """``'auto'`` -> None; ``'1,2,4'`` or ``[1, 2, 4]`` -> a sorted list of AU numbers."""
+def parse_aus_option(aus, option: str = "--aus") -> list[int] | None:
+    """``'auto'`` -> None; ``'1,2,4'`` or ``[1, 2, 4]`` -> a sorted list of AU numbers (errors name ``option``)."""
     if aus is None or (isinstance(aus, str) and aus.strip().lower() == "auto"):
         return None
     items = aus.replace("AU", "").replace("au", "").split(",") if isinstance(aus, str) else aus
     try:
         numbers = sorted({int(str(item).strip()) for item in items if str(item).strip()})
     except ValueError:
-        raise MeauError(f"--aus must be 'auto' or AU numbers such as 1,2,4 (got {aus!r})") from None
+        raise MeauError(f"{option} must be 'auto' or AU numbers such as 1,2,4 (got {aus!r})") from None
     if not numbers or any(not 1 <= number <= 99 for number in numbers):
-        raise MeauError(f"--aus must list FACS AU numbers between 1 and 99 (got {aus!r})")
+        raise MeauError(f"{option} must list FACS AU numbers between 1 and 99 (got {aus!r})")
     return numbers
 
 

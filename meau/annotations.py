@@ -23,7 +23,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from .errors import AUParseError
+from .errors import AUParseError, shorten
 
 __all__ = [
     "AUToken",
@@ -183,7 +183,7 @@ def _parse_alternative(piece, text, where, depth, *, reference, alternative, gro
     if match is None:
         if not any(char.isdigit() for char in piece) and "(" not in piece and ")" not in piece:
             return []  # free text such as 'soft focus'
-        raise AUParseError(text, f"{piece!r} is not an AU", where)
+        raise AUParseError(text, f"{shorten(piece, 30)} is not an AU", where)
     intensity = match["intensity"]
     return [
         AUToken(

@@ -5,6 +5,12 @@ anything else is a bug and keeps its traceback.
 """
 
 
+def shorten(text, limit: int = 60) -> str:
+    """``repr`` of a cell's text, cut to ``limit`` characters with an ellipsis: messages stay one readable line."""
+    text = " ".join(str(text).split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 class MeauError(Exception):
     """A problem with the user's input or environment, explained in one line."""
 
@@ -17,7 +23,7 @@ class AUParseError(MeauError, ValueError):
         self.reason = reason
         self.where = where
         location = f"{where}: " if where else ""
-        super().__init__(f"{location}cannot parse AU cell {text!r}: {reason}")
+        super().__init__(f"{location}cannot parse AU cell {shorten(text)}: {reason}")
 
 
 class SheetError(MeauError):

@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meau.annotations import AUToken, Policy, au_column, cell_to_text, parse_au_string, policy_from_names, present_aus
-from meau.errors import AUParseError
+from meau.errors import AUParseError, shorten
 
 
 @pytest.mark.parametrize(
@@ -76,9 +76,18 @@ def test_any_input_gives_records_or_a_parse_error(cell):
     try:
         tokens = parse_au_string(cell)
     except AUParseError as error:
-        assert cell_to_text(cell) in str(error) or repr(cell_to_text(cell)) in str(error)
+        assert shorten(cell_to_text(cell)) in str(error)  # the cell's text, cut to a readable length
         return
     assert all(isinstance(token.au, int) and 0 <= token.au <= 999 for token in tokens)
+
+
+def test_long_cell_texts_are_cut_in_messages():
+    cell = "4+" + "very long free text with a 12x inside " * 20
+    with pytest.raises(AUParseError) as caught:
+        parse_au_string(cell, where="sheet.xlsx row 7")
+    message = str(caught.value)
+    assert message.startswith("sheet.xlsx row 7: cannot parse AU cell '4+very long") and "…'" in message
+    assert len(message) < 160 and "\n" not in message
 
 
 def test_cell_to_text_reads_numbers_as_text():

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..annotations import cell_to_text
-from ..errors import SheetError
+from ..errors import SheetError, shorten
 
 ROW_COLUMNS = ["database", "subject", "clip", "onset", "apex", "offset", "emotion", "au_raw", "row"]
 
@@ -85,15 +85,15 @@ MISSING_MARKS = {"", "/", "\\", "-", "?", "nan", "none"}
 def _frame(cell, what, row_number, key, problems, path) -> int | None:
     text = _text(cell)
     if text.lower() in MISSING_MARKS:
-        problems.append(Problem("missing-frame-number", f"{what} is {text or 'empty'!r}", row_number, key, str(path)))
+        problems.append(Problem("missing-frame-number", f"{what} is {shorten(text) if text else 'empty'}", row_number, key, str(path)))
         return None
     try:
         value = float(text)
     except ValueError:
-        problems.append(Problem("bad-frame-number", f"{what} {text!r} is not a number", row_number, key, str(path)))
+        problems.append(Problem("bad-frame-number", f"{what} {shorten(text)} is not a number", row_number, key, str(path)))
         return None
     if not value.is_integer() or value < 0:
-        problems.append(Problem("bad-frame-number", f"{what} {text!r} is not a frame number", row_number, key, str(path)))
+        problems.append(Problem("bad-frame-number", f"{what} {shorten(text)} is not a frame number", row_number, key, str(path)))
         return None
     return int(value)
 

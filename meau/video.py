@@ -16,25 +16,109 @@ from .errors import ClipError, FrameError
 LUMA_601 = np.array([0.299, 0.587, 0.114])
 
 
+JPEG_SUFFIXES = (".jpg", ".jpeg")
+
+
+def frame_header(path) -> tuple[tuple[int, int] | None, str | None]:
+    """``((height, width) or None, problem or None)`` of an image file, from its first and last bytes.
+
+    Cheap (no decoding): finds what would otherwise be decoded silently into a half-grey frame or
+    fail late: a missing, unreadable or empty file, a JPEG without its end-of-image marker
+    (truncated: libjpeg's "Premature end of JPEG file"), a PNG without its IEND chunk. JPEG and PNG
+    sizes come from their headers; other formats give ``None`` as the size.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - 64))
+            tail = handle.read()
+    except FileNotFoundError:
+        return None, "missing"
+    except OSError as error:
+        return None, f"unreadable ({error.strerror or error})"
+    if size == 0:
+        return None, "empty file (0 bytes)"
+    if head[:2] == b"\xff\xd8":
+        if not tail.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
+            return None, "truncated JPEG (no end-of-image marker)"
+        return _jpeg_size(head), None
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        if b"IEND" not in tail:
+            return None, "truncated PNG (no IEND chunk)"
+        return (int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big")), None
+    if path.suffix.lower() in JPEG_SUFFIXES:
+        return None, "not a JPEG (no start-of-image marker)"
+    return None, None
+
+
+def _jpeg_size(head: bytes) -> tuple[int, int] | None:
+    """(height, width) from the first start-of-frame segment, or None if it lies beyond ``head``."""
+    i = 2
+    while i + 9 <= len(head):
+        if head[i] != 0xFF:
+            return None
+        marker = head[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return int.from_bytes(head[i + 5 : i + 7], "big"), int.from_bytes(head[i + 7 : i + 9], "big")
+        i += 2 + int.from_bytes(head[i + 2 : i + 4], "big")
+    return None
+
+
+def check_frames(paths) -> str | None:
+    """The first problem of a clip's frame files (``'FILE: reason'``), or None: see :func:`frame_header`.
+
+    A frame whose size differs from the clip's most common size is a problem too.
+    """
+    from collections import Counter
+
+    sizes = []
+    for path in paths:
+        shape, problem = frame_header(path)
+        if problem:
+            return f"{path}: {problem}"
+        sizes.append(shape)
+    known = Counter(size for size in sizes if size is not None)
+    if len(known) > 1:
+        common = known.most_common(1)[0][0]
+        odd = next(path for path, size in zip(paths, sizes) if size is not None and size != common)
+        size = sizes[list(paths).index(odd)]
+        return f"{odd}: frame size {size[0]} x {size[1]} differs from the clip's {common[0]} x {common[1]}"
+    return None
+
+
+def read_image(path, *, color: bool = False) -> np.ndarray:
+    """One image file as uint8 (grey with ITU-R 601 luma, or RGB); a FrameError names what is wrong."""
+    import cv2
+
+    path = Path(path)
+    _, problem = frame_header(path)
+    if problem:
+        raise FrameError(f"{path}: {problem}")
+    flags = cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE  # OpenCV's grey is the 601 luma
+    image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flags)
+    if image is None:
+        raise FrameError(f"{path}: unreadable (corrupt or not an image)")
+    return image[..., ::-1] if color else image
+
+
 def read_frames(paths, *, color: bool = False) -> np.ndarray:
     """Read image files into a uint8 clip (grey with ITU-R 601 luma, or RGB).
 
     Raises
     ------
     FrameError
-        A file is missing, corrupt or not an image, or frames differ in size; the message names it.
+        A file is missing, empty, truncated, corrupt or not an image, or frames differ in size; the
+        message names the file.
     """
-    import cv2
-
     frames = []
     for path in paths:
-        flags = cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE  # OpenCV's grey is the 601 luma
-        image = cv2.imread(str(path), flags)
-        if image is None:
-            reason = "missing" if not Path(path).exists() else "unreadable (corrupt or not an image)"
-            raise FrameError(f"{path}: {reason}")
-        if color:
-            image = image[..., ::-1]
+        image = read_image(path, color=color)
         if frames and image.shape != frames[0].shape:
             raise FrameError(f"{path}: frame size {image.shape[:2]} differs from the clip's {frames[0].shape[:2]}")
         frames.append(image)

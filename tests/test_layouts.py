@@ -8,9 +8,14 @@ from .sheets import write_casme2, write_samm
 
 
 def _touch(folder, names):
+    """Frame files holding a real 8 x 8 JPEG (frames are checked for damage when a dataset loads)."""
+    import cv2
+    import numpy as np
+
     folder.mkdir(parents=True, exist_ok=True)
+    jpeg = cv2.imencode(".jpg", np.full((8, 8), 128, np.uint8))[1].tobytes()
     for name in names:
-        (folder / name).write_bytes(b"x")
+        (folder / name).write_bytes(jpeg)
 
 
 def test_frames_sort_numerically_and_ignore_strays(tmp_path):

@@ -53,6 +53,9 @@ def test_corrupt_and_missing_frames_are_named(tmp_path):
     cv2.imwrite(str(good), np.zeros((8, 8, 3), np.uint8))
     bad = tmp_path / "img2.jpg"
     bad.write_bytes(b"\xff\xd8 not really a jpeg")
+    with pytest.raises(FrameError, match="img2.jpg: truncated JPEG"):
+        read_frames([good, bad])
+    bad.write_bytes(b"\xff\xd8 not really a jpeg \xff\xd9")
     with pytest.raises(FrameError, match="img2.jpg: unreadable"):
         read_frames([good, bad])
     with pytest.raises(FrameError, match="img3.jpg: missing"):

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..annotations import Policy, au_column, parse_au_string, present_aus
 from ..errors import AUParseError, FrameError, MeauError
 from .fixes import FIX_TABLE_VERSION, apply_fixes
+from ..video import check_frames
 from .layouts import detect_layout, list_frames, resolve_frames
 from .sheets import Problem, read_sheet
 
@@ -95,9 +96,15 @@ def annotate(
     rows = read_sheet(sheet, database, sheet=sheet_name, columns=columns)
     problems = list(rows.problems)
     fixes_applied = apply_fixes(rows.rows) if fixes else []
-    records, present = [], []
+    records, present, seen = [], [], {}
     for row in rows.rows:
         where = f"{rows.path.name} row {row['row']}"
+        key = _key(row)
+        if key in seen:  # the same micro-expression coded twice: keep the first, report the other
+            problems.append(Problem("duplicate-sample", f"same database, subject, clip and onset as row {seen[key]}",
+                                    row["row"], key, str(rows.path)))
+            continue
+        seen[key] = row["row"]
         try:
             tokens = parse_au_string(row["au_raw"], where=where)
         except AUParseError as error:
@@ -167,8 +174,9 @@ def load_dataset(
     """Join a coding sheet with the frame folders under ``root``.
 
     Every row is validated (data.md §5): onset and offset known, onset <= offset, every frame of
-    ``onset..offset`` present (and, for the 'selected' variant, nothing else). Rows that fail are
-    reported and dropped, or raise with ``strict=True``. AUs chosen with ``aus='auto'`` are
+    ``onset..offset`` present (and, for the 'selected' variant, nothing else), and every frame file
+    sound (not empty, not truncated, readable, of the clip's size: :func:`meau.video.check_frames`).
+    Rows that fail are reported and dropped, or raise with ``strict=True``. AUs chosen with ``aus='auto'`` are
     counted on the kept samples.
     """
     wanted_aus = annotate_options.pop("aus", "auto")
@@ -190,7 +198,10 @@ def load_dataset(
         else:
             try:
                 frames = resolve_frames(chosen_layout, bases, row.subject, row.clip, int(row.onset), int(row.offset))
-                if not chosen_layout.whole_clip:
+                damaged = check_frames(frames)
+                if damaged:
+                    problem = Problem("bad-frame", damaged, row.row, key, damaged.split(": ")[0])
+                elif not chosen_layout.whole_clip:
                     total = len(list_frames(frames[0].parent, chosen_layout.frame_regex(row.subject, row.clip)))
                     if total != len(frames):
                         problems.append(Problem("frame-count", f"folder holds {total} frames, sheet range {len(frames)}",

@@ -46,6 +46,11 @@ def handle_errors(invoke):
             if (ctx.find_root().obj or {}).get("debug"):
                 raise
             raise UserError(str(error)) from None
+        except OSError as error:  # disk full, read-only or unwritable folder, quota ...: the system's, not a bug
+            if (ctx.find_root().obj or {}).get("debug"):
+                raise
+            where = f"{error.filename}: " if getattr(error, "filename", None) else ""
+            raise UserError(f"{where}{error.strerror or error} (nothing half-written was kept)") from None
         except KeyboardInterrupt:
             if (ctx.find_root().obj or {}).get("debug"):
                 raise

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import click
 
+from .options import n_jobs_option
+
 
 @click.command()
 @click.option("--cache", type=click.Path(path_type=Path), help="Where the synthetic database is kept (built once).")
@@ -15,7 +17,7 @@ import click
 @click.option("--samples", default=255, show_default=True, type=click.IntRange(4))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--methods", default=None, help="Comma-separated subset of the demo's methods.")
-@click.option("--n-jobs", default=-1, show_default=True, type=int, help="Parallel workers (-1: all cores).")
+@n_jobs_option(-1, "Parallel workers (-1: all cores).")
 def demo(cache, out, intensity, subjects, samples, seed, methods, n_jobs):
     """Build the synthetic database (once), run every method, print the results table."""
     from ..demo import run_demo

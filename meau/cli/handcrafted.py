@@ -4,8 +4,8 @@ from pathlib import Path
 
 import click
 
-from .options import dataset_options, load_dataset_from_options, open_run, protocol_options, run_method, \
-    run_options, stack
+from .options import dataset_options, load_dataset_from_options, n_jobs_option, open_run, protocol_options, \
+    run_method, run_options, stack
 
 
 def _triple(text, name, cast=int):
@@ -41,7 +41,7 @@ common_options = stack(
     click.option("--grid", default="5x5", show_default=True, help="Blocks per frame, ROWSxCOLS."),
     click.option("--class-weight", type=click.Choice(["none", "balanced"]), default="none", show_default=True,
                  help="LinearSVC class weights (the paper uses none)."),
-    click.option("--n-jobs", default=1, show_default=True, type=int, help="Parallel workers over clips (-1: all cores)."),
+    n_jobs_option(1, "Parallel workers over clips (-1: all cores)."),
     click.option("--backend", default=None, help="joblib backend (loky, threading, dask ...)."),
     click.option("--cache", type=click.Path(path_type=Path), help="Feature cache folder (default: ~/.cache/meau)."),
     click.option("--no-cache", is_flag=True, help="Do not read or write the feature cache."),

@@ -19,6 +19,19 @@ def stack(*decorators):
     return apply
 
 
+def _check_n_jobs(ctx, param, value):
+    if value == 0:
+        from . import UserError
+
+        raise UserError("--n-jobs 0: no worker would run; use 1, N, or -1 for all cores")
+    return value
+
+
+def n_jobs_option(default: int, help: str):
+    """``--n-jobs`` for joblib: N workers, -1 all cores; 0 is a one-line error (exit 1)."""
+    return click.option("--n-jobs", default=default, show_default=True, type=int, callback=_check_n_jobs, help=help)
+
+
 def policy_option():
     from ..annotations import POLICY_PRESETS
 

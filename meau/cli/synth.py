@@ -4,6 +4,8 @@ from pathlib import Path
 
 import click
 
+from .options import n_jobs_option
+
 
 @click.command()
 @click.argument("out", type=click.Path(path_type=Path))
@@ -12,7 +14,7 @@ import click
 @click.option("--intensity", default=1.0, show_default=True, type=click.FloatRange(0),
               help="Apex displacement in pixels at 170x140: 1 is a micro-expression, 4+ is easy.")
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--n-jobs", default=1, show_default=True, type=int, help="Threads writing subjects.")
+@n_jobs_option(1, "Threads writing subjects.")
 @click.option("--plant", metavar="AUS",
               help="Plant these AUs (e.g. 4,9,17), each in half of the clips independently (a clip left without "
                    "any gets another AU), instead of CASME II-like combinations: targets for class activation maps.")

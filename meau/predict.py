@@ -4,8 +4,9 @@ Inputs are folders of frames of one clip (cropped faces, as the databases ship t
 files; meau does not detect faces, so a video must show a cropped face. Each input is processed
 on its own: one that fails is listed with its error and the others go on.
 
-Output, one row per input: ``input, status, model, threshold``, then OpenFace-style ``AU01_p``
-(probability) and ``AU01_c`` (0/1) per AU.
+Output, one row per input: ``input, status, model, threshold`` (the rule), then per AU
+OpenFace-style ``AU01_p`` (probability), ``AU01_t`` (the threshold) and ``AU01_c`` (0/1 decision),
+with ``AU01_c = 1`` exactly when ``AU01_p >= AU01_t`` as written in the file (6 decimals).
 """
 
 from __future__ import annotations
@@ -18,37 +19,60 @@ import numpy as np
 from .errors import MeauError
 
 
+def read_final_models(run: Path) -> tuple[dict, dict]:
+    """(metadata, arrays) of a handcrafted run's final SVMs, read without unpickling anything."""
+    meta_path, array_path = run / "model.json", run / "model.npz"
+    if not meta_path.exists() or not array_path.exists():
+        if (run / "model.joblib").exists():
+            raise MeauError(f"{run / 'model.joblib'}: refused, a pickle (meau < 0.2) could run code; re-create the final "
+                            "models with this version: the run's command again with --resume (finished folds are kept)")
+        raise MeauError(f"{run}: no model.json/model.npz (the run has not finished all its folds)")
+    try:
+        meta = json.loads(meta_path.read_text())
+        with np.load(array_path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        if meta.get("format") != "meau-linear-svm":
+            raise ValueError("not a meau model.json")
+        for column in meta["au_columns"]:
+            meta["calibration"][column], meta["thresholds"][column]  # noqa: B018 (presence check)
+    except (ValueError, KeyError, TypeError, OSError) as error:
+        raise MeauError(f"{run}: unreadable final models ({type(error).__name__}: {error})") from None
+    return meta, arrays
+
+
 class HandcraftedPredictor:
     def __init__(self, run: Path):
-        import joblib
-
-        path = run / "model.joblib"
-        if not path.exists():
-            raise MeauError(f"{run}: no model.joblib (the run has not finished all its folds)")
-        self.bundle = joblib.load(path)
-        self.au_columns = self.bundle["au_columns"]
-        self.label = self.bundle["method"]
-        self.threshold = self.bundle["threshold"]
+        self.meta, self.arrays = read_final_models(run)
+        self.au_columns = self.meta["au_columns"]
+        self.label = self.meta["method"]
+        self.thresholds = np.array([self.meta["thresholds"][c] for c in self.au_columns])
+        self.threshold = "AU_p >= AU_t (AU_t: probability of SVM score 0)"
 
     def __call__(self, frames: np.ndarray, name: str):
         from .handcrafted.registry import create_descriptor
+        from .handcrafted.svm import linear_scores
         from .video import preprocess, to_grey
 
         grey = np.clip(np.rint(to_grey(frames)), 0, 255).astype(np.uint8) if frames.ndim == 4 else frames
-        clip = preprocess(grey, name=name, **self.bundle["clip_params"])
-        features = create_descriptor(self.bundle["descriptor"], **self.bundle["params"])(clip)[None]
-        probabilities, decisions = [], []
+        clip_params = {key: tuple(v) if isinstance(v, list) else v for key, v in self.meta["clip_params"].items()}
+        params = {key: tuple(v) if isinstance(v, list) else v for key, v in self.meta["params"].items()}
+        clip = preprocess(grey, name=name, **clip_params)
+        features = create_descriptor(self.meta["descriptor"], **params)(clip)[None]
+        probabilities = []
         for column in self.au_columns:
-            model = self.bundle["models"][column]
-            score = float(model.decision_function(features)[0]) if model is not None else -1.0
-            slope, intercept = self.bundle["calibration"][column]
+            parts = {key.split("/", 1)[1]: value for key, value in self.arrays.items() if key.startswith(f"{column}/")}
+            score = float(linear_scores(parts, features)[0]) if parts else -1.0
+            slope, intercept = self.meta["calibration"][column]
             probabilities.append(1 / (1 + np.exp(-(slope * score + intercept))))
-            decisions.append(int(score > 0))
-        return np.array(probabilities), np.array(decisions)
+        return np.array(probabilities), self.thresholds
 
 
 class DeepPredictor:
-    """The mean probability of the run's per-fold best checkpoints (or of one checkpoint file)."""
+    """The mean probability of the run's per-fold best checkpoints (or of one checkpoint file).
+
+    Thresholds per AU: those the folds used (0.5, or chosen on each fold's validation set with
+    ``--threshold validation``, then averaged over the folds).
+    """
 
     def __init__(self, source: Path, device: str = "auto"):
         from .deep.train import load_checkpoint, resolve_device
@@ -57,16 +81,19 @@ class DeepPredictor:
         if not files:
             raise MeauError(f"{source}: no checkpoints/fold_*/best.pt in the run folder")
         self.device = resolve_device(device)
-        self.models = []
+        self.models, thresholds = [], []
         for file in files:
             model, self.spec, self.normalisation, self.au_columns = load_checkpoint(file, self.device)
             self.models.append(model)
+            thresholds.append(_fold_thresholds(file, self.au_columns))
+        self.thresholds = np.mean(thresholds, axis=0)
         from .deep.resnet3d import DEPTHS
 
         network = self.models[0].backbone
         depth = next(d for d, (block, layers) in DEPTHS.items() if block is network.block and layers == network.layers)
         self.label = f"res3d{depth} fusion={self.models[0].head.fusion} ({len(self.models)} checkpoint(s))"
-        self.threshold = "probability >= 0.5"
+        fixed = bool(np.all(self.thresholds == 0.5))
+        self.threshold = "AU_p >= 0.5" if fixed else "AU_p >= AU_t (mean of the folds' validation thresholds)"
 
     def __call__(self, frames: np.ndarray, name: str):
         import torch
@@ -81,11 +108,22 @@ class DeepPredictor:
         height, width = clip.shape[1:3]
         if min(height, width) < self.spec.crop:
             raise MeauError(f"{name}: frames of {height} x {width} are smaller than the model's {self.spec.crop} crop")
-        x = ClipBatcher([clip], self.device, self.normalisation, self.spec.crop).batch([0], train=False)
+        x = ClipBatcher([clip], self.device, self.normalisation, self.spec).batch([0], train=False)
         with torch.no_grad():
             probabilities = torch.stack([torch.sigmoid(model(x).float())[0] for model in self.models]).mean(0)
-        probabilities = probabilities.cpu().numpy()
-        return probabilities, (probabilities >= 0.5).astype(int)
+        return probabilities.cpu().numpy(), self.thresholds
+
+
+def _fold_thresholds(checkpoint: Path, au_columns) -> np.ndarray:
+    """The thresholds the fold of ``RUN/checkpoints/fold_i/best.pt`` used (``RUN/folds/fold_i.json``), else 0.5."""
+    extras = checkpoint.parent.parent.parent / "folds" / f"{checkpoint.parent.name}.json"
+    chosen = {}
+    if extras.exists():
+        try:
+            chosen = json.loads(extras.read_text()).get("thresholds") or {}
+        except json.JSONDecodeError:
+            raise MeauError(f"{extras}: unreadable fold file") from None
+    return np.array([float(chosen.get(column, 0.5)) for column in au_columns])
 
 
 def load_predictor(source, device: str = "auto"):
@@ -118,15 +156,16 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
             from .video import frames_of_input
 
             frames = frames_of_input(item, onset, offset, color=color)
-            probabilities, decisions = predictor(frames, str(item))
-            for column, probability, decision in zip(predictor.au_columns, probabilities, decisions):
-                row[f"{column}_p"] = round(float(probability), 6)
-                row[f"{column}_c"] = int(decision)
+            probabilities, thresholds = predictor(frames, str(item))
+            for column, probability, threshold in zip(predictor.au_columns, probabilities, thresholds):
+                # the decision is taken on the written numbers, so the file never contradicts itself
+                row[f"{column}_p"], row[f"{column}_t"] = round(float(probability), 6), round(float(threshold), 6)
+                row[f"{column}_c"] = int(row[f"{column}_p"] >= row[f"{column}_t"])
         except MeauError as error:
             row["status"] = f"error: {error}"
             echo(f"{item}: {error}")
         rows.append(row)
     columns = ["input", "status", "model", "threshold"]
     for column in predictor.au_columns:
-        columns += [f"{column}_p", f"{column}_c"]
-    return pd.DataFrame(rows, columns=columns)
+        columns += [f"{column}_p", f"{column}_t", f"{column}_c"]
+    return pd.DataFrame(rows, columns=columns).astype({f"{c}_c": "Int64" for c in predictor.au_columns})

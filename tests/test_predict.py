@@ -31,7 +31,7 @@ def test_predict_with_a_handcrafted_run(tiny_db, tmp_path):
     run = tmp_path / "lbpsip"
     result = runner.invoke(cli, ["baseline", "lbpsip", str(tiny_db), "--min-count", "3", "--no-cache", "-o", str(run)], obj={})
     assert result.exit_code == 0, result.output
-    assert (run / "model.joblib").exists()
+    assert (run / "model.npz").exists() and (run / "model.json").exists() and not (run / "model.joblib").exists()
     folders = _clip_folders(tiny_db)
     frames = [cv2.imread(str(p)) for p in sorted(folders[0].glob("*.jpg"))]
     video = _video(tmp_path / "clip.avi", frames)
@@ -47,11 +47,21 @@ def test_predict_with_a_handcrafted_run(tiny_db, tmp_path):
     assert table["status"][3].startswith("error:") and "no frame images" in table["status"][3]
     assert "unreadable video" in table["status"][4]
     au_columns = json.loads((run / "metrics.json").read_text())["aus"]
+    final = json.loads((run / "model.json").read_text())
     for column in au_columns:
         probabilities = table[f"{column}_p"][:3]
         assert ((probabilities >= 0) & (probabilities <= 1)).all()
-        assert set(table[f"{column}_c"][:3]) <= {0, 1}
-    assert table["model"][0] == "LBP-SIP" and table["threshold"][0] == "SVM score > 0"
+        # decisions are integers and follow the written probability and threshold
+        assert table[f"{column}_c"][:3].tolist() == (probabilities >= table[f"{column}_t"][:3]).astype(int).tolist()
+        slope, intercept = final["calibration"][column]
+        expected = 1 / (1 + np.exp(-intercept)) if slope > 0 else 1.0  # the probability of SVM score 0
+        assert table[f"{column}_t"][0] == pytest.approx(expected, abs=1e-6)
+    assert table["model"][0] == "LBP-SIP" and table["threshold"][0].startswith("AU_p >= AU_t")
+    import csv
+
+    with open(out, newline="") as handle:
+        written = list(csv.DictReader(handle))
+    assert {row[f"{c}_c"] for row in written for c in au_columns} <= {"0", "1", ""}  # integers, never 1.0
     # the video holds the same frames as the first folder: same decisions (JPEG/MJPG noise aside)
     agree = np.mean([table[f"{c}_c"][0] == table[f"{c}_c"][2] for c in au_columns])
     assert agree >= 0.75

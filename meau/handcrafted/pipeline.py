@@ -131,41 +131,49 @@ class HandcraftedMethod:
 
         C per AU is the value chosen most often over the folds (ties: the smaller). ``AU_p`` of a
         prediction is a probability from a logistic (Platt) fit of the truth on the run's
-        out-of-fold test scores; the decision stays the SVM's (score > 0).
+        out-of-fold test scores, and the decision is ``AU_p >= AU_t`` with ``AU_t`` the probability
+        of an SVM score of 0, so it is the SVM's own decision (score >= 0). Written as arrays
+        (``model.npz``, read without pickle) and JSON (``model.json``): nothing in a run folder runs code.
         """
         import json
         from collections import Counter
 
-        import joblib
         import pandas as pd
         from sklearn.linear_model import LogisticRegression
 
-        from ..runs import atomic_path
-        from .svm import make_svm
+        from ..runs import write_json
+        from .svm import linear_parts, make_svm, save_arrays
 
         folds = [json.loads(path.read_text()) for path in sorted((run.path / "folds").glob("fold_*.json"))]
         predictions = pd.read_csv(run.file("predictions.csv"))
         features = self.features(dataset)
         labels = dataset.table[dataset.au_columns].to_numpy()
-        models, calibration, chosen = {}, {}, {}
+        arrays, calibration, chosen, thresholds = {}, {}, {}, {}
         for j, column in enumerate(dataset.au_columns):
             counts = Counter(fold["C"].get(column) for fold in folds if fold["C"].get(column) is not None)
             if not counts or len(np.unique(labels[:, j])) < 2:
-                models[column] = None
                 chosen[column] = None
             else:
                 C = min(counts, key=lambda c: (-counts[c], c))
                 chosen[column] = C
-                models[column] = make_svm(C, self.class_weight, self.seed).fit(features, labels[:, j])
+                model = make_svm(C, self.class_weight, self.seed).fit(features, labels[:, j])
+                arrays.update({f"{column}/{name}": value for name, value in linear_parts(model).items()})
             scores, truth = predictions[[f"{column}_p"]].to_numpy(), predictions[column].to_numpy()
+            slope = 0.0
             if len(np.unique(truth)) == 2:
                 platt = LogisticRegression().fit(scores, truth)
-                calibration[column] = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+                slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+            if slope <= 0:  # out-of-fold scores say nothing (or the opposite): the prevalence, decision "absent"
+                slope, intercept = 0.0, float(np.log((truth.mean() + 1e-6) / (1 - truth.mean() + 1e-6)))
+                thresholds[column] = 1.0
             else:
-                calibration[column] = (0.0, float(np.log((truth.mean() + 1e-6) / (1 - truth.mean() + 1e-6))))
-        bundle = {"kind": "handcrafted", "method": self.name, "descriptor": self.descriptor, "params": self.params,
-                  "clip_params": self.clip_params, "au_columns": list(dataset.au_columns), "models": models,
-                  "C": chosen, "calibration": calibration, "threshold": "SVM score > 0"}
-        with atomic_path(run.file("model.joblib")) as temporary:
-            joblib.dump(bundle, temporary)
+                thresholds[column] = float(1 / (1 + np.exp(-intercept)))
+            calibration[column] = [slope, intercept]
+        bundle = {"format": "meau-linear-svm", "version": 1, "kind": "handcrafted", "method": self.name,
+                  "descriptor": self.descriptor, "params": self.params, "clip_params": self.clip_params,
+                  "au_columns": list(dataset.au_columns), "C": chosen, "calibration": calibration,
+                  "thresholds": thresholds,
+                  "rule": "AU_p = 1 / (1 + exp(-(a * score + b))) with (a, b) = calibration; AU_c = AU_p >= AU_t"}
+        save_arrays(run.file("model.npz"), arrays)
+        write_json(run.file("model.json"), bundle)
         run.log(f"final models written (C per AU {chosen})")

@@ -32,6 +32,28 @@ def make_svm(C: float, class_weight=None, seed: int = 0):
                                                      random_state=seed))
 
 
+def linear_parts(model) -> dict[str, np.ndarray]:
+    """The arrays of a fitted :func:`make_svm` pipeline: score = ((x - mean) / scale) . coef + intercept."""
+    scaler, svm = model[0], model[-1]
+    return {"mean": scaler.mean_.astype(np.float64), "scale": scaler.scale_.astype(np.float64),
+            "coef": svm.coef_[0].astype(np.float64), "intercept": np.asarray(svm.intercept_, dtype=np.float64)}
+
+
+def linear_scores(parts: dict, features) -> np.ndarray:
+    """SVM scores of ``features`` (n, d) from :func:`linear_parts` arrays."""
+    features = np.asarray(features, dtype=np.float64)
+    return ((features - parts["mean"]) / parts["scale"]) @ parts["coef"] + float(parts["intercept"][0])
+
+
+def save_arrays(path, arrays: dict) -> None:
+    """Plain numeric arrays in one ``.npz``, written atomically (read back with ``allow_pickle=False``)."""
+    from ..runs import atomic_path
+
+    with atomic_path(path) as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, **arrays)
+
+
 class RowSpace:
     """Standardise on the training rows, append the bias feature, project onto the rows' span."""
 

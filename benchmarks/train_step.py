@@ -4,11 +4,16 @@
     python benchmarks/train_step.py --device cpu --batch-size 4 --steps 3    # a quick CPU look
 
 fp32 and bf16 autocast (covariances stay float32), SGD step included, input 10 x 112 x 112.
+Achieved TFLOP/s counts a training step as 3 x the forward FLOPs (forward + backward); its share
+is of the GPU's dense bf16 peak (``--peak-tflops``, known for a few GPUs).
 """
 
 import argparse
 import resource
 import time
+
+# dense bf16 tensor-core peaks (TFLOP/s), by a substring of torch.cuda.get_device_name()
+BF16_PEAK_TFLOPS = {"H200": 989.4, "H100 PCIe": 756.0, "H100": 989.4, "A100": 312.0, "L40S": 362.0, "A10": 125.0}
 
 
 def main():
@@ -22,6 +27,7 @@ def main():
     parser.add_argument("--precisions", default="fp32,bf16")
     parser.add_argument("--widen-factor", type=float, default=1.0)
     parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--peak-tflops", type=float, help="The device's dense bf16 peak (default: known GPUs).")
     args = parser.parse_args()
 
     import torch
@@ -76,11 +82,17 @@ def main():
                 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # process peak RSS
             rows.append((backbone, precision, (time.perf_counter() - start) / args.steps, peak, parameters / 1e6, gflops))
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    peak_tflops = args.peak_tflops or next((v for k, v in BF16_PEAK_TFLOPS.items() if k in name), None)
     print(f"device: {name}, batch {args.batch_size}, input 10 x 112 x 112, fusion {args.fusion}, "
-          f"widen_factor {args.widen_factor}{', compiled' if args.compile else ''}")
-    print(f"{'model':<12}{'precision':>10}{'s / step':>10}{'peak GiB':>10}{'params M':>10}{'GFLOPs/clip':>13}")
+          f"widen_factor {args.widen_factor}{', compiled' if args.compile else ''}"
+          f"{f', bf16 peak {peak_tflops:g} TFLOP/s' if peak_tflops else ''}")
+    print(f"{'model':<12}{'precision':>10}{'s / step':>10}{'peak GiB':>10}{'clips/s':>9}{'TFLOP/s':>9}"
+          f"{'of peak':>9}{'params M':>10}{'GFLOPs/clip':>13}")
     for backbone, precision, seconds, peak, millions, gflops in rows:
-        print(f"{backbone:<12}{precision:>10}{seconds:>10.3f}{peak:>10.2f}{millions:>10.2f}{gflops:>13.1f}")
+        achieved = 3 * gflops * args.batch_size / seconds / 1e3
+        share = f"{100 * achieved / peak_tflops:8.1f}%" if peak_tflops else f"{'-':>9}"
+        print(f"{backbone:<12}{precision:>10}{seconds:>10.3f}{peak:>10.2f}{args.batch_size / seconds:>9.1f}"
+              f"{achieved:>9.2f}{share}{millions:>10.2f}{gflops:>13.1f}")
 
 
 if __name__ == "__main__":

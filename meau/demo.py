@@ -16,6 +16,8 @@ from .errors import MeauError
 
 # the demo's rows, in table order (each one only if its dependencies are installed)
 DEMO_METHODS = ["constant", "lbptop", "res3d", "sca"]
+# the database `meau demo` builds by default (its command-line defaults)
+DEMO_DATABASE = {"subjects": 26, "samples": 255, "intensity": 8.0, "seed": 0}
 
 
 def cache_root() -> Path:

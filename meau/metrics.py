@@ -72,6 +72,41 @@ def evaluate(truth, decision, folds, au_names) -> dict:
     }
 
 
+def best_f1_thresholds(truth, probabilities, *, default: float = 0.5) -> list[float]:
+    """Per AU, the decision threshold (``probability >= t``) that maximises F1 on these samples.
+
+    Meant for validation folds only: the thresholds are then applied unchanged to the test fold.
+    The candidates are midpoints between consecutive distinct probabilities (and the lowest one);
+    ties go to the candidate nearest ``default``. An AU without a positive keeps ``default``.
+
+    Parameters
+    ----------
+    truth : 0/1 array (n, m)
+    probabilities : float array (n, m)
+    """
+    truth = np.asarray(truth).astype(int).reshape(len(truth), -1)
+    probabilities = np.asarray(probabilities, dtype=float).reshape(truth.shape)
+    thresholds = []
+    for j in range(truth.shape[1]):
+        positives = truth[:, j].sum()
+        if positives == 0 or len(truth) == 0:
+            thresholds.append(float(default))
+            continue
+        values = np.unique(probabilities[:, j])[::-1]  # distinct, descending
+        below = np.append(values[1:], values[-1])
+        candidates = np.where(values > below, (values + below) / 2, values)
+        order = np.argsort(-probabilities[:, j], kind="stable")
+        sorted_probabilities = probabilities[order, j]
+        cumulative_tp = np.cumsum(truth[order, j])
+        # predicted positives at threshold "p >= value_k" = number of probabilities >= value_k
+        predicted = np.searchsorted(-sorted_probabilities, -values, side="right")
+        tp = cumulative_tp[predicted - 1]
+        f1 = 2 * tp / (predicted + positives)
+        best = np.flatnonzero(np.isclose(f1, f1.max(), rtol=0, atol=1e-12))
+        thresholds.append(float(candidates[best[np.argmin(np.abs(candidates[best] - default))]]))
+    return thresholds
+
+
 def _summary(values) -> dict:
     values = [float(value) for value in values]
     return {"mean": float(np.mean(values)), "std": float(np.std(values)), "values": values}

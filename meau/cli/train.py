@@ -5,8 +5,8 @@ from pathlib import Path
 import click
 
 from . import LazyGroup
-from .options import dataset_options, load_dataset_from_options, open_run, protocol_options, run_method, \
-    run_options
+from .options import dataset_options, load_dataset_from_options, n_jobs_option, open_run, protocol_options, \
+    run_method, run_options
 
 
 @click.group(cls=LazyGroup)
@@ -41,7 +41,20 @@ def train():
 @click.option("--short-side", default=128, show_default=True, type=click.IntRange(16))
 @click.option("--crop", default=112, show_default=True, type=click.IntRange(16))
 @click.option("--sampling", type=click.Choice(["uniform", "mean"]), default="uniform", show_default=True)
-@click.option("--n-jobs", default=1, show_default=True, type=int, help="Parallel clip decoding.")
+@click.option("--input", "input_name", type=click.Choice(["rgb", "diff"]), default="rgb", show_default=True,
+              help="rgb: colour frames (the paper's); diff: each frame minus the onset frame, after the crop, with "
+                   "fixed normalisation. With --pretrained and diff, the pretrained stem sees differences, not "
+                   "the colour images it was trained on.")
+@click.option("--threshold", type=click.Choice(["fixed", "validation"]), default="fixed", show_default=True,
+              help="fixed: 0.5 on the sigmoid (the paper's); validation: per AU and fold, the threshold with the best "
+                   "F1 on the validation fold, applied unchanged to the test fold.")
+@click.option("--flip/--no-flip", default=False, show_default=True,
+              help="Training augmentation: mirror clips left-right at random (labels carry no side).")
+@click.option("--temporal-jitter", default=0, show_default=True, type=click.IntRange(0),
+              help="Training augmentation: move each sampled frame but the onset by up to N TIM frames.")
+@click.option("--random-crop/--centre-crop", default=True, show_default=True,
+              help="Training crop position: random (the paper's) or the centre, as at test time.")
+@n_jobs_option(1, "Parallel clip decoding.")
 @click.option("--cache", type=click.Path(path_type=Path), help="Clip cache folder (default: ~/.cache/meau).")
 def sca(**options):
     """Res3D + Spatio-Channel Attention, one binary task per AU.
@@ -52,7 +65,7 @@ def sca(**options):
       torchrun --nproc_per_node 4 -m meau train sca DATA --fusion learn -o runs/sca   # data-parallel
     """
     from ..demo import cache_root
-    from ..deep.data import ClipSpec
+    from ..deep.data import Augment, ClipSpec
     from ..deep.train import DeepMethod, TrainConfig, distributed_context
 
     from ..deep.registry import get_model
@@ -79,8 +92,9 @@ def sca(**options):
             compile=options["compile_model"], deterministic=options["deterministic"], seed=seed,
             pretrained=str(options["pretrained"]) if options["pretrained"] else None,
             clip=ClipSpec(frames=options["frames"], tim_frames=options["tim_frames"], short_side=options["short_side"],
-                          crop=options["crop"], sampling=options["sampling"]),
-            n_jobs=options["n_jobs"])
+                          crop=options["crop"], sampling=options["sampling"], input=options["input_name"]),
+            augment=Augment(flip=options["flip"], jitter=options["temporal_jitter"], crop=options["random_crop"]),
+            threshold=options["threshold"], n_jobs=options["n_jobs"])
         return DeepMethod(config, cache=options["cache"] or cache_root(), echo=echo)
 
     run_method(make_method, dataset, run, options, echo=echo)

@@ -37,7 +37,7 @@ def clip_cams(model, spec: ClipSpec, normalisation: str, frames, apex_index: int
 
     clip = load_clips([frames], spec, cache=cache)[0]  # T x H x W x 3, sampled
     device = next(model.parameters()).device
-    x = ClipBatcher([clip], device, normalisation, spec.crop).batch([0], train=False)
+    x = ClipBatcher([clip], device, normalisation, spec).batch([0], train=False)
     maps = model.class_activation_maps(x)[0].cpu().numpy()
     index = apex_index if apex_index is not None and 0 <= apex_index < len(frames) else len(frames) // 2
     apex = resize_short_side(read_frames([frames[index]], color=True), spec.short_side)[0]

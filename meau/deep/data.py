@@ -1,8 +1,10 @@
-"""Clips for the deep model: RGB, TIM to 50 frames, 10 sampled, short side 128; crops and normalisation on the device.
+"""Clips for the deep model: RGB, TIM to 50 frames, 10 sampled, short side 128; crops, augmentation and input on the device.
 
 Clips are decoded and interpolated once and kept as uint8 arrays (cached on disk by content and
-parameters); a batch is cropped (random 112 x 112 per clip in training, the centre in testing,
-the same crop for all frames of a clip) and normalised on the device.
+parameters). A batch is built on the device: the frames are sampled (with optional temporal jitter
+in training), cropped (random ``crop`` x ``crop`` per clip in training, the centre in testing, the
+same crop for all frames of a clip), optionally flipped, then turned into the model's input by the
+clip's :class:`ClipInput` (``rgb``: normalised colour; ``diff``: each frame minus the onset frame).
 """
 
 from __future__ import annotations
@@ -18,17 +20,95 @@ from .weights import NORMALISATION
 
 @dataclass(frozen=True)
 class ClipSpec:
+    """How a sample becomes a model input; saved in every checkpoint, so prediction does the same."""
+
     frames: int = 10
     tim_frames: int = 50
     short_side: int = 128
     crop: int = 112
     sampling: str = "uniform"  # or 'mean': the mean of `frames` consecutive groups
+    input: str = "rgb"  # a name of INPUTS: 'rgb' (the paper's) or 'diff'
 
     def as_dict(self):
         return dict(frames=self.frames, tim_frames=self.tim_frames, short_side=self.short_side, crop=self.crop,
-                    sampling=self.sampling)
+                    sampling=self.sampling, input=self.input)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ClipSpec":
+        """A spec from a checkpoint's config; files written before ``input`` existed were RGB."""
+        return cls(**{"input": "rgb", **values})
 
 
+@dataclass(frozen=True)
+class Augment:
+    """Training-time augmentation, applied on the device (none at test time).
+
+    ``flip``: mirror each clip left-right with probability 0.5. meau's labels are per AU without a
+    side (``L12`` and ``R12`` both set AU12), so a mirrored clip keeps its labels. ``jitter``: move
+    each sampled frame index but the first (the onset) by up to this many TIM frames, keeping order.
+    ``crop``: a random crop position (the paper's); off, training takes the centre crop too.
+    """
+
+    flip: bool = False
+    jitter: int = 0
+    crop: bool = True
+
+    def as_dict(self):
+        return dict(flip=self.flip, jitter=self.jitter, crop=self.crop)
+
+
+# -- inputs -------------------------------------------------------------------------------------
+class ClipInput:
+    """Turns float frames in [0, 1] (N x 3 x T x H x W, on the device) into the model's input.
+
+    A new input (optical flow, say) subclasses this, sets ``name`` and registers in INPUTS; the
+    batcher, checkpoints, ``predict`` and ``explain`` then use it by name.
+    """
+
+    name = ""
+
+    def __call__(self, frames: torch.Tensor, normalisation: str) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class RGBInput(ClipInput):
+    """The paper's input: colour normalised with the statistics of the weights in use."""
+
+    name = "rgb"
+
+    def __call__(self, frames, normalisation):
+        stats = NORMALISATION[normalisation]
+        mean = torch.tensor(stats["mean"], device=frames.device).view(1, 3, 1, 1, 1)
+        std = torch.tensor(stats["std"], device=frames.device).view(1, 3, 1, 1, 1)
+        return (frames * stats["scale"] - mean) / std
+
+
+class DiffInput(ClipInput):
+    """Each frame minus the clip's first (onset) frame, divided by a fixed scale.
+
+    A still clip gives exactly zero. The scale (``DIFF_STD``) is fixed, not fitted to a database, so
+    a checkpoint means the same everywhere; it is the standard deviation of onset differences
+    measured on the synthetic database at the demo's intensity, rounded.
+    """
+
+    name = "diff"
+    std = 0.05
+
+    def __call__(self, frames, normalisation):
+        return (frames - frames[:, :, :1]) / self.std
+
+
+INPUTS: dict[str, ClipInput] = {cls.name: cls() for cls in (RGBInput, DiffInput)}
+
+
+def get_input(name: str) -> ClipInput:
+    try:
+        return INPUTS[name]
+    except KeyError:
+        raise ValueError(f"unknown input {name!r}; available: {', '.join(INPUTS)}") from None
+
+
+# -- clips --------------------------------------------------------------------------------------
 def sample_frames(clip: np.ndarray, frames: int, sampling: str) -> np.ndarray:
     """``uniform``: indices round(linspace(0, T - 1, frames)); ``mean``: the mean of ``frames`` equal groups."""
     if sampling == "uniform":
@@ -39,19 +119,24 @@ def sample_frames(clip: np.ndarray, frames: int, sampling: str) -> np.ndarray:
     raise ValueError(f"sampling must be 'uniform' or 'mean', not {sampling!r}")
 
 
-def _load_one(paths, spec_dict, cache_folder):
+def _load_one(paths, spec_dict, cache_folder, sample):
     spec = ClipSpec(**spec_dict)
     clip = ClipCache(cache_folder).load(paths, color=True, size=None, short_side=spec.short_side,
                                         tim_frames=spec.tim_frames)
-    return sample_frames(clip, spec.frames, spec.sampling)
+    return sample_frames(clip, spec.frames, spec.sampling) if sample else clip
 
 
-def load_clips(frame_lists, spec: ClipSpec, *, cache=None, n_jobs: int = 1) -> list[np.ndarray]:
-    """uint8 clips (T, H, W, 3), T = ``spec.frames``, short side ``spec.short_side``."""
+def load_clips(frame_lists, spec: ClipSpec, *, cache=None, n_jobs: int = 1, sample: bool = True) -> list[np.ndarray]:
+    """uint8 clips (T, H, W, 3), short side ``spec.short_side``.
+
+    ``sample=True``: T = ``spec.frames`` (the model's frames); ``sample=False``: the whole TIM clip
+    (T = ``spec.tim_frames``), from which the batcher samples, with jitter in training.
+    """
     from joblib import Parallel, delayed
 
     clips = Parallel(n_jobs=n_jobs)(delayed(_load_one)([str(p) for p in paths], spec.as_dict(),
-                                                       str(cache) if cache else None) for paths in frame_lists)
+                                                       str(cache) if cache else None, sample)
+                                    for paths in frame_lists)
     for clip, paths in zip(clips, frame_lists):
         if min(clip.shape[1:3]) < spec.crop:
             from ..errors import ClipError
@@ -60,32 +145,58 @@ def load_clips(frame_lists, spec: ClipSpec, *, cache=None, n_jobs: int = 1) -> l
     return clips
 
 
-class ClipBatcher:
-    """Holds the clips on the device; returns normalised N x 3 x T x crop x crop batches."""
+def jittered_indices(length: int, count: int, jitter: int, generator: torch.Generator | None) -> np.ndarray:
+    """Uniform indices with every one but the first moved by up to ``jitter``, kept in [0, T) and in order."""
+    base = uniform_indices(length, count)
+    if jitter <= 0:
+        return base
+    moves = torch.randint(-jitter, jitter + 1, (count,), generator=generator).numpy()
+    moves[0] = 0
+    return np.sort(np.clip(base + moves, 0, length - 1))
 
-    def __init__(self, clips, device, normalisation: str, crop: int, channels_last: bool = False):
+
+class ClipBatcher:
+    """Holds the clips on the device; returns N x 3 x T x crop x crop model inputs.
+
+    ``clips`` are either the sampled clips (T = ``spec.frames``) or whole TIM clips, from which
+    frames are sampled per batch (uniformly, jittered in training when ``augment.jitter``).
+    """
+
+    def __init__(self, clips, device, normalisation: str, spec: ClipSpec, *, augment: Augment | None = None,
+                 channels_last: bool = False):
         self.device = torch.device(device)
         self.clips = [torch.from_numpy(np.ascontiguousarray(c)).to(self.device) for c in clips]
-        self.crop = crop
-        stats = NORMALISATION[normalisation]
-        self.scale = stats["scale"] / 255.0
-        self.mean = torch.tensor(stats["mean"], device=self.device).view(1, 3, 1, 1, 1)
-        self.std = torch.tensor(stats["std"], device=self.device).view(1, 3, 1, 1, 1)
+        self.spec = spec
+        self.crop = spec.crop
+        self.normalisation = normalisation
+        self.input = get_input(spec.input)
+        self.augment = augment or Augment(crop=False)
         self.channels_last = channels_last
+
+    def _frame_indices(self, length: int, train: bool, generator) -> np.ndarray | None:
+        if length == self.spec.frames:
+            return None
+        return jittered_indices(length, self.spec.frames, self.augment.jitter if train else 0, generator)
 
     def batch(self, indices, *, train: bool, generator: torch.Generator | None = None) -> torch.Tensor:
         crops = []
         for index in indices:
             clip = self.clips[int(index)]  # T x H x W x 3 uint8
+            frame_indices = self._frame_indices(len(clip), train, generator)
+            if frame_indices is not None:
+                clip = clip[torch.as_tensor(frame_indices, device=self.device)]
             height, width = clip.shape[1:3]
-            if train:
+            if train and self.augment.crop:
                 top = int(torch.randint(0, height - self.crop + 1, (1,), generator=generator))
                 left = int(torch.randint(0, width - self.crop + 1, (1,), generator=generator))
             else:
                 top, left = (height - self.crop) // 2, (width - self.crop) // 2
-            crops.append(clip[:, top : top + self.crop, left : left + self.crop])
-        x = torch.stack(crops).permute(0, 4, 1, 2, 3).float()  # N x 3 x T x H x W
-        x = (x * self.scale - self.mean) / self.std
+            clip = clip[:, top : top + self.crop, left : left + self.crop]
+            if train and self.augment.flip and bool(torch.rand(1, generator=generator) < 0.5):
+                clip = clip.flip(2)
+            crops.append(clip)
+        x = torch.stack(crops).permute(0, 4, 1, 2, 3).float().div_(255.0)  # N x 3 x T x H x W in [0, 1]
+        x = self.input(x, self.normalisation)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last_3d)
         return x

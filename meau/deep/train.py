@@ -2,7 +2,9 @@
 
 Per fold: train on the training folds (SGD, lr 0.01, momentum 0.9, weight decay 1e-3, lr / 10
 every 30 epochs, 60 epochs, batch 64 — all options), keep the epoch with the best validation
-average F1, score the test fold with that checkpoint (threshold 0.5 on the sigmoid).
+average F1, score the test fold with that checkpoint: threshold 0.5 on the sigmoid (the paper's),
+or per AU the threshold that maximises F1 on the validation fold (``threshold='validation'``),
+never anything computed from the test fold.
 Checkpoints ``checkpoints/fold_i/{last,best}.pt`` hold the model, optimiser, scheduler, epoch,
 random states and history, so ``--resume`` continues an interrupted fold where it stopped and
 reaches the same result as an uninterrupted run (CPU, ``--deterministic``).
@@ -25,7 +27,8 @@ from torch.nn import functional as F
 
 from ..errors import MeauError
 from ..experiment import FoldResult
-from .data import ClipBatcher, ClipSpec, load_clips
+from ..metrics import best_f1_thresholds
+from .data import Augment, ClipBatcher, ClipSpec, get_input, load_clips
 from .model import build_model, count_parameters
 from .resnet3d import backbone_depth
 from .weights import DEFAULT_NORMALISATION, check_architecture, load_backbone, read_pretrained
@@ -56,6 +59,8 @@ class TrainConfig:
     seed: int = 0
     pretrained: str | None = None
     clip: ClipSpec = field(default_factory=ClipSpec)
+    augment: Augment = field(default_factory=Augment)
+    threshold: str = "fixed"  # 'fixed' (0.5, the paper's) or 'validation' (per AU, best F1 on the validation fold)
     n_jobs: int = 1
 
 
@@ -89,26 +94,46 @@ def distributed_context():
 def model_from_parameters(parameters: dict, num_aus: int):
     """The model described by a run's deep parameters (``DeepMethod.parameters``, also saved in checkpoints)."""
     model_config = parameters["model"]
-    spec = ClipSpec(**model_config["clip"])
+    spec = ClipSpec.from_dict(model_config["clip"])
     return build_model(model_config["backbone"], num_aus, fusion=model_config["fusion"],
                        input_shape=(spec.frames, spec.crop, spec.crop), reduced=model_config["reduced"],
                        dropout=model_config["dropout"], **parameters["architecture"])
 
 
+def read_checkpoint(path) -> dict:
+    """A meau checkpoint's contents, read without running code (``weights_only=True``).
+
+    meau saves only tensors and plain Python values, so a file that needs anything else
+    (a pickled object: tampered, or written by meau 0.1) is refused with a one-line error.
+    """
+    import pickle
+
+    path = Path(path)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise MeauError(f"{path}: no such checkpoint") from None
+    except pickle.UnpicklingError:
+        raise MeauError(f"{path}: refused, it holds Python objects that only a full unpickler could load (tampered, "
+                        "or written by meau < 0.2); meau never runs code from a run folder: re-create the run "
+                        "with this version") from None
+    except Exception as error:
+        raise MeauError(f"{path}: not a meau checkpoint ({type(error).__name__})") from None
+
+
 def load_checkpoint(path, device="cpu"):
     """(model in eval mode, ClipSpec, normalisation name, AU columns) from a meau ``best.pt``."""
     path = Path(path)
+    checkpoint = read_checkpoint(path)
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
         parameters = checkpoint["config"]
         model = model_from_parameters(parameters, len(checkpoint["au_columns"]))
         model.load_state_dict(checkpoint["model"])
-    except FileNotFoundError:
-        raise MeauError(f"{path}: no such checkpoint") from None
+        spec = ClipSpec.from_dict(parameters["model"]["clip"])
+        get_input(spec.input)
     except Exception as error:
-        raise MeauError(f"{path}: not a meau checkpoint ({type(error).__name__})") from None
-    spec = ClipSpec(**parameters["model"]["clip"])
-    return model.to(device).eval(), spec, parameters["normalisation"], checkpoint["au_columns"]
+        raise MeauError(f"{path}: not a meau checkpoint ({type(error).__name__}: {error})") from None
+    return model.to(device).eval(), spec, parameters["normalisation"], list(checkpoint["au_columns"])
 
 
 def average_f1(truth: np.ndarray, decisions: np.ndarray) -> float:
@@ -146,8 +171,13 @@ class DeepMethod:
         suffix = {"none": "", "learn": "+SCA"}.get(config.fusion, f"+{config.fusion.upper()}")
         self.name = backbone_label + suffix
         self.amp = config.amp if config.amp is not None else device.type == "cuda"
-        self.parameters = {"model": {**{k: v for k, v in asdict(config).items() if k not in ("clip",)},
-                                     "clip": config.clip.as_dict()},
+        get_input(config.clip.input)
+        if config.threshold not in ("fixed", "validation"):
+            raise MeauError(f"threshold must be 'fixed' or 'validation', not {config.threshold!r}")
+        if config.augment.jitter and config.clip.sampling != "uniform":
+            raise MeauError("temporal jitter needs --sampling uniform")
+        self.parameters = {"model": {**{k: v for k, v in asdict(config).items() if k not in ("clip", "augment")},
+                                     "clip": config.clip.as_dict(), "augment": config.augment.as_dict()},
                            "device": str(device), "amp": "bf16" if self.amp else None,
                            "normalisation": self.normalisation, "world_size": self.world,
                            "pretrained": self.pretrained.describe() if self.pretrained else None,
@@ -155,14 +185,16 @@ class DeepMethod:
                                "shortcut": self.pretrained.shortcut if self.pretrained else "B",
                                "stem": self.pretrained.stem if self.pretrained else "777",
                                "widen_factor": self.pretrained.widen_factor if self.pretrained else config.widen_factor},
-                           "threshold": 0.5}
+                           "threshold": 0.5 if config.threshold == "fixed" else "validation"}
         self._clips = None
 
     # -- data ---------------------------------------------------------------------------------
     def batcher(self, dataset) -> ClipBatcher:
         if self._clips is None or self._clips[0] is not dataset:
-            clips = load_clips(list(dataset.table["frames"]), self.config.clip, cache=self.cache, n_jobs=self.config.n_jobs)
-            batcher = ClipBatcher(clips, self.device, self.normalisation, self.config.clip.crop,
+            spec, augment = self.config.clip, self.config.augment
+            clips = load_clips(list(dataset.table["frames"]), spec, cache=self.cache, n_jobs=self.config.n_jobs,
+                               sample=augment.jitter == 0)
+            batcher = ClipBatcher(clips, self.device, self.normalisation, spec, augment=augment,
                                   channels_last=self.device.type == "cuda")
             self._clips = (dataset, batcher)
         return self._clips[1]
@@ -225,7 +257,7 @@ class DeepMethod:
         folder = run.path / "checkpoints" / f"fold_{rotation.fold}"
         state = {"epoch": 0, "best_f1": -1.0, "best_epoch": -1, "history": []}
         if run.resume and (folder / "last.pt").exists():
-            checkpoint = torch.load(folder / "last.pt", map_location="cpu", weights_only=False)
+            checkpoint = read_checkpoint(folder / "last.pt")
             model.load_state_dict(checkpoint["model"])
             optimizer.load_state_dict(checkpoint["optimizer"])
             scheduler.load_state_dict(checkpoint["scheduler"])
@@ -281,26 +313,38 @@ class DeepMethod:
                 self.echo(line)
             if self.on_epoch_end is not None:
                 self.on_epoch_end(rotation.fold, epoch + 1)
-        best = torch.load(folder / "best.pt", map_location="cpu", weights_only=False)
+        best = read_checkpoint(folder / "best.pt")
         model.load_state_dict(best["model"])
+        thresholds = np.full(len(dataset.au_columns), 0.5)
+        if config.threshold == "validation":
+            # chosen on the validation fold's probabilities of the best checkpoint, then applied
+            # unchanged to the test fold: the test labels are never looked at
+            thresholds = np.array(best_f1_thresholds(validation_truth, self.predict(model, batcher, rotation.validation)))
         probabilities = self.predict(model, batcher, rotation.test)
-        return FoldResult(probabilities, (probabilities >= 0.5).astype(int),
+        return FoldResult(probabilities, (probabilities >= thresholds).astype(int),
                           {"best_epoch": state["best_epoch"], "best_validation_f1": state["best_f1"],
+                           "thresholds": dict(zip(dataset.au_columns, thresholds.tolist())),
+                           "threshold_rule": "fixed 0.5" if config.threshold == "fixed" else
+                           "per AU, best F1 on the validation fold",
                            "history": state["history"], "parameters": count_parameters(model)})
 
 
-def small_cpu_config(fusion: str, *, epochs: int = 30, seed: int = 0) -> TrainConfig:
+def small_cpu_config(fusion: str, *, epochs: int = 15, seed: int = 0, input: str = "diff", flip: bool = False,
+                     jitter: int = 0, threshold: str = "fixed", deterministic: bool = True) -> TrainConfig:
     """A from-scratch Res3D-18 at a quarter width on 64 x 64 clips that trains on 2 CPU cores in minutes.
 
-    Differences from the paper's recipe, all for small data without pretraining: AdamW (lr 1e-3)
-    instead of SGD, and the crop equals the short side (a random crop would shift faces by more than
-    the planted motion, which a small model cannot learn to ignore from ~100 clips).
+    Differences from the paper's recipe, all for small data without pretraining (measured on the
+    synthetic database, see ``benchmarks/deep_inputs.py`` and the README): onset-difference input
+    instead of RGB, AdamW (lr 1e-3) instead of SGD, and the crop equals the short side (a random
+    crop would shift faces by more than the planted motion).
     """
     return TrainConfig(backbone="res3d18", fusion=fusion, widen_factor=0.25, reduced=32, epochs=epochs,
                        batch_size=16, optimizer="adamw", lr=1e-3, lr_step=1000, device="cpu", seed=seed,
-                       clip=ClipSpec(frames=10, tim_frames=30, short_side=64, crop=64))
+                       deterministic=deterministic, threshold=threshold,
+                       augment=Augment(flip=flip, jitter=jitter, crop=False),
+                       clip=ClipSpec(frames=10, tim_frames=30, short_side=64, crop=64, input=input))
 
 
-def demo_method(fusion: str, *, cache=None, echo=print, epochs: int = 15) -> DeepMethod:
+def demo_method(fusion: str, *, cache=None, echo=print, **settings) -> DeepMethod:
     """The demo's deep rows (see :func:`small_cpu_config`)."""
-    return DeepMethod(small_cpu_config(fusion, epochs=epochs), cache=cache, echo=echo)
+    return DeepMethod(small_cpu_config(fusion, **settings), cache=cache, echo=echo)

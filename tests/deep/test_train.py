@@ -91,33 +91,31 @@ def test_cli_train_sca_tiny_end_to_end_and_bad_inputs(tiny_db, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def trained_fold(deep_db, tmp_path_factory):
-    """Fold 0 of a quarter-width Res3D-18 + SCA trained from scratch for 30 epochs on the deep database."""
-    from meau.databases import load_dataset
+def trained_run(easy_db, easy_dataset, tmp_path_factory):
+    """All 4 folds of the demo's quarter-width Res3D-18 + SCA (its defaults: onset-difference input,
+    flips, 15 epochs) trained from scratch on the easy database (160 samples, intensity 10)."""
     from meau.deep.train import small_cpu_config
 
-    dataset = load_dataset(deep_db, "casme2", deep_db / "CASME2-coding-synth.xlsx", aus="auto", min_count=20)
     folder = tmp_path_factory.mktemp("trained")
-    method = DeepMethod(small_cpu_config("learn", epochs=30), cache=folder / "cache", echo=lambda *_: None)
-    parameters = {"data_root": str(deep_db), "database": "casme2", "aus": "auto", "min_count": 20}
-    run_experiment(method, dataset, RunDir(folder / "run"), fold=0, parameters=parameters, echo=lambda *_: None)
-    return dataset, folder / "run", folder / "cache"
+    method = DeepMethod(small_cpu_config("learn"), cache=folder / "cache", echo=lambda *_: None)
+    parameters = {"data_root": str(easy_db), "database": "casme2", "aus": "auto", "min_count": 20}
+    metrics = run_experiment(method, easy_dataset, RunDir(folder / "run"), parameters=parameters, echo=lambda *_: None)
+    return easy_dataset, folder / "run", folder / "cache", metrics
 
 
 @pytest.mark.slow
-def test_tiny_model_beats_the_constant_baseline(trained_fold):
-    """Known answer: a quarter-width Res3D-18 + SCA trained from scratch for 30 epochs on a small
-    high-intensity database beats predicting every AU present, on the same test fold.
-    Measured: fold 0 test average F1 0.42 vs 0.32 for the constant (fold 1: 0.41 vs 0.32)."""
+def test_small_model_learns_the_planted_aus(trained_run, constant_f1):
+    """Known answer: planted AU motion is learnt, measured on the test folds pooled.
+    Measured: mean per-AU ROC AUC 0.95, average F1 0.74 against the constant's 0.33."""
     import pandas as pd
-    from sklearn.metrics import f1_score
+    from sklearn.metrics import roc_auc_score
 
-    dataset, run, _ = trained_fold
-    predictions = pd.read_csv(run / "folds" / "fold_0.csv")
-    columns = dataset.au_columns
-    model = np.mean([f1_score(predictions[c], predictions[f"{c}_c"], zero_division=0) for c in columns])
-    constant = np.mean([f1_score(predictions[c], np.ones(len(predictions), int), zero_division=0) for c in columns])
-    assert model > constant + 0.03, (model, constant)
+    dataset, run, _, metrics = trained_run
+    predictions = pd.read_csv(run / "predictions.csv")
+    assert len(predictions) == len(dataset.table)
+    aucs = [roc_auc_score(predictions[c], predictions[f"{c}_p"]) for c in dataset.au_columns]
+    assert np.mean(aucs) >= 0.85, aucs
+    assert metrics["pooled"]["AVG"]["f1"] > constant_f1 + 0.1, (metrics["pooled"]["AVG"]["f1"], constant_f1)
 
 
 def test_cam_mean_plus_bias_is_the_logit():
@@ -139,13 +137,13 @@ def test_cam_mean_plus_bias_is_the_logit():
 
 
 @pytest.mark.slow
-def test_explain_draws_one_row_per_run(trained_fold, tmp_path):
+def test_explain_draws_one_row_per_run(trained_run, tmp_path):
     import matplotlib.image as mpimg
     import pandas as pd
 
     from meau.deep.cam import explain
 
-    dataset, run, cache = trained_fold
+    dataset, run, cache, _ = trained_run
     splits = pd.read_csv(run / "splits.csv", dtype={"subject": str, "clip": str})
     first = int(np.flatnonzero(splits["fold"].to_numpy() == 0)[0])
     key = f"{dataset.table['subject'][first]}/{dataset.table['clip'][first]}"

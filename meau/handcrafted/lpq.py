@@ -9,7 +9,9 @@ import numpy as np
 from .blocks import block_histograms, block_index, check_clip
 
 # Plane -> (first axis, second axis) in (t, y, x) numbering; the frequency pairs are (u_first, u_second).
-PLANE_AXES = {"XY": (2, 1), "XT": (2, 0), "YT": (1, 0)}
+# As in the reference LPQ_TOP.m, whose planes are MATLAB images: the first axis is the image row
+# (y in XY; the spatial axis in XT and YT), the second the column (x in XY; time in XT and YT).
+PLANE_AXES = {"XY": (1, 2), "XT": (2, 0), "YT": (1, 0)}
 # A tiny diagonal scaling that separates the otherwise equal singular values of the symmetric
 # frequency pairs; without it the singular vectors inside a degenerate pair depend on the LAPACK
 # build (the reference LPQ code does the same).
@@ -39,21 +41,28 @@ def sign_convention(vectors: np.ndarray) -> np.ndarray:
     return vectors * signs
 
 
+def interleave(responses) -> np.ndarray:
+    """[Re F(u1), Im F(u1), Re F(u2), Im F(u2), ..., Im F(u4)]: the reference's component (and bit) order."""
+    return np.stack([part for response in responses for part in (response.real, response.imag)])
+
+
 @lru_cache(maxsize=None)
-def whitening(first: int, second: int, rho_first: float, rho_second: float) -> np.ndarray:
+def whitening(first: int, second: int, rho_first: float, rho_second: float, euclidean: bool = False) -> np.ndarray:
     """V (8 x 8) of the decorrelation G = V^T F for one plane's window sizes and correlations.
 
-    Pixel correlation C = rho_first^|d_first| * rho_second^|d_second| (per-axis distances, spatial
-    axes with rho_s, the temporal axis with rho_t); D = M C M^T with M the 8 real filter rows.
+    Pixel correlation, as in the reference LPQ_TOP.m: in the XY plane (``euclidean=True``)
+    C = rho_s^d with d the Euclidean distance between the two pixels; in XT and YT
+    C = rho_s^|d_spatial| * rho_t^|d_temporal|. D = M C M^T with M the 8 real filter rows in the
+    interleaved order (:func:`interleave`).
     """
-    rows = []
-    for f, s in _frequency_filters(first, second):
-        rows.append(np.outer(f, s))  # kernel over (k_first, k_second)
-    kernels = np.array(rows)
-    M = np.concatenate([kernels.real.reshape(4, -1), kernels.imag.reshape(4, -1)])
+    kernels = [np.outer(f, s) for f, s in _frequency_filters(first, second)]  # over (k_first, k_second)
+    M = interleave(kernels).reshape(8, -1)
     k1, k2 = np.meshgrid(np.arange(first), np.arange(second), indexing="ij")
-    k1, k2 = k1.ravel(), k2.ravel()
-    C = rho_first ** np.abs(k1[:, None] - k1[None, :]) * rho_second ** np.abs(k2[:, None] - k2[None, :])
+    d1, d2 = np.abs(k1.ravel()[:, None] - k1.ravel()[None, :]), np.abs(k2.ravel()[:, None] - k2.ravel()[None, :])
+    if euclidean:
+        C = rho_first ** np.hypot(d1, d2)
+    else:
+        C = rho_first**d1 * rho_second**d2
     D = M @ C @ M.T
     D = _DEGENERACY_BREAK[:, None] * D * _DEGENERACY_BREAK[None, :]
     _, _, Vt = np.linalg.svd(D)
@@ -97,8 +106,8 @@ def lpq_codes(volume: np.ndarray, plane: str, windows, rhos) -> np.ndarray:
     third = ({0, 1, 2} - {first_axis, second_axis}).pop()
     n_third = volume.shape[third] - 2 * radii[third]
     responses = [_slice(r, third, radii[third], n_third) for r in responses]
-    F = np.stack([r.real for r in responses] + [r.imag for r in responses])  # (8, T', H', W')
-    V = whitening(sizes[first_axis], sizes[second_axis], rho[first_axis], rho[second_axis])
+    F = interleave(responses)  # (8, T', H', W')
+    V = whitening(sizes[first_axis], sizes[second_axis], rho[first_axis], rho[second_axis], euclidean=plane == "XY")
     G = np.tensordot(V.T, F, axes=1)
     weights = (1 << np.arange(8)).astype(np.uint8).reshape(8, 1, 1, 1)
     return ((G >= 0).astype(np.uint8) * weights).sum(axis=0, dtype=np.uint16).astype(np.uint8)
@@ -109,10 +118,12 @@ def lpq_top(clip, windows=(5, 5, 5), rhos=(0.1, 0.1), grid=(5, 5)) -> np.ndarray
 
     For each plane orientation (XY slices, XT slices at fixed y, YT slices at fixed x): a separable
     short-term Fourier transform over a w x w window at frequencies (0, a), (a, 0), (a, a),
-    (a, -a), a = 1/w ('valid'); the 8 values [Re F(u1..u4), Im F(u1..u4)] are decorrelated
-    (G = V^T F, V from the SVD of the filter covariance under a pixel correlation rho^distance, each
-    singular vector signed so that its largest-magnitude entry is positive) and quantised,
-    b = sum_i [G_i >= 0] 2^(i-1). 256 bins per plane, summed over all slices of a block and
+    (a, -a), a = 1/w ('valid'), frequencies in (row, column) order of the plane seen as an image
+    (XY: (y, x); XT: (x, t); YT: (y, t)); the 8 values [Re F(u1), Im F(u1), ..., Im F(u4)] are
+    decorrelated (G = V^T F, V from the SVD of the filter covariance under the reference's pixel
+    correlation, see :func:`whitening`, each singular vector signed so that its largest-magnitude
+    entry is positive) and quantised, b = sum_i [G_i >= 0] 2^(i-1). The codes equal those of the
+    reference LPQ_TOP.m up to that sign convention (one XOR mask of the 8 bits per plane). 256 bins per plane, summed over all slices of a block and
     normalised per plane. Valid centres lie (w - 1)/2 from every border, time included.
 
     Parameters

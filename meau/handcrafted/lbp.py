@@ -190,7 +190,15 @@ def lbp_top(clip, radii=(3, 3, 3), points: int = 8, grid=(5, 5), sampling: str =
     mapping = np.zeros((2**points, n_bins))
     mapping[np.arange(2**points), table] = 1  # raw code -> u2 bin, applied to the small count matrix
     for index, plane in enumerate(PLANES):
-        codes = lbp_codes(volume, margins, plane_offsets(plane, radii, points, sampling))
+        offsets = plane_offsets(plane, radii, points, sampling)
+        if plane == "XT":
+            # XT neighbours lie at t + R_t sin a: as an image, the slice has time upwards. Sampling the
+            # time-reversed clip at t' - R_t sin a gives the same points with scikit-image's rounding
+            # of the bilinear weights (rows = reversed time), so the codes are bit-identical to it.
+            flipped = [(-dt + 0.0, dy, dx) for dt, dy, dx in offsets]
+            codes = lbp_codes(np.ascontiguousarray(volume[::-1]), margins, flipped)[::-1]
+        else:
+            codes = lbp_codes(volume, margins, offsets)
         raw = block_histograms(codes, blocks, n_blocks, 2**points, normalise=False)
         histograms[:, index] = normalise_rows(raw @ mapping)
     return histograms.astype(np.float32).ravel()

@@ -120,3 +120,38 @@ def test_bad_input_is_a_clear_error(descriptor):
         function(np.array([["a"]]))
     with pytest.raises(ClipError, match="too small"):
         function(np.zeros((10, 6, 6), np.uint8))
+
+
+def _plane_codes_by_scikit_image(clip, plane, radius=3):
+    """u2 codes of every valid centre of one plane, from scikit-image on the plane's slices seen as images.
+
+    XT neighbours (x + R cos a, t + R sin a) are scikit-image's (row - R sin a, col + R cos a) on the
+    slice with time reversed (rows = T - 1 - t, columns = x); YT neighbours (y - R sin a, t + R cos a)
+    on the slice with rows = y and columns = t.
+    """
+    T, H, W = clip.shape
+    r = radius
+    table = uniform_table(8)
+    codes = np.zeros((T - 2 * r, H - 2 * r, W - 2 * r), dtype=int)
+    for y in range(r, H - r):
+        if plane == "XT":
+            image = clip[::-1, y, :].astype(np.float64)
+            slice_codes = local_binary_pattern(image, 8, r, "default")[::-1]  # back to t order: (T, W)
+            codes[:, y - r, :] = slice_codes[r : T - r, r : W - r]
+    for x in range(r, W - r):
+        if plane == "YT":
+            image = clip[:, :, x].T.astype(np.float64)  # rows = y, columns = t
+            codes[:, :, x - r] = local_binary_pattern(image, 8, r, "default").T[r : T - r, r : H - r]
+    return table[codes.astype(int)]
+
+
+@pytest.mark.filterwarnings("ignore:Applying .local_binary_pattern")
+@pytest.mark.parametrize("plane", ["XT", "YT"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_temporal_planes_equal_scikit_image_bit_for_bit_on_tie_heavy_clips(plane, seed):
+    rng = np.random.default_rng(seed)
+    clip = (rng.integers(0, 3, (12, 40, 52)) * 60).astype(np.uint8)  # 3 grey levels: ties everywhere
+    index = ["XY", "XT", "YT"].index(plane)
+    features = lbp_top(clip, radii=(3, 3, 3), grid=(1, 1)).reshape(3, 59)[index]
+    expected = np.bincount(_plane_codes_by_scikit_image(clip, plane).ravel(), minlength=59).astype(np.float64)
+    np.testing.assert_array_equal(features, (expected / expected.sum()).astype(np.float32))

@@ -12,14 +12,16 @@ import tempfile
 import time
 from pathlib import Path
 
-SETTINGS = {
-    "rgb": dict(input="rgb"),
-    "rgb-40ep": dict(input="rgb", epochs=40),
-    "diff": dict(input="diff"),
-    "diff+flip": dict(input="diff", flip=True),
-    "diff+jitter2": dict(input="diff", jitter=2),
-    "diff+validation": dict(input="diff", threshold="validation"),
-    "diff+flip+validation": dict(input="diff", flip=True, threshold="validation"),
+SETTINGS = {  # everything not named here is the demo's setting (meau.deep.train.small_cpu_config)
+    "rgb": dict(input="rgb", flip=False, threshold="fixed"),
+    "rgb-40ep": dict(input="rgb", flip=False, threshold="fixed", epochs=40),
+    "diff": dict(input="diff", flip=False, threshold="fixed"),
+    "diff+flip": dict(input="diff", flip=True, threshold="fixed"),
+    "diff+jitter2": dict(input="diff", flip=False, jitter=2, threshold="fixed"),
+    "diff+validation": dict(input="diff", flip=False, threshold="validation"),
+    "diff+flip+validation": dict(input="diff", flip=True, threshold="validation"),  # the demo
+    "diff+flip+validation+randomcrop": dict(input="diff", flip=True, threshold="validation", random_crop=True),
+    "rgb+flip+validation": dict(input="rgb", flip=True, threshold="validation"),
 }
 
 

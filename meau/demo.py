@@ -81,14 +81,14 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
     from .report import collect, render, render_text
     from .runs import RunDir, write_text
 
-    root = synthetic_database(cache, subjects=subjects, samples=samples, intensity=intensity, seed=seed, echo=echo)
-    dataset = load_dataset(root, "casme2", root / SHEET_NAME, aus="auto", min_count=max(3, samples // 20))
-    echo(f"{len(dataset.table)} samples, AUs {', '.join(dataset.au_columns)}")
     found = available_methods()
     wanted = methods or [name for name in DEMO_METHODS if name in found]
     unknown = [name for name in wanted if name not in found]
     if unknown:
         raise MeauError(f"demo method(s) {', '.join(unknown)} not available; choose from {', '.join(found)}")
+    root = synthetic_database(cache, subjects=subjects, samples=samples, intensity=intensity, seed=seed, echo=echo)
+    dataset = load_dataset(root, "casme2", root / SHEET_NAME, aus="auto", min_count=max(3, samples // 20))
+    echo(f"{len(dataset.table)} samples, AUs {', '.join(dataset.au_columns)}")
     feature_cache = Path(cache or cache_root()) / "features"
     runs = []
     splits = None

@@ -110,7 +110,7 @@ class RunDir:
 
             for folder in ("folds", "checkpoints"):
                 shutil.rmtree(self.path / folder, ignore_errors=True)
-        self.path.mkdir(parents=True, exist_ok=True)
+        # the folder itself appears with the first file written: a run that fails before it leaves nothing
         self.resume = resume
         self.main = True  # False on the non-zero ranks of a torchrun job: they compute, rank 0 writes
 
@@ -127,6 +127,7 @@ class RunDir:
         if not self.main:
             return
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.path.mkdir(parents=True, exist_ok=True)
         with open(self.file("run.log"), "a", encoding="utf-8") as handle:
             handle.write(f"{stamp} {message}\n")
 

@@ -53,11 +53,17 @@ class HandcraftedPredictor:
         from .handcrafted.svm import linear_scores
         from .video import preprocess, to_grey
 
-        grey = np.clip(np.rint(to_grey(frames)), 0, 255).astype(np.uint8) if frames.ndim == 4 else frames
-        clip_params = {key: tuple(v) if isinstance(v, list) else v for key, v in self.meta["clip_params"].items()}
-        params = {key: tuple(v) if isinstance(v, list) else v for key, v in self.meta["params"].items()}
-        clip = preprocess(grey, name=name, **clip_params)
-        features = create_descriptor(self.meta["descriptor"], **params)(clip)[None]
+        if self.meta.get("features") == "flow":
+            from .flow import FlowSpec, sample_flow
+
+            spec = FlowSpec.from_dict({**self.meta["flow"], "apex": "estimate"})  # a new clip has no coded apex
+            features = sample_flow(frames, None, spec, name)[0].reshape(1, -1)
+        else:
+            grey = np.clip(np.rint(to_grey(frames)), 0, 255).astype(np.uint8) if frames.ndim == 4 else frames
+            clip_params = {key: tuple(v) if isinstance(v, list) else v for key, v in self.meta["clip_params"].items()}
+            params = {key: tuple(v) if isinstance(v, list) else v for key, v in self.meta["params"].items()}
+            clip = preprocess(grey, name=name, **clip_params)
+            features = create_descriptor(self.meta["descriptor"], **params)(clip)[None]
         probabilities = []
         for column in self.au_columns:
             parts = {key.split("/", 1)[1]: value for key, value in self.arrays.items() if key.startswith(f"{column}/")}
@@ -87,11 +93,10 @@ class DeepPredictor:
             self.models.append(model)
             thresholds.append(_fold_thresholds(file, self.au_columns))
         self.thresholds = np.mean(thresholds, axis=0)
-        from .deep.resnet3d import DEPTHS
+        from .flow import FlowSpec
 
-        network = self.models[0].backbone
-        depth = next(d for d, (block, layers) in DEPTHS.items() if block is network.block and layers == network.layers)
-        self.label = f"res3d{depth} fusion={self.models[0].head.fusion} ({len(self.models)} checkpoint(s))"
+        self.flow = isinstance(self.spec, FlowSpec)
+        self.label = f"{_model_label(self.models[0])} ({len(self.models)} checkpoint(s))"
         fixed = bool(np.all(self.thresholds == 0.5))
         self.threshold = "AU_p >= 0.5" if fixed else "AU_p >= AU_t (mean of the folds' validation thresholds)"
 
@@ -101,6 +106,14 @@ class DeepPredictor:
         from .deep.data import ClipBatcher, sample_frames
         from .video import preprocess
 
+        if self.flow:
+            from .flow import FlowSpec, sample_flow
+
+            spec = FlowSpec.from_dict({**self.spec.as_dict(), "apex": "estimate"})  # a new clip has no coded apex
+            x = torch.as_tensor(sample_flow(frames, None, spec, name)[0][None], device=self.device)
+            with torch.no_grad():
+                probabilities = torch.stack([torch.sigmoid(model(x).float())[0] for model in self.models]).mean(0)
+            return probabilities.cpu().numpy(), self.thresholds
         if frames.ndim != 4:
             frames = np.repeat(frames[..., None], 3, axis=3)
         clip = preprocess(frames, size=None, short_side=self.spec.short_side, tim_frames=self.spec.tim_frames, name=name)
@@ -112,6 +125,17 @@ class DeepPredictor:
         with torch.no_grad():
             probabilities = torch.stack([torch.sigmoid(model(x).float())[0] for model in self.models]).mean(0)
         return probabilities.cpu().numpy(), self.thresholds
+
+
+def _model_label(model) -> str:
+    from .deep.resnet3d import DEPTHS
+
+    network = getattr(model, "backbone", None)
+    if network is None:
+        return type(model).__name__
+    depth = next((d for d, (block, layers) in DEPTHS.items()
+                  if block is getattr(network, "block", None) and layers == getattr(network, "layers", None)), None)
+    return f"{f'res3d{depth}' if depth else type(network).__name__} fusion={model.head.fusion}"
 
 
 def _fold_thresholds(checkpoint: Path, au_columns) -> np.ndarray:
@@ -148,7 +172,7 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
     import pandas as pd
 
     predictor = load_predictor(source, device)
-    color = isinstance(predictor, DeepPredictor)
+    color = isinstance(predictor, DeepPredictor) and not predictor.flow
     rows = []
     for item in inputs:
         row = {"input": str(item), "status": "ok", "model": predictor.label, "threshold": predictor.threshold}

@@ -32,13 +32,10 @@ def _grid(text):
     return rows, cols
 
 
-common_options = stack(
+svm_options = stack(
     dataset_options,
     protocol_options,
     run_options,
-    click.option("--tim-frames", default=10, show_default=True, type=click.IntRange(2), help="TIM output length."),
-    click.option("--size", default=128, show_default=True, type=click.IntRange(16), help="Frames resized to SIZE x SIZE."),
-    click.option("--grid", default="5x5", show_default=True, help="Blocks per frame, ROWSxCOLS."),
     click.option("--class-weight", type=click.Choice(["none", "balanced"]), default="none", show_default=True,
                  help="LinearSVC class weights (the paper uses none)."),
     n_jobs_option(1, "Parallel workers over clips (-1: all cores)."),
@@ -46,6 +43,34 @@ common_options = stack(
     click.option("--cache", type=click.Path(path_type=Path), help="Feature cache folder (default: ~/.cache/meau)."),
     click.option("--no-cache", is_flag=True, help="Do not read or write the feature cache."),
 )
+
+common_options = stack(
+    svm_options,
+    click.option("--tim-frames", default=10, show_default=True, type=click.IntRange(2), help="TIM output length."),
+    click.option("--size", default=128, show_default=True, type=click.IntRange(16), help="Frames resized to SIZE x SIZE."),
+    click.option("--grid", default="5x5", show_default=True, help="Blocks per frame, ROWSxCOLS."),
+)
+
+flow_options = stack(
+    click.option("--flow", "flow_method", type=click.Choice(["farneback", "tvl1"]), default="farneback",
+                 show_default=True, help="Optical flow: Farneback (OpenCV core) or TV-L1 (needs opencv-contrib)."),
+    click.option("--flow-size", default=32, show_default=True, type=click.IntRange(4),
+                 help="Flow image S x S (MEB's 32 for the SVM)."),
+    click.option("--frame-size", default=128, show_default=True, type=click.IntRange(16),
+                 help="Frames resized to N x N before the flow."),
+    click.option("--channels", default="u,v,strain", show_default=True, help="Flow channels, from u,v,strain."),
+    click.option("--apex", type=click.Choice(["sheet", "estimate"]), default="sheet", show_default=True,
+                 help="Apex frame: the sheet's (estimated where it has none) or always estimated (largest flow)."),
+)
+
+
+def flow_spec(options: dict, size: int | None = None):
+    """The FlowSpec named by the flow options (``size`` overrides --flow-size)."""
+    from ..flow import FlowSpec
+
+    channels = tuple(c.strip() for c in options["channels"].split(",") if c.strip())
+    return FlowSpec(size=size or options["flow_size"], frame_size=options["frame_size"], method=options["flow_method"],
+                    channels=channels, apex=options["apex"]).check()
 
 
 def run_descriptor(descriptor: str, params: dict, options: dict):
@@ -109,3 +134,25 @@ def lpqtop(windows, rho, **options):
 def hog3d(sub_blocks, half_orientation, **options):
     """HOG3D (20 icosahedron bins per block) + linear SVMs."""
     run_descriptor("hog3d", {"sub_blocks": sub_blocks, "full_orientation": not half_orientation}, options)
+
+
+@click.command()
+@svm_options
+@flow_options
+def flow(**options):
+    """Onset -> apex optical flow (u, v, strain) on an S x S grid + linear SVMs (MEB's flow + SVM).
+
+    \b
+    Example:
+      meau baseline flow CASME2 --database casme2 --n-jobs -1 --splits runs/constant/splits.csv -o runs/flow
+    """
+    from ..demo import cache_root
+    from ..handcrafted.pipeline import FlowSVMMethod
+
+    spec = flow_spec(options)
+    run = open_run(options)
+    dataset = load_dataset_from_options(options)
+    cache = None if options["no_cache"] else (options["cache"] or cache_root())
+    run_method(lambda seed: FlowSVMMethod(
+        spec, n_jobs=options["n_jobs"], cache=cache, seed=seed, backend=options["backend"],
+        class_weight=None if options["class_weight"] == "none" else "balanced"), dataset, run, options)

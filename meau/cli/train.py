@@ -105,3 +105,68 @@ def sca(**options):
         return DeepMethod(config, cache=options["cache"] or cache_root(), echo=echo)
 
     run_method(make_method, dataset, run, options, echo=echo)
+
+
+@train.command()
+@dataset_options
+@protocol_options
+@run_options
+@click.option("--model", default="sssnet", show_default=True,
+              help="sssnet, ststnet, offapexnet, or a model registered in the meau.flow_models entry-point group.")
+@click.option("--flow", "flow_method", type=click.Choice(["farneback", "tvl1"]), default="farneback",
+              show_default=True, help="Optical flow: Farneback (OpenCV core) or TV-L1 (needs opencv-contrib).")
+@click.option("--frame-size", default=128, show_default=True, type=click.IntRange(16),
+              help="Frames resized to N x N before the flow.")
+@click.option("--apex", type=click.Choice(["sheet", "estimate"]), default="sheet", show_default=True,
+              help="Apex frame: the sheet's (estimated where it has none) or always estimated (largest flow).")
+@click.option("--epochs", default=60, show_default=True, type=click.IntRange(1))
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(2))
+@click.option("--lr", default=1e-3, show_default=True, type=float)
+@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="adamw", show_default=True)
+@click.option("--weight-decay", default=1e-4, show_default=True, type=float)
+@click.option("--dropout", default=0.5, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--pos-weight", is_flag=True, help="Weight each AU's positives by negatives / positives.")
+@click.option("--threshold", type=click.Choice(["fixed", "validation"]), default="fixed", show_default=True,
+              help="fixed: 0.5 on the sigmoid; validation: per AU and fold, the best F1 on the validation fold.")
+@click.option("--flip/--no-flip", default=True, show_default=True,
+              help="Training augmentation: mirror flow images (x reversed, u negated).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA, off on CPU).")
+@click.option("--compile", "compile_model", is_flag=True, help="torch.compile the model.")
+@click.option("--deterministic", is_flag=True, help="Bit-repeatable CPU runs (deterministic algorithms).")
+@n_jobs_option(1, "Parallel optical flow over clips.")
+@click.option("--cache", type=click.Path(path_type=Path), help="Flow cache folder (default: ~/.cache/meau).")
+def flow(**options):
+    """A shallow CNN on onset -> apex optical flow (SSSNet, STSTNet, Off-ApexNet), one binary task per AU.
+
+    \b
+    Example:
+      meau train flow CASME2 --database casme2 --model sssnet --splits runs/constant/splits.csv -o runs/sssnet
+    """
+    from ..deep.flownets import get_flow_model
+    from ..deep.train import FlowConfig, FlowMethod, distributed_context
+    from ..demo import cache_root
+    from ..errors import MeauError
+    from ..flow import FlowSpec
+
+    try:
+        get_flow_model(options["model"])
+    except ValueError as error:
+        raise MeauError(f"--model: {error}") from None
+    spec = FlowSpec(frame_size=options["frame_size"], method=options["flow_method"], apex=options["apex"]).check()
+    run = open_run(options)
+    dataset = load_dataset_from_options(options)
+    rank = distributed_context()[0]
+    run.main = rank == 0
+    echo = click.echo if rank == 0 else (lambda *_: None)
+
+    def make_method(seed):
+        config = FlowConfig(
+            model=options["model"], dropout=options["dropout"], epochs=options["epochs"],
+            batch_size=options["batch_size"], lr=options["lr"], optimizer=options["optimizer"],
+            weight_decay=options["weight_decay"], pos_weight=options["pos_weight"], device=options["device"],
+            amp=options["amp"], compile=options["compile_model"], deterministic=options["deterministic"], seed=seed,
+            flow=spec, flip=options["flip"], threshold=options["threshold"], n_jobs=options["n_jobs"])
+        return FlowMethod(config, cache=options["cache"] or cache_root(), echo=echo)
+
+    run_method(make_method, dataset, run, options, echo=echo)

@@ -61,6 +61,7 @@ class TrainConfig:
     clip: ClipSpec = field(default_factory=ClipSpec)
     augment: Augment = field(default_factory=Augment)
     threshold: str = "fixed"  # 'fixed' (0.5, the paper's) or 'validation' (per AU, best F1 on the validation fold)
+    checkpoint_every: int = 1  # epochs between last.pt saves (--resume restarts from the latest)
     n_jobs: int = 1
 
 
@@ -94,6 +95,10 @@ def distributed_context():
 def model_from_parameters(parameters: dict, num_aus: int):
     """The model described by a run's deep parameters (``DeepMethod.parameters``, also saved in checkpoints)."""
     model_config = parameters["model"]
+    if parameters.get("kind") == "flow":
+        from .flownets import get_flow_model
+
+        return get_flow_model(model_config["model"])(num_aus, dropout=model_config["dropout"])
     spec = ClipSpec.from_dict(model_config["clip"])
     return build_model(model_config["backbone"], num_aus, fusion=model_config["fusion"],
                        input_shape=(spec.frames, spec.crop, spec.crop), reduced=model_config["reduced"],
@@ -122,15 +127,20 @@ def read_checkpoint(path) -> dict:
 
 
 def load_checkpoint(path, device="cpu"):
-    """(model in eval mode, ClipSpec, normalisation name, AU columns) from a meau ``best.pt``."""
+    """(model in eval mode, ClipSpec or FlowSpec, normalisation name, AU columns) from a meau ``best.pt``."""
     path = Path(path)
     checkpoint = read_checkpoint(path)
     try:
         parameters = checkpoint["config"]
         model = model_from_parameters(parameters, len(checkpoint["au_columns"]))
         model.load_state_dict(checkpoint["model"])
-        spec = ClipSpec.from_dict(parameters["model"]["clip"])
-        get_input(spec.input)
+        if parameters.get("kind") == "flow":
+            from ..flow import FlowSpec
+
+            spec = FlowSpec.from_dict(parameters["model"]["flow"]).check()
+        else:
+            spec = ClipSpec.from_dict(parameters["model"]["clip"])
+            get_input(spec.input)
     except Exception as error:
         raise MeauError(f"{path}: not a meau checkpoint ({type(error).__name__}: {error})") from None
     return model.to(device).eval(), spec, parameters["normalisation"], list(checkpoint["au_columns"])
@@ -153,15 +163,8 @@ class DeepMethod:
     """Res3D + SCA (or an ablation) trained per fold; plugs into :func:`meau.experiment.run_experiment`."""
 
     def __init__(self, config: TrainConfig, *, cache=None, echo=print, on_epoch_end=None):
-        self.config = config
-        self.cache = cache
-        self.echo = echo
-        self.on_epoch_end = on_epoch_end  # test hook: called with (fold, epoch)
-        self.rank, self.world, local_rank = distributed_context()
-        device = resolve_device(config.device)
-        if self.world > 1 and device.type == "cuda":
-            device = torch.device("cuda", local_rank)
-        self.device = device
+        self._init_runtime(config, cache, echo, on_epoch_end)
+        device = self.device
         self.pretrained = read_pretrained(config.pretrained) if config.pretrained else None
         if self.pretrained is not None:
             check_architecture(self.pretrained, config.backbone)
@@ -170,10 +173,7 @@ class DeepMethod:
         backbone_label = f"Res3D-{depth}" if depth else config.backbone
         suffix = {"none": "", "learn": "+SCA"}.get(config.fusion, f"+{config.fusion.upper()}")
         self.name = backbone_label + suffix
-        self.amp = config.amp if config.amp is not None else device.type == "cuda"
         get_input(config.clip.input)
-        if config.threshold not in ("fixed", "validation"):
-            raise MeauError(f"threshold must be 'fixed' or 'validation', not {config.threshold!r}")
         if config.augment.jitter and config.clip.sampling != "uniform":
             raise MeauError("temporal jitter needs --sampling uniform")
         self.parameters = {"model": {**{k: v for k, v in asdict(config).items() if k not in ("clip", "augment")},
@@ -186,6 +186,22 @@ class DeepMethod:
                                "stem": self.pretrained.stem if self.pretrained else "777",
                                "widen_factor": self.pretrained.widen_factor if self.pretrained else config.widen_factor},
                            "threshold": 0.5 if config.threshold == "fixed" else "validation"}
+        self._clips = None
+
+    def _init_runtime(self, config, cache, echo, on_epoch_end) -> None:
+        """What every deep method shares: device, processes, precision, hooks."""
+        self.config = config
+        self.cache = cache
+        self.echo = echo
+        self.on_epoch_end = on_epoch_end  # test hook: called with (fold, epoch)
+        self.rank, self.world, local_rank = distributed_context()
+        device = resolve_device(config.device)
+        if self.world > 1 and device.type == "cuda":
+            device = torch.device("cuda", local_rank)
+        self.device = device
+        self.amp = config.amp if config.amp is not None else device.type == "cuda"
+        if config.threshold not in ("fixed", "validation"):
+            raise MeauError(f"threshold must be 'fixed' or 'validation', not {config.threshold!r}")
         self._clips = None
 
     # -- data ---------------------------------------------------------------------------------
@@ -304,9 +320,10 @@ class DeepMethod:
                     _save(folder / "best.pt", {"model": model.state_dict(), "epoch": epoch + 1,
                                                "validation_f1": validation_f1, "au_columns": dataset.au_columns,
                                                "config": self.parameters})
-                _save(folder / "last.pt", {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                           "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
-                                           "torch_rng": torch.get_rng_state(), "state": state})
+                if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
+                    _save(folder / "last.pt", {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                               "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
+                                               "torch_rng": torch.get_rng_state(), "state": state})
                 line = (f"fold {rotation.fold} epoch {epoch + 1}/{config.epochs}: loss {record['loss']:.4f}, "
                         f"validation F1 {validation_f1:.4f}{' *' if improved else ''} ({record['seconds']:.1f} s)")
                 run.log(line)
@@ -327,6 +344,83 @@ class DeepMethod:
                            "threshold_rule": "fixed 0.5" if config.threshold == "fixed" else
                            "per AU, best F1 on the validation fold",
                            "history": state["history"], "parameters": count_parameters(model)})
+
+
+@dataclass
+class FlowConfig:
+    """Training settings of a shallow flow CNN (the same loop as :class:`TrainConfig`'s)."""
+
+    model: str = "sssnet"
+    dropout: float = 0.5
+    epochs: int = 60
+    batch_size: int = 32
+    lr: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    lr_step: int = 1000
+    lr_gamma: float = 0.1
+    optimizer: str = "adamw"
+    pos_weight: bool = False
+    device: str = "auto"
+    amp: bool | None = None
+    compile: bool = False
+    deterministic: bool = False
+    seed: int = 0
+    flow: "object" = None  # meau.flow.FlowSpec; None: the model's own channels and size
+    flip: bool = True
+    threshold: str = "fixed"
+    checkpoint_every: int = 10  # an epoch takes well under a second: saving every one would dominate
+    n_jobs: int = 1
+
+
+class FlowMethod(DeepMethod):
+    """A shallow CNN on onset -> apex flow images (SSSNet, STSTNet, Off-ApexNet or a plug-in), per fold.
+
+    Flow images are computed once per dataset (cached like clips) and kept on the device; training,
+    checkpoints, ``--resume``, thresholds and torchrun are :class:`DeepMethod`'s.
+    """
+
+    def __init__(self, config: FlowConfig, *, cache=None, echo=print, on_epoch_end=None):
+        from ..flow import FlowSpec
+        from .flownets import get_flow_model
+
+        self._init_runtime(config, cache, echo, on_epoch_end)
+        try:
+            builder = get_flow_model(config.model)
+        except ValueError as error:
+            raise MeauError(f"--model: {error}") from None
+        channels = tuple(getattr(builder, "channels", ("u", "v", "strain")))
+        size = int(getattr(builder, "size", 28))
+        spec = config.flow or FlowSpec()
+        self.spec = FlowSpec(size=size, frame_size=spec.frame_size, method=spec.method, channels=channels,
+                             apex=spec.apex).check()
+        self.name = {"sssnet": "SSSNet", "ststnet": "STSTNet", "offapexnet": "Off-ApexNet"}.get(config.model, config.model)
+        settings = {k: v for k, v in asdict(config).items() if k != "flow"}
+        self.parameters = {"kind": "flow", "model": {**settings, "flow": self.spec.as_dict()},
+                           "device": str(self.device), "amp": "bf16" if self.amp else None, "world_size": self.world,
+                           "normalisation": "flow images in [0, 1]",
+                           "threshold": 0.5 if config.threshold == "fixed" else "validation"}
+        self.apex_used = None
+
+    def batcher(self, dataset):
+        from ..flow import flow_images
+        from .flownets import FlowBatcher
+
+        if self._clips is None or self._clips[0] is not dataset:
+            images, self.apex_used = flow_images(dataset.table, self.spec, cache=self.cache, n_jobs=self.config.n_jobs)
+            self._clips = (dataset, FlowBatcher(images, self.device, self.spec.channels, flip=self.config.flip))
+        return self._clips[1]
+
+    def build(self, num_aus: int):
+        return model_from_parameters(self.parameters, num_aus).to(self.device)
+
+    def run_fold(self, dataset, rotation, run) -> FoldResult:
+        result = super().run_fold(dataset, rotation, run)
+        if run.main and not run.file("apex.csv").exists():
+            from ..runs import write_csv
+
+            write_csv(run.file("apex.csv"), self.apex_used)
+        return result
 
 
 def small_cpu_config(fusion: str, *, epochs: int = 15, seed: int = 0, input: str = "diff", flip: bool = True,

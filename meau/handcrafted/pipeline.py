@@ -126,6 +126,10 @@ class HandcraftedMethod:
                             for column, by_c in zip(dataset.au_columns, validation)}
         return FoldResult(scores, (scores > 0).astype(int), {"C": chosen_by_au, "validation_f1": validation_by_au})
 
+    def final_bundle(self) -> dict:
+        """What ``predict`` needs, beyond the SVMs, to turn a new clip into features."""
+        return {"features": "descriptor"}
+
     def finalize(self, dataset, run) -> None:
         """Train the run's final per-AU SVMs on every sample, for ``meau predict``.
 
@@ -170,10 +174,56 @@ class HandcraftedMethod:
                 thresholds[column] = float(1 / (1 + np.exp(-intercept)))
             calibration[column] = [slope, intercept]
         bundle = {"format": "meau-linear-svm", "version": 1, "kind": "handcrafted", "method": self.name,
-                  "descriptor": self.descriptor, "params": self.params, "clip_params": self.clip_params,
+                  **self.final_bundle(), "descriptor": self.descriptor, "params": self.params,
+                  "clip_params": self.clip_params,
                   "au_columns": list(dataset.au_columns), "C": chosen, "calibration": calibration,
                   "thresholds": thresholds,
                   "rule": "AU_p = 1 / (1 + exp(-(a * score + b))) with (a, b) = calibration; AU_c = AU_p >= AU_t"}
         save_arrays(run.file("model.npz"), arrays)
         write_json(run.file("model.json"), bundle)
         run.log(f"final models written (C per AU {chosen})")
+
+
+class FlowSVMMethod(HandcraftedMethod):
+    """Onset -> apex optical flow (u, v, strain) on an S x S grid + one linear SVM per AU (MEB's flow + SVM).
+
+    The same SVM path as the descriptors (C per AU on validation, final models for ``predict``);
+    the features are the flattened flow image (:mod:`meau.flow`), and the apex used for every
+    sample is written to the run folder (``apex.csv``).
+    """
+
+    def __init__(self, spec=None, *, n_jobs: int = 1, cache=None, class_weight: str | None = None, c_grid=C_GRID,
+                 seed: int = 0, backend: str | None = None):
+        from ..flow import FlowSpec
+
+        self.spec = (spec or FlowSpec()).check()
+        self.descriptor = "flow"
+        self.name = f"Flow {self.spec.size}x{self.spec.size}+SVM"
+        self.params = {}
+        self.clip_params = {}
+        self.n_jobs, self.cache, self.class_weight, self.seed, self.backend = n_jobs, cache, class_weight, seed, backend
+        self.c_grid = tuple(c_grid)
+        self.parameters = {"descriptor": "flow", "flow": self.spec.as_dict(),
+                           "classifier": "StandardScaler + LinearSVC per AU", "c_grid": list(self.c_grid),
+                           "class_weight": class_weight, "threshold": 0.0}
+        self._features = None
+        self.apex_used = None
+
+    def features(self, dataset) -> np.ndarray:
+        if self._features is None or self._features[0] is not dataset:
+            from ..flow import flow_images
+
+            images, self.apex_used = flow_images(dataset.table, self.spec, cache=self.cache, n_jobs=self.n_jobs)
+            self._features = (dataset, images.reshape(len(images), -1))
+        return self._features[1]
+
+    def run_fold(self, dataset, rotation, run) -> FoldResult:
+        result = super().run_fold(dataset, rotation, run)
+        if run.main and not run.file("apex.csv").exists():
+            from ..runs import write_csv
+
+            write_csv(run.file("apex.csv"), self.apex_used)
+        return result
+
+    def final_bundle(self) -> dict:
+        return {"features": "flow", "flow": self.spec.as_dict()}

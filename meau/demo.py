@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import MeauError
 
 # the demo's rows, in table order (each one only if its dependencies are installed)
-DEMO_METHODS = ["constant", "lbptop", "res3d", "sca"]
+DEMO_METHODS = ["constant", "lbptop", "flow", "sssnet", "res3d", "sca"]
 # the database `meau demo` builds by default (its command-line defaults)
 DEMO_DATABASE = {"subjects": 26, "samples": 255, "intensity": 8.0, "seed": 0}
 
@@ -58,14 +58,19 @@ def available_methods() -> dict:
     try:
         from .handcrafted.pipeline import HandcraftedMethod
 
+        from .handcrafted.pipeline import FlowSVMMethod
+
         methods["lbptop"] = lambda n_jobs, cache: HandcraftedMethod("lbptop", n_jobs=n_jobs, cache=cache)
+        methods["flow"] = lambda n_jobs, cache: FlowSVMMethod(n_jobs=n_jobs, cache=cache)
     except ImportError:
         pass
     try:
         import torch  # noqa: F401
 
-        from .deep.train import demo_method
+        from .deep.train import FlowConfig, FlowMethod, demo_method
 
+        methods["sssnet"] = lambda n_jobs, cache: FlowMethod(
+            FlowConfig(model="sssnet", epochs=60, device="cpu", deterministic=True, n_jobs=n_jobs), cache=cache)
         methods["res3d"] = lambda n_jobs, cache: demo_method("none", cache=cache)
         methods["sca"] = lambda n_jobs, cache: demo_method("learn", cache=cache)
     except ImportError:
@@ -114,7 +119,9 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
     from .figures import report_figures
 
     written = report_figures(runs, figures)
-    deep_runs = [run for run in runs if (run / "checkpoints").is_dir()]
+    # class activation maps need the Res3D(+SCA) head; the flow CNNs have none
+    deep_runs = [run for run in runs if (run / "checkpoints").is_dir()
+                 and json.loads((run / "config.json").read_text())["parameters"].get("kind") != "flow"]
     if deep_runs:
         from .deep.cam import explain
 

@@ -50,8 +50,11 @@ def collect(runs, *, metric: str = "f1", view: str = "pooled", by_database: bool
     for path in runs:
         config, metrics = load_run(path)
         dataset = config.get("dataset", {})
-        databases = sorted({source.get("database", "?") for source in dataset.get("sources", [])}) or ["?"]
+        databases = sorted({source.get("label", source.get("database", "?"))
+                            for source in dataset.get("sources", [])}) or ["?"]
         loaded.append((path, config, metrics, "+".join(databases)))
+        if by_database and len(databases) > 1:
+            loaded.extend(_per_database(path, config, metrics))
     groups: dict[tuple, list] = {}
     for item in loaded:
         path, config, metrics, database = item
@@ -82,6 +85,33 @@ def collect(runs, *, metric: str = "f1", view: str = "pooled", by_database: bool
         tables.append(Table(database or items[0][3], columns, counts, methods, np.array(values, float), metric,
                             None if np.isnan(spread).all() else spread))
     return tables
+
+
+def _per_database(path, config, metrics) -> list[tuple]:
+    """A composite run's test predictions split by database: one (path, config, metrics, database) each.
+
+    Metrics are recomputed from ``predictions.csv`` on that database's rows, over the AUs it codes
+    (at least one positive there): an AU a database never codes has no F1 to report.
+    """
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .metrics import evaluate
+
+    predictions_path = Path(path) / "predictions.csv"
+    if not predictions_path.exists():
+        raise RunError(f"{path}: --by-database needs the run's predictions.csv (a run over several seeds: "
+                       "report one seed_<s> folder)")
+    predictions = pd.read_csv(predictions_path, dtype={"subject": str, "clip": str, "database": str})
+    result = []
+    for database, rows in predictions.groupby("database", sort=True):
+        aus = [column for column in metrics["aus"] if rows[column].sum() > 0]
+        if not aus:
+            continue
+        split = evaluate(rows[aus].to_numpy(), rows[[f"{c}_c" for c in aus]].to_numpy(), rows["fold"].to_numpy(), aus)
+        result.append((path, config, split, str(database)))
+    return result
 
 
 def _ranks(column: np.ndarray) -> tuple[set, set]:

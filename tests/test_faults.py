@@ -241,8 +241,26 @@ def _report_mixed(tmp, db):
     return ["report", str(tmp / "a"), str(tmp / "b")]
 
 
-def _disk_full(tmp, db, monkeypatch=None):
-    return ["baseline", "constant", str(db), "--min-count", "3", "-o", str(tmp / "run")]
+def _apex_after_offset(tmp, db):
+    import openpyxl
+
+    copy = _copy_db(tmp, db)
+    workbook = openpyxl.load_workbook(copy / SHEET)
+    sheet = workbook.active
+    header = [cell.value for cell in sheet[1]]
+    apex, offset = header.index("ApexFrame") + 1, header.index("OffsetFrame") + 1
+    sheet.cell(row=3, column=apex).value = int(sheet.cell(row=3, column=offset).value) + 10
+    workbook.save(copy / SHEET)
+    return ["baseline", "flow", str(copy), "--min-count", "3", "--no-cache", "-o", str(tmp / "run")]
+
+
+def _still_clip(tmp, db):
+    copy = _copy_db(tmp, db)
+    frames = _first_frames(copy)
+    for frame in frames[1:]:
+        frame.write_bytes(frames[0].read_bytes())
+    return ["baseline", "flow", str(copy), "--min-count", "3", "--no-cache", "--apex", "estimate",
+            "-o", str(tmp / "run")]
 
 
 CASES = [
@@ -312,6 +330,13 @@ CASES = [
     Case("demo method unknown", _words("demo", "--methods", "constant,magic", "--subjects", "6", "--samples", "36",
                                        "--intensity", "6", "--cache", "@cache", "-o", "@demo"),
          "demo method(s) magic not available"),
+    Case("flow with an apex after the offset", _apex_after_offset, "row 3", absent=["run/metrics.json"]),
+    Case("flow of a clip of one distinct frame", _still_clip, "optical flow needs two distinct frames",
+         absent=["run/metrics.json"]),
+    Case("unknown flow model", _words("train", "flow", "DB", "--min-count", "3", "--model", "flownet9", "-o", "@run"),
+         "unknown flow model 'flownet9'", absent=["run"]),
+    Case("datasets file missing", _words("baseline", "flow", "--datasets", "@nope.toml", "-o", "@run"),
+         "nope.toml: no such datasets file", absent=["run"]),
     # -- deep training ----------------------------------------------------------------------
     Case("pretrained file corrupt", _corrupt_pretrained, "weights.pth: cannot read weights", absent=["run"]),
     Case("unknown backbone", _words("train", "sca", "DB", *TINY_TRAIN, "--backbone", "res3d7", "-o", "@run"),

@@ -50,7 +50,10 @@ label_options = stack(
 )
 
 dataset_options = stack(
-    click.argument("data_root", type=click.Path(path_type=Path)),
+    click.argument("data_root", type=click.Path(path_type=Path), required=False),
+    click.option("--datasets", type=click.Path(path_type=Path),
+                 help="A TOML file of several databases ([[database]] name, root, sheet, layout, label ...), "
+                      "instead of DATA_ROOT and --database: one composite run (see --protocol lodo)."),
     click.option("--database", type=click.Choice(DATABASES), default="casme2", show_default=True),
     click.option("--sheet", type=click.Path(path_type=Path), help="Coding sheet (default: found in DATA_ROOT)."),
     click.option("--layout", default="auto", show_default=True, help="Frame layout variant: auto, cropped, raw, selected."),
@@ -78,14 +81,22 @@ def load_dataset_from_options(options: dict, echo=click.echo):
     """Load the dataset named by the shared options and print the validation summary."""
     from ..annotations import policy_from_names
     from ..databases import find_sheet, load_dataset
+    from ..errors import MeauError
 
-    sheet = find_sheet(options["data_root"], options["database"], options.get("sheet"))
-    dataset = load_dataset(
-        options["data_root"], options["database"], sheet, layout=options.get("layout"), strict=options.get("strict", False),
-        aus=options.get("aus", "auto"), min_count=options.get("min_count", 15),
-        policy=policy_from_names(options.get("policies", ())), skip_unparseable=options.get("skip_unparseable", False),
-        fixes=options.get("apply_fixes", False),
-    )
+    common = dict(strict=options.get("strict", False), aus=options.get("aus", "auto"),
+                  min_count=options.get("min_count", 15), policy=policy_from_names(options.get("policies", ())),
+                  skip_unparseable=options.get("skip_unparseable", False), fixes=options.get("apply_fixes", False))
+    if options.get("datasets"):
+        if options.get("data_root") is not None or options.get("sheet"):
+            raise MeauError("--datasets replaces DATA_ROOT and --sheet: give one or the other")
+        from ..databases.composite import load_composite
+
+        dataset = load_composite(options["datasets"], **common)
+    else:
+        if options.get("data_root") is None:
+            raise MeauError("give DATA_ROOT (one database) or --datasets FILE (several)")
+        sheet = find_sheet(options["data_root"], options["database"], options.get("sheet"))
+        dataset = load_dataset(options["data_root"], options["database"], sheet, layout=options.get("layout"), **common)
     echo(validation_summary(dataset))
     return dataset
 
@@ -96,13 +107,23 @@ def validation_summary(dataset) -> str:
     kinds = Counter(problem.kind for problem in dataset.problems)
     problems = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) or "none"
     rows = getattr(dataset, "rows_read", len(dataset.table))
-    return (f"{dataset.sources[0]['name']}: {rows} rows read, {len(dataset.table)} samples kept, "
-            f"problems: {problems}; AUs: {', '.join(dataset.au_columns)}")
+    names = [source.get("label", source["name"]) for source in dataset.sources] if len(dataset.sources) > 1 \
+        else [dataset.sources[0]["name"]]
+    lines = [f"{', '.join(names)}: {rows} rows read, {len(dataset.table)} "
+             f"samples kept, problems: {problems}; AUs: {', '.join(dataset.au_columns)}"]
+    if len(dataset.sources) > 1:  # a composite: one line per database
+        counts = dataset.table["database"].value_counts()
+        for source in dataset.sources:
+            label = source.get("label", source["database"])
+            own = Counter(p.kind for p in dataset.problems if p.path == source["path"] or p.key.startswith(f"{label}/"))
+            lines.append(f"  {label} ({source['name']}): {int(counts.get(label, 0))} samples kept"
+                         f"{', problems: ' + ', '.join(f'{k} {n}' for k, n in sorted(own.items())) if own else ''}")
+    return "\n".join(lines)
 
 
 def dataset_parameters(options: dict) -> dict:
-    keep = ("data_root", "database", "sheet", "layout", "strict", "aus", "min_count", "policies", "skip_unparseable",
-            "apply_fixes")
+    keep = ("data_root", "datasets", "database", "sheet", "layout", "strict", "aus", "min_count", "policies",
+            "skip_unparseable", "apply_fixes")
     return {key: (str(value) if isinstance(value, Path) else value) for key, value in options.items() if key in keep}
 
 

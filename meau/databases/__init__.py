@@ -169,6 +169,7 @@ def load_dataset(
     layout: str | None = None,
     strict: bool = False,
     labels: Labels | None = None,
+    layout_database: str | None = None,
     **annotate_options,
 ) -> Dataset:
     """Join a coding sheet with the frame folders under ``root``.
@@ -176,15 +177,16 @@ def load_dataset(
     Every row is validated (data.md §5): onset and offset known, onset <= offset, every frame of
     ``onset..offset`` present (and, for the 'selected' variant, nothing else), and every frame file
     sound (not empty, not truncated, readable, of the clip's size: :func:`meau.video.check_frames`).
-    Rows that fail are reported and dropped, or raise with ``strict=True``. AUs chosen with ``aus='auto'`` are
-    counted on the kept samples.
+    Rows that fail are reported and dropped, or raise with ``strict=True``. AUs chosen with
+    ``aus='auto'`` are counted on the kept samples. ``layout_database`` names whose folder layout
+    the frames follow (default: ``database``; a CSV sheet needs one).
     """
     wanted_aus = annotate_options.pop("aus", "auto")
     min_count = annotate_options.pop("min_count", 15)
     if labels is None:
         labels = annotate(sheet, database, aus="auto", min_count=1, **annotate_options)
     all_au_columns = labels.au_columns
-    chosen_layout, bases = detect_layout(root, database, layout)
+    chosen_layout, bases = detect_layout(root, layout_database or database, layout)
     table = labels.table
     problems = list(labels.problems)
     frames_column, keep = [], []

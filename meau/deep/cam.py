@@ -21,7 +21,11 @@ def load_fold_model(run: Path, fold: int, device="cpu"):
     path = run / "checkpoints" / f"fold_{fold}" / "best.pt"
     if not path.exists():
         raise MeauError(f"{path}: missing; explain needs a deep run with its checkpoints")
-    return load_checkpoint(path, device)
+    loaded = load_checkpoint(path, device)
+    if not hasattr(loaded[0], "class_activation_maps"):
+        raise MeauError(f"{run}: a {type(loaded[0]).__name__} run has no class activation maps; explain takes "
+                        "Res3D(+SCA) runs")
+    return loaded
 
 
 def _centre_crop(image: np.ndarray, crop: int) -> np.ndarray:
@@ -126,12 +130,15 @@ def _dataset_of(config: dict):
     from ..databases import find_sheet, load_dataset
 
     parameters = config.get("parameters", {})
-    if "data_root" not in parameters:
+    options = dict(aus=parameters.get("aus", "auto"), min_count=parameters.get("min_count", 15),
+                   policy=policy_from_names(parameters.get("policies") or ()),
+                   skip_unparseable=parameters.get("skip_unparseable", False), fixes=parameters.get("apply_fixes", False))
+    if parameters.get("datasets"):
+        from ..databases.composite import load_composite
+
+        return load_composite(parameters["datasets"], **options)
+    if not parameters.get("data_root"):
         raise MeauError("the run's config.json does not name its database (data_root)")
     root = Path(parameters["data_root"])
     sheet = find_sheet(root, parameters["database"], Path(parameters["sheet"]) if parameters.get("sheet") else None)
-    return load_dataset(root, parameters["database"], sheet, layout=parameters.get("layout"),
-                        aus=parameters.get("aus", "auto"), min_count=parameters.get("min_count", 15),
-                        policy=policy_from_names(parameters.get("policies") or ()),
-                        skip_unparseable=parameters.get("skip_unparseable", False),
-                        fixes=parameters.get("apply_fixes", False))
+    return load_dataset(root, parameters["database"], sheet, layout=parameters.get("layout"), **options)

@@ -1,0 +1,137 @@
+"""Several databases in one run: a TOML file with one ``[[database]]`` table per database.
+
+::
+
+    [[database]]
+    name = "casme2"                 # the reader: casme2, casme, samm or csv
+    root = "/data/CASME2"           # relative paths are relative to this file's folder
+    sheet = "CASME2-coding-20140508.xlsx"   # optional: found in root otherwise
+    layout = "cropped"              # optional
+    label = "CASME II"              # optional, unique: the database's name in keys and tables
+
+    [[database]]
+    name = "csv"                    # any other database, through the CSV reader
+    root = "/data/MMEW"
+    sheet = "mmew.csv"
+    frames = "casme2"               # whose folder layout its frames follow
+    columns = { subject = "Subject", clip = "Filename", onset = "OnsetFrame", offset = "OffsetFrame",
+                apex = "ApexFrame", au_raw = "Action Units" }
+
+Subjects and sample keys are qualified by the label (``database`` column), the AU columns are the
+union over the databases (an AU a database never codes is 0 there), and ``aus``/``min_count``
+apply to the union.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import MeauError
+
+READERS = ("casme2", "casme", "samm", "csv")
+KEYS = {"name", "root", "sheet", "layout", "label", "frames", "columns"}
+
+
+def read_datasets_file(path) -> list[dict]:
+    """The validated ``[[database]]`` entries of a datasets file, paths resolved."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    path = Path(path)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MeauError(f"{path}: no such datasets file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise MeauError(f"{path}: not a TOML datasets file ({error})") from None
+    entries = document.get("database")
+    if not isinstance(entries, list) or not entries:
+        raise MeauError(f"{path}: no [[database]] entries")
+    base = path.parent
+    seen: dict[str, int] = {}
+    result = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"{path} [[database]] #{number}"
+        if not isinstance(entry, dict):
+            raise MeauError(f"{where}: not a table")
+        unknown = sorted(set(entry) - KEYS)
+        if unknown:
+            raise MeauError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(KEYS))})")
+        name = entry.get("name")
+        if name not in READERS:
+            raise MeauError(f"{where}: name must be one of {', '.join(READERS)}, not {name!r}")
+        if "root" not in entry:
+            raise MeauError(f"{where}: no root")
+        label = str(entry.get("label") or name)
+        if label in seen:
+            raise MeauError(f"{where}: label {label!r} already used by entry #{seen[label]}; give each a unique label")
+        seen[label] = number
+        root = (base / str(entry["root"])).resolve() if not Path(str(entry["root"])).is_absolute() else Path(entry["root"])
+        if not root.is_dir():
+            raise MeauError(f"{where} ({label}): root {root} is not a folder")
+        sheet = entry.get("sheet")
+        if sheet is not None:
+            sheet = Path(str(sheet))
+            candidates = [sheet] if sheet.is_absolute() else [root / sheet, base / sheet]
+            found = next((c for c in candidates if c.is_file()), None)
+            if found is None:
+                raise MeauError(f"{where} ({label}): sheet {sheet} not found (looked in {root} and {base})")
+            sheet = found
+        frames = entry.get("frames", name)
+        if name == "csv" and frames == "csv":
+            raise MeauError(f"{where} ({label}): a csv entry needs frames = casme2|casme|samm (its folder layout)")
+        columns = entry.get("columns")
+        if columns is not None and not (isinstance(columns, dict) and all(isinstance(v, str) for v in columns.values())):
+            raise MeauError(f"{where} ({label}): columns must map field names to column names")
+        result.append({"name": name, "root": root, "sheet": sheet, "layout": entry.get("layout"), "label": label,
+                       "frames": frames, "columns": columns, "where": where})
+    return result
+
+
+def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = False, **annotate_options):
+    """One :class:`~meau.databases.Dataset` over every database of a datasets file."""
+    import pandas as pd
+
+    from ..annotations import au_column
+    from . import Dataset, find_sheet, load_dataset, parse_aus_option
+
+    entries = read_datasets_file(path)
+    parts = []
+    for entry in entries:
+        sheet = find_sheet(entry["root"], entry["name"], entry["sheet"])
+        try:
+            part = load_dataset(entry["root"], entry["name"], sheet, layout=entry["layout"], strict=strict, aus="auto",
+                                min_count=1, columns=entry["columns"], layout_database=entry["frames"],
+                                **annotate_options)
+        except MeauError as error:
+            raise MeauError(f"{entry['label']}: {error}") from None
+        part.table["database"] = entry["label"]
+        for problem in part.problems:  # keys name the entry, as the samples' keys do
+            if problem.key.startswith(f"{entry['name']}/"):
+                problem.key = f"{entry['label']}/{problem.key[len(entry['name']) + 1:]}"
+        for source in part.sources:
+            source.update(label=entry["label"], root=str(entry["root"]))
+        parts.append(part)
+    all_columns = sorted({column for part in parts for column in part.au_columns})
+    table = pd.concat([part.table.reindex(columns=list(part.table.columns) + [c for c in all_columns
+                                                                              if c not in part.table.columns])
+                       for part in parts], ignore_index=True)
+    table[all_columns] = table[all_columns].fillna(0).astype(int)
+    wanted = parse_aus_option(aus)
+    if wanted is None:
+        au_columns = [column for column in all_columns if table[column].sum() >= min_count]
+        if not au_columns:
+            raise MeauError(f"{path}: no AU has at least {min_count} positives over the databases (lower --min-count)")
+    else:
+        au_columns = [au_column(number) for number in wanted]
+        missing = [column for column in au_columns if column not in table.columns or table[column].sum() == 0]
+        if missing:
+            raise MeauError(f"{path}: {', '.join(missing)} never coded in any of the databases")
+    table = table.drop(columns=[c for c in all_columns if c not in au_columns])
+    return Dataset(table, au_columns, [p for part in parts for p in part.problems],
+                   [s for part in parts for s in part.sources], parts[0].policy,
+                   [f for part in parts for f in part.fixes_applied],
+                   layout="+".join(f"{part.sources[0]['label']}:{part.layout}" for part in parts),
+                   rows_read=sum(part.rows_read for part in parts))

@@ -7,10 +7,14 @@ optical strain from its Sobel derivatives, each channel resized to S x S and min
 fix, or equal to the onset) or with ``apex='estimate'``, it is the frame whose flow from the onset
 has the largest mean magnitude. Which one was used is returned per sample, never silently.
 
-Flow methods (``method``): ``farneback`` (default; OpenCV's core build) or ``tvl1`` (Zach, Pock,
-Bischof 2007; needs OpenCV's contrib build). On a frame pair shifted by a known sub-pixel
-displacement Farneback is the more accurate of the two at default settings, and 50 times faster
-(``benchmarks/flow.py``).
+Flow methods (``method``): ``farneback`` (default, OpenCV) or ``tvl1`` (Zach, Pock, Bischof 2007, the
+field's usual choice, from OpenCV's contrib build, which meau installs). Measured: on textures
+shifted by known sub-pixel displacements TV-L1 is the more accurate (0.002 against 0.027 px mean
+error, ``benchmarks/flow.py``), but on the synthetic database the local AU motions give better
+results with Farneback (flow + SVM 0.820 against 0.788 average F1, SSSNet 0.897 against 0.847),
+which is also 30 times faster; hence the default. The apex search, which needs a flow per frame,
+always uses Farneback. The onset -> apex flow field is cached by content and parameters, so
+flow images of several sizes (the SVM's 32, SSSNet's 64) share one flow computation.
 """
 
 from __future__ import annotations
@@ -61,8 +65,9 @@ def _tvl1():
     import cv2
 
     if not hasattr(cv2, "optflow"):
-        raise MeauError("--flow tvl1 needs OpenCV's contrib build: pip uninstall opencv-python-headless && "
-                        "pip install opencv-contrib-python-headless (or use --flow farneback)")
+        raise MeauError("--flow tvl1 needs OpenCV's contrib build (cv2.optflow), which meau's requirements install; "
+                        "another OpenCV wheel shadows it: pip uninstall opencv-python opencv-python-headless && "
+                        "pip install --force-reinstall opencv-contrib-python-headless (or use --flow farneback)")
     return cv2.optflow.DualTVL1OpticalFlow_create()
 
 
@@ -119,9 +124,13 @@ def _normalise(channel: np.ndarray) -> np.ndarray:
 
 def flow_image(onset: np.ndarray, apex: np.ndarray, spec: FlowSpec) -> np.ndarray:
     """C x S x S float32 in [0, 1] from two grey frames already resized to ``spec.frame_size``."""
+    return image_of_flow(optical_flow(onset, apex, spec.method), spec)
+
+
+def image_of_flow(flow: np.ndarray, spec: FlowSpec) -> np.ndarray:
+    """C x S x S float32 in [0, 1] from an H x W x 2 flow field: channels resized, min-max normalised."""
     import cv2
 
-    flow = optical_flow(onset, apex, spec.method)
     planes = {"u": flow[..., 0], "v": flow[..., 1]}
     if "strain" in spec.channels:
         planes["strain"] = optical_strain(flow)
@@ -144,6 +153,13 @@ def sample_flow(frames: np.ndarray, apex_index: int | None, spec: FlowSpec, name
 
     ``apex_index`` is the sheet's apex counted from the onset, or None where the sheet has none.
     """
+    flow, index, source = sample_flow_field(frames, apex_index, spec, name)
+    return image_of_flow(flow, spec), index, source
+
+
+def sample_flow_field(frames: np.ndarray, apex_index: int | None, spec: FlowSpec,
+                      name: str = "clip") -> tuple[np.ndarray, int, str]:
+    """(onset -> apex flow field H x W x 2, apex index used, 'sheet' or 'estimated'): see :func:`sample_flow`."""
     grey = grey_frames(frames, spec.frame_size)
     if len(grey) < 2 or all(np.array_equal(grey[0], frame) for frame in grey[1:]):
         raise ClipError(f"{name}: optical flow needs two distinct frames, the clip has one")
@@ -153,10 +169,10 @@ def sample_flow(frames: np.ndarray, apex_index: int | None, spec: FlowSpec, name
                             f"{len(grey)} frames (use --apex estimate or --apply-fixes)")
         index, source = apex_index, "sheet"
     else:
-        index, source = estimate_apex(grey, spec.method), "estimated"
+        index, source = estimate_apex(grey), "estimated"
     if index == 0:
         index = 1  # a flow from the onset to itself says nothing: the next frame at least
-    return flow_image(grey[0], grey[index], spec), index, source
+    return optical_flow(grey[0], grey[index], spec.method), index, source
 
 
 def _flow_one(paths, apex_index, spec_dict, cache_folder):
@@ -165,22 +181,23 @@ def _flow_one(paths, apex_index, spec_dict, cache_folder):
 
     spec = FlowSpec.from_dict(spec_dict)
     name = str(Path(paths[0]).parent)
-    key = path = None
-    if cache_folder:
-        key = content_key(paths, {"flow": spec.as_dict(), "apex": apex_index, "v": 1})
+    path = None
+    if cache_folder:  # the flow field, whatever the image size and channels made from it
+        field_parameters = {"method": spec.method, "frame_size": spec.frame_size, "apex": spec.apex}
+        key = content_key(paths, {"flow": field_parameters, "apex": apex_index, "v": 1})
         path = Path(cache_folder) / "flow" / f"{key}.npz"
         if path.exists():
             try:
                 with np.load(path, allow_pickle=False) as stored:
-                    return stored["image"], int(stored["apex"]), str(stored["source"])
+                    return image_of_flow(stored["flow"], spec), int(stored["apex"]), str(stored["source"])
             except (ValueError, OSError, KeyError):
                 pass  # a damaged cache file is rebuilt
-    image, index, source = sample_flow(read_frames(paths), apex_index, spec, name)
+    flow, index, source = sample_flow_field(read_frames(paths), apex_index, spec, name)
     if path is not None:
         with atomic_path(path) as temporary:
             with open(temporary, "wb") as handle:
-                np.savez(handle, image=image, apex=index, source=source)
-    return image, index, source
+                np.savez(handle, flow=flow, apex=index, source=source)
+    return image_of_flow(flow, spec), index, source
 
 
 def dataset_apex_indices(table) -> list[int | None]:

@@ -84,7 +84,7 @@ def package_versions() -> dict[str, str]:
     from importlib import metadata
 
     versions = {"python": platform.python_version()}
-    for name in ("numpy", "scipy", "scikit-learn", "scikit-image", "opencv-python-headless", "pandas", "torch"):
+    for name in ("numpy", "scipy", "scikit-learn", "scikit-image", "opencv-contrib-python-headless", "pandas", "torch"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

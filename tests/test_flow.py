@@ -31,7 +31,7 @@ def _methods():
 @pytest.mark.parametrize("dx,dy", [(0.4, -0.3), (-0.7, 0.25), (1.5, 0.0)])
 def test_flow_of_a_known_subpixel_shift(method, dx, dy):
     """A texture moved by (dx, dy) pixels: the mean flow inside the frame (16-pixel border left out)
-    is within 0.05 px of it for Farneback (measured error <= 0.01), 0.1 px for TV-L1."""
+    is within 0.05 px of it for Farneback, 0.1 px for TV-L1 (measured: at most 0.01 and 0.043)."""
     first = _texture()
     second = _shifted(first, dx, dy)
     flow = optical_flow(np.clip(first, 0, 255).astype(np.uint8), np.clip(second, 0, 255).astype(np.uint8), method)

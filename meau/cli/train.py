@@ -114,7 +114,7 @@ def sca(**options):
 @click.option("--model", default="sssnet", show_default=True,
               help="sssnet, ststnet, offapexnet, or a model registered in the meau.flow_models entry-point group.")
 @click.option("--flow", "flow_method", type=click.Choice(["farneback", "tvl1"]), default="farneback",
-              show_default=True, help="Optical flow: Farneback (OpenCV core) or TV-L1 (needs opencv-contrib).")
+              show_default=True, help="Optical flow: Farneback (measured better on the synthetic database, 30x faster) or TV-L1.")
 @click.option("--frame-size", default=128, show_default=True, type=click.IntRange(16),
               help="Frames resized to N x N before the flow.")
 @click.option("--apex", type=click.Choice(["sheet", "estimate"]), default="sheet", show_default=True,

@@ -224,7 +224,6 @@ def flow_images(table, spec: FlowSpec, *, cache=None, n_jobs: int = 1, progress:
     """(N x C x S x S float32 flow images, DataFrame of the apex used per sample) for a samples table."""
     import sys
 
-    import pandas as pd
     from joblib import Parallel, delayed
 
     from .databases import KEY_COLUMNS

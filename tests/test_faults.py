@@ -451,3 +451,19 @@ def test_written_files_follow_the_umask(tiny_db, tmp_path):
         assert (tmp_path / "group" / "metrics.json").stat().st_mode & 0o777 == 0o664
     finally:
         os.umask(previous)
+
+
+def test_an_old_pickled_handcrafted_run_is_recreated_with_resume(tiny_db, tmp_path):
+    """The refusal's advice works: the same command with --resume keeps the folds and writes model.npz/json."""
+    words = _old_joblib_run(tmp_path, tiny_db)
+    runner = CliRunner()
+    refused = runner.invoke(cli, words, obj={})
+    assert refused.exit_code == 1 and "--resume" in refused.stderr
+    predictions = (tmp_path / "lbpsip" / "predictions.csv").read_text()
+    again = runner.invoke(cli, ["baseline", "lbpsip", str(tiny_db), "--min-count", "3", "--no-cache", "--resume",
+                                "-o", str(tmp_path / "lbpsip")], obj={})
+    assert again.exit_code == 0, again.output
+    assert "already done, kept" in again.output
+    assert (tmp_path / "lbpsip" / "predictions.csv").read_text() == predictions
+    assert runner.invoke(cli, words, obj={}).exit_code == 0
+    assert not (tmp_path / MARKER).exists()

@@ -14,6 +14,17 @@ def train():
     """Train a deep model through the protocol into a run folder."""
 
 
+def _open_run_and_data(options):
+    """(run folder, dataset, echo) for a deep run: under torchrun only rank 0 writes and prints."""
+    from ..deep.train import distributed_context
+
+    run = open_run(options)
+    dataset = load_dataset_from_options(options)
+    rank = distributed_context()[0]
+    run.main = rank == 0
+    return run, dataset, click.echo if rank == 0 else (lambda *_: None)
+
+
 @train.command()
 @dataset_options
 @protocol_options
@@ -67,7 +78,7 @@ def sca(**options):
     """
     from ..demo import cache_root
     from ..deep.data import Augment, ClipSpec
-    from ..deep.train import DeepMethod, TrainConfig, distributed_context
+    from ..deep.train import DeepMethod, TrainConfig
 
     from ..deep.registry import get_model
     from ..errors import MeauError
@@ -84,11 +95,7 @@ def sca(**options):
         from ..deep.weights import check_architecture, read_pretrained
 
         check_architecture(read_pretrained(options["pretrained"]), options["backbone"])
-    run = open_run(options)
-    dataset = load_dataset_from_options(options)
-    rank = distributed_context()[0]
-    run.main = rank == 0
-    echo = click.echo if rank == 0 else (lambda *_: None)
+    run, dataset, echo = _open_run_and_data(options)
 
     def make_method(seed):
         config = TrainConfig(
@@ -144,7 +151,7 @@ def flow(**options):
       meau train flow CASME2 --database casme2 --model sssnet --splits runs/constant/splits.csv -o runs/sssnet
     """
     from ..deep.flownets import get_flow_model
-    from ..deep.train import FlowConfig, FlowMethod, distributed_context
+    from ..deep.train import FlowConfig, FlowMethod
     from ..demo import cache_root
     from ..errors import MeauError
     from ..flow import FlowSpec
@@ -154,11 +161,7 @@ def flow(**options):
     except ValueError as error:
         raise MeauError(f"--model: {error}") from None
     spec = FlowSpec(frame_size=options["frame_size"], method=options["flow_method"], apex=options["apex"]).check()
-    run = open_run(options)
-    dataset = load_dataset_from_options(options)
-    rank = distributed_context()[0]
-    run.main = rank == 0
-    echo = click.echo if rank == 0 else (lambda *_: None)
+    run, dataset, echo = _open_run_and_data(options)
 
     def make_method(seed):
         config = FlowConfig(

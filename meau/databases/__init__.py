@@ -221,20 +221,29 @@ def load_dataset(
     if kept.empty:
         raise MeauError(f"{root}: no sample of the sheet has its frames under this root ({chosen_layout.name} layout)")
     kept["frames"] = frames_column
-    wanted = parse_aus_option(wanted_aus)
-    if wanted is None:
-        au_columns = [column for column in all_au_columns if kept[column].sum() >= min_count]
-        if not au_columns:
-            raise MeauError(f"no AU has at least {min_count} positives among the {len(kept)} samples found")
-    else:
-        au_columns = [au_column(number) for number in wanted]
-        missing = [column for column in au_columns if column not in kept.columns or kept[column].sum() == 0]
-        if missing:
-            raise MeauError(f"{', '.join(missing)} never coded among the {len(kept)} samples found")
+    au_columns = select_au_columns(kept, all_au_columns, wanted_aus, min_count,
+                                   where=f"among the {len(kept)} samples found")
     dropped = [column for column in all_au_columns if column not in au_columns]
     kept = kept.drop(columns=dropped)
     return Dataset(kept, au_columns, problems, labels.sources, labels.policy, labels.fixes_applied,
                    layout=chosen_layout.name, rows_read=len(table))
+
+
+def select_au_columns(table, candidates, aus, min_count: int, *, where: str) -> list[str]:
+    """The AU columns to keep: ``aus='auto'`` those of ``candidates`` with at least ``min_count``
+    positives in ``table``, else the named AUs, each of which must have a positive (``where`` says
+    among which samples, for the message)."""
+    wanted = parse_aus_option(aus)
+    if wanted is None:
+        au_columns = [column for column in candidates if table[column].sum() >= min_count]
+        if not au_columns:
+            raise MeauError(f"no AU has at least {min_count} positives {where} (lower --min-count)")
+        return au_columns
+    au_columns = [au_column(number) for number in wanted]
+    missing = [column for column in au_columns if column not in table.columns or table[column].sum() == 0]
+    if missing:
+        raise MeauError(f"{', '.join(missing)} never coded {where}")
+    return au_columns
 
 
 SHEET_GLOBS = {

@@ -94,8 +94,7 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
     """One :class:`~meau.databases.Dataset` over every database of a datasets file."""
     import pandas as pd
 
-    from ..annotations import au_column
-    from . import Dataset, find_sheet, load_dataset, parse_aus_option
+    from . import Dataset, find_sheet, load_dataset, select_au_columns
 
     entries = read_datasets_file(path)
     parts = []
@@ -119,16 +118,7 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
                                                                               if c not in part.table.columns])
                        for part in parts], ignore_index=True)
     table[all_columns] = table[all_columns].fillna(0).astype(int)
-    wanted = parse_aus_option(aus)
-    if wanted is None:
-        au_columns = [column for column in all_columns if table[column].sum() >= min_count]
-        if not au_columns:
-            raise MeauError(f"{path}: no AU has at least {min_count} positives over the databases (lower --min-count)")
-    else:
-        au_columns = [au_column(number) for number in wanted]
-        missing = [column for column in au_columns if column not in table.columns or table[column].sum() == 0]
-        if missing:
-            raise MeauError(f"{path}: {', '.join(missing)} never coded in any of the databases")
+    au_columns = select_au_columns(table, all_columns, aus, min_count, where=f"over the databases of {path}")
     table = table.drop(columns=[c for c in all_columns if c not in au_columns])
     return Dataset(table, au_columns, [p for part in parts for p in part.problems],
                    [s for part in parts for s in part.sources], parts[0].policy,

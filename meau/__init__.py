@@ -3,4 +3,4 @@
 Importing the package is cheap: it imports neither torch nor the numerical stack.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -186,7 +186,6 @@ class DeepMethod:
                                "stem": self.pretrained.stem if self.pretrained else "777",
                                "widen_factor": self.pretrained.widen_factor if self.pretrained else config.widen_factor},
                            "threshold": 0.5 if config.threshold == "fixed" else "validation"}
-        self._clips = None
 
     def _init_runtime(self, config, cache, echo, on_epoch_end) -> None:
         """What every deep method shares: device, processes, precision, hooks."""
@@ -366,7 +365,7 @@ class FlowConfig:
     compile: bool = False
     deterministic: bool = False
     seed: int = 0
-    flow: "object" = None  # meau.flow.FlowSpec; None: the model's own channels and size
+    flow: "FlowSpec | None" = None  # meau.flow.FlowSpec; the model sets channels and size
     flip: bool = True
     threshold: str = "fixed"
     checkpoint_every: int = 10  # an epoch takes well under a second: saving every one would dominate

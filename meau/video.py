@@ -39,6 +39,11 @@ def frame_header(path) -> tuple[tuple[int, int] | None, str | None]:
         return None, "missing"
     except OSError as error:
         return None, f"unreadable ({error.strerror or error})"
+    return _header_problem(head, tail, size, path.suffix)
+
+
+def _header_problem(head: bytes, tail: bytes, size: int, suffix: str) -> tuple[tuple[int, int] | None, str | None]:
+    """:func:`frame_header` on bytes already read: the first (up to 64 KiB) and the last 64 of ``size``."""
     if size == 0:
         return None, "empty file (0 bytes)"
     if head[:2] == b"\xff\xd8":
@@ -49,7 +54,7 @@ def frame_header(path) -> tuple[tuple[int, int] | None, str | None]:
         if b"IEND" not in tail:
             return None, "truncated PNG (no IEND chunk)"
         return (int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big")), None
-    if path.suffix.lower() in JPEG_SUFFIXES:
+    if suffix.lower() in JPEG_SUFFIXES:
         return None, "not a JPEG (no start-of-image marker)"
     return None, None
 
@@ -97,11 +102,17 @@ def read_image(path, *, color: bool = False) -> np.ndarray:
     import cv2
 
     path = Path(path)
-    _, problem = frame_header(path)
+    try:
+        data = path.read_bytes()  # read once: checked, then decoded from memory
+    except FileNotFoundError:
+        raise FrameError(f"{path}: missing") from None
+    except OSError as error:
+        raise FrameError(f"{path}: unreadable ({error.strerror or error})") from None
+    _, problem = _header_problem(data[:65536], data[-64:], len(data), path.suffix)
     if problem:
         raise FrameError(f"{path}: {problem}")
     flags = cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE  # OpenCV's grey is the 601 luma
-    image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flags)
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
     if image is None:
         raise FrameError(f"{path}: unreadable (corrupt or not an image)")
     return image[..., ::-1] if color else image

@@ -192,12 +192,25 @@ def _flow_one(paths, apex_index, spec_dict, cache_folder):
                     return image_of_flow(stored["flow"], spec), int(stored["apex"]), str(stored["source"])
             except (ValueError, OSError, KeyError):
                 pass  # a damaged cache file is rebuilt
-    flow, index, source = sample_flow_field(read_frames(paths), apex_index, spec, name)
+    if spec.apex == "sheet" and apex_index is not None and 0 < apex_index < len(paths):
+        # the sheet's apex is usable: the onset and apex frames are all the flow needs
+        flow, _, source = sample_flow_field(read_frames([paths[0], paths[apex_index]]), 1, spec, name)
+        index = apex_index
+    else:
+        flow, index, source = sample_flow_field(read_frames(paths), apex_index, spec, name)
     if path is not None:
         with atomic_path(path) as temporary:
             with open(temporary, "wb") as handle:
                 np.savez(handle, flow=flow, apex=index, source=source)
     return image_of_flow(flow, spec), index, source
+
+
+def write_apex_used(run, apex_used) -> None:
+    """``RUN/apex.csv``: the apex every sample's flow used and where it came from (written once per run)."""
+    from .runs import write_csv
+
+    if run.main and not run.file("apex.csv").exists():
+        write_csv(run.file("apex.csv"), apex_used)
 
 
 def dataset_apex_indices(table) -> list[int | None]:

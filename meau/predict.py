@@ -103,17 +103,23 @@ class DeepPredictor:
     def __call__(self, frames: np.ndarray, name: str):
         import torch
 
+        x = self._flow_input(frames, name) if self.flow else self._clip_input(frames, name)
+        with torch.no_grad():
+            probabilities = torch.stack([torch.sigmoid(model(x).float())[0] for model in self.models]).mean(0)
+        return probabilities.cpu().numpy(), self.thresholds
+
+    def _flow_input(self, frames: np.ndarray, name: str):
+        import torch
+
+        from .flow import FlowSpec, sample_flow
+
+        spec = FlowSpec.from_dict({**self.spec.as_dict(), "apex": "estimate"})  # a new clip has no coded apex
+        return torch.as_tensor(sample_flow(frames, None, spec, name)[0][None], device=self.device)
+
+    def _clip_input(self, frames: np.ndarray, name: str):
         from .deep.data import ClipBatcher, sample_frames
         from .video import preprocess
 
-        if self.flow:
-            from .flow import FlowSpec, sample_flow
-
-            spec = FlowSpec.from_dict({**self.spec.as_dict(), "apex": "estimate"})  # a new clip has no coded apex
-            x = torch.as_tensor(sample_flow(frames, None, spec, name)[0][None], device=self.device)
-            with torch.no_grad():
-                probabilities = torch.stack([torch.sigmoid(model(x).float())[0] for model in self.models]).mean(0)
-            return probabilities.cpu().numpy(), self.thresholds
         if frames.ndim != 4:
             frames = np.repeat(frames[..., None], 3, axis=3)
         clip = preprocess(frames, size=None, short_side=self.spec.short_side, tim_frames=self.spec.tim_frames, name=name)
@@ -121,10 +127,7 @@ class DeepPredictor:
         height, width = clip.shape[1:3]
         if min(height, width) < self.spec.crop:
             raise MeauError(f"{name}: frames of {height} x {width} are smaller than the model's {self.spec.crop} crop")
-        x = ClipBatcher([clip], self.device, self.normalisation, self.spec).batch([0], train=False)
-        with torch.no_grad():
-            probabilities = torch.stack([torch.sigmoid(model(x).float())[0] for model in self.models]).mean(0)
-        return probabilities.cpu().numpy(), self.thresholds
+        return ClipBatcher([clip], self.device, self.normalisation, self.spec).batch([0], train=False)
 
 
 def _model_label(model) -> str:

@@ -91,8 +91,7 @@ def check_frames(paths) -> str | None:
     known = Counter(size for size in sizes if size is not None)
     if len(known) > 1:
         common = known.most_common(1)[0][0]
-        odd = next(path for path, size in zip(paths, sizes) if size is not None and size != common)
-        size = sizes[list(paths).index(odd)]
+        odd, size = next((path, size) for path, size in zip(paths, sizes) if size is not None and size != common)
         return f"{odd}: frame size {size[0]} x {size[1]} differs from the clip's {common[0]} x {common[1]}"
     return None
 

@@ -79,24 +79,9 @@ run_options = stack(
 
 def load_dataset_from_options(options: dict, echo=click.echo):
     """Load the dataset named by the shared options and print the validation summary."""
-    from ..annotations import policy_from_names
-    from ..databases import find_sheet, load_dataset
-    from ..errors import MeauError
+    from ..databases import load_from_parameters
 
-    common = dict(strict=options.get("strict", False), aus=options.get("aus", "auto"),
-                  min_count=options.get("min_count", 15), policy=policy_from_names(options.get("policies", ())),
-                  skip_unparseable=options.get("skip_unparseable", False), fixes=options.get("apply_fixes", False))
-    if options.get("datasets"):
-        if options.get("data_root") is not None or options.get("sheet"):
-            raise MeauError("--datasets replaces DATA_ROOT and --sheet: give one or the other")
-        from ..databases.composite import load_composite
-
-        dataset = load_composite(options["datasets"], **common)
-    else:
-        if options.get("data_root") is None:
-            raise MeauError("give DATA_ROOT (one database) or --datasets FILE (several)")
-        sheet = find_sheet(options["data_root"], options["database"], options.get("sheet"))
-        dataset = load_dataset(options["data_root"], options["database"], sheet, layout=options.get("layout"), **common)
+    dataset = load_from_parameters(options, no_database="give DATA_ROOT (one database) or --datasets FILE (several)")
     echo(validation_summary(dataset))
     return dataset
 

@@ -14,6 +14,15 @@ def train():
     """Train a deep model through the protocol into a run folder."""
 
 
+RECIPE = ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "pos_weight", "device", "amp", "deterministic",
+          "threshold", "n_jobs")
+
+
+def _recipe(options, seed) -> dict:
+    """The training options both deep commands share, as TrainConfig/FlowConfig keywords."""
+    return {**{name: options[name] for name in RECIPE}, "compile": options["compile_model"], "seed": seed}
+
+
 def _open_run_and_data(options):
     """(run folder, dataset, echo) for a deep run: under torchrun only rank 0 writes and prints."""
     from ..deep.train import distributed_context
@@ -100,15 +109,11 @@ def sca(**options):
     def make_method(seed):
         config = TrainConfig(
             backbone=options["backbone"], fusion=options["fusion"], widen_factor=options["widen_factor"],
-            epochs=options["epochs"], batch_size=options["batch_size"], lr=options["lr"],
-            optimizer=options["optimizer"], weight_decay=options["weight_decay"], lr_step=options["lr_step"],
-            pos_weight=options["pos_weight"], device=options["device"], amp=options["amp"],
-            compile=options["compile_model"], deterministic=options["deterministic"], seed=seed,
+            lr_step=options["lr_step"], **_recipe(options, seed),
             pretrained=str(options["pretrained"]) if options["pretrained"] else None,
             clip=ClipSpec(frames=options["frames"], tim_frames=options["tim_frames"], short_side=options["short_side"],
                           crop=options["crop"], sampling=options["sampling"], input=options["input_name"]),
-            augment=Augment(flip=options["flip"], jitter=options["temporal_jitter"], crop=options["random_crop"]),
-            threshold=options["threshold"], n_jobs=options["n_jobs"])
+            augment=Augment(flip=options["flip"], jitter=options["temporal_jitter"], crop=options["random_crop"]))
         return DeepMethod(config, cache=options["cache"] or cache_root(), echo=echo)
 
     run_method(make_method, dataset, run, options, echo=echo)
@@ -164,12 +169,8 @@ def flow(**options):
     run, dataset, echo = _open_run_and_data(options)
 
     def make_method(seed):
-        config = FlowConfig(
-            model=options["model"], dropout=options["dropout"], epochs=options["epochs"],
-            batch_size=options["batch_size"], lr=options["lr"], optimizer=options["optimizer"],
-            weight_decay=options["weight_decay"], pos_weight=options["pos_weight"], device=options["device"],
-            amp=options["amp"], compile=options["compile_model"], deterministic=options["deterministic"], seed=seed,
-            flow=spec, flip=options["flip"], threshold=options["threshold"], n_jobs=options["n_jobs"])
+        config = FlowConfig(model=options["model"], dropout=options["dropout"], flow=spec, flip=options["flip"],
+                            **_recipe(options, seed))
         return FlowMethod(config, cache=options["cache"] or cache_root(), echo=echo)
 
     run_method(make_method, dataset, run, options, echo=echo)

@@ -246,6 +246,31 @@ def select_au_columns(table, candidates, aus, min_count: int, *, where: str) -> 
     return au_columns
 
 
+def load_from_parameters(parameters: dict, *, no_database: str = "no database named") -> Dataset:
+    """The dataset named by a run command's dataset options, as given or as saved in ``config.json``.
+
+    ``datasets`` (a datasets file, see :mod:`meau.databases.composite`) or ``data_root`` with
+    ``database``, ``sheet`` and ``layout``; then ``strict``, ``aus``, ``min_count``, ``policies``,
+    ``skip_unparseable`` and ``apply_fixes``. ``no_database`` is the message when neither is there.
+    """
+    from ..annotations import policy_from_names
+
+    common = dict(strict=parameters.get("strict", False), aus=parameters.get("aus", "auto"),
+                  min_count=parameters.get("min_count", 15), policy=policy_from_names(parameters.get("policies") or ()),
+                  skip_unparseable=parameters.get("skip_unparseable", False), fixes=parameters.get("apply_fixes", False))
+    if parameters.get("datasets"):
+        if parameters.get("data_root") or parameters.get("sheet"):
+            raise MeauError("--datasets replaces DATA_ROOT and --sheet: give one or the other")
+        from .composite import load_composite
+
+        return load_composite(parameters["datasets"], **common)
+    if not parameters.get("data_root"):
+        raise MeauError(no_database)
+    root = Path(parameters["data_root"])
+    sheet = find_sheet(root, parameters["database"], Path(parameters["sheet"]) if parameters.get("sheet") else None)
+    return load_dataset(root, parameters["database"], sheet, layout=parameters.get("layout"), **common)
+
+
 SHEET_GLOBS = {
     "casme2": ["CASME2-coding*.xlsx", "*.xlsx"],
     "casme": ["*.xls"],

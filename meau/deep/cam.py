@@ -126,19 +126,7 @@ def _config_of(run: Path) -> dict:
 
 
 def _dataset_of(config: dict):
-    from ..annotations import policy_from_names
-    from ..databases import find_sheet, load_dataset
+    from ..databases import load_from_parameters
 
-    parameters = config.get("parameters", {})
-    options = dict(aus=parameters.get("aus", "auto"), min_count=parameters.get("min_count", 15),
-                   policy=policy_from_names(parameters.get("policies") or ()),
-                   skip_unparseable=parameters.get("skip_unparseable", False), fixes=parameters.get("apply_fixes", False))
-    if parameters.get("datasets"):
-        from ..databases.composite import load_composite
-
-        return load_composite(parameters["datasets"], **options)
-    if not parameters.get("data_root"):
-        raise MeauError("the run's config.json does not name its database (data_root)")
-    root = Path(parameters["data_root"])
-    sheet = find_sheet(root, parameters["database"], Path(parameters["sheet"]) if parameters.get("sheet") else None)
-    return load_dataset(root, parameters["database"], sheet, layout=parameters.get("layout"), **options)
+    return load_from_parameters(config.get("parameters", {}),
+                                no_database="the run's config.json does not name its database (data_root)")

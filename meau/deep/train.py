@@ -20,6 +20,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -32,6 +33,9 @@ from .data import Augment, ClipBatcher, ClipSpec, get_input, load_clips
 from .model import build_model, count_parameters
 from .resnet3d import backbone_depth
 from .weights import DEFAULT_NORMALISATION, check_architecture, load_backbone, read_pretrained
+
+if TYPE_CHECKING:
+    from ..flow import FlowSpec
 
 log = logging.getLogger(__name__)
 
@@ -365,7 +369,7 @@ class FlowConfig:
     compile: bool = False
     deterministic: bool = False
     seed: int = 0
-    flow: "FlowSpec | None" = None  # meau.flow.FlowSpec; the model sets channels and size
+    flow: FlowSpec | None = None  # meau.flow.FlowSpec; the model sets channels and size
     flip: bool = True
     threshold: str = "fixed"
     checkpoint_every: int = 10  # an epoch takes well under a second: saving every one would dominate
@@ -414,11 +418,10 @@ class FlowMethod(DeepMethod):
         return model_from_parameters(self.parameters, num_aus).to(self.device)
 
     def run_fold(self, dataset, rotation, run) -> FoldResult:
-        result = super().run_fold(dataset, rotation, run)
-        if run.main and not run.file("apex.csv").exists():
-            from ..runs import write_csv
+        from ..flow import write_apex_used
 
-            write_csv(run.file("apex.csv"), self.apex_used)
+        result = super().run_fold(dataset, rotation, run)
+        write_apex_used(run, self.apex_used)
         return result
 
 

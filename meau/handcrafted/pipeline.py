@@ -93,17 +93,24 @@ class HandcraftedMethod:
         self.name = spec.label
         self.params = dict(params or {})
         self.clip_params = {"size": tuple(size), "tim_frames": tim_frames}
+        self._init_svm(n_jobs, cache, class_weight, c_grid, seed, backend)
+        self.parameters = {"descriptor": descriptor, "descriptor_params": {**spec.defaults, **self.params},
+                           "preprocessing": {"grey": "ITU-R 601 luma", "size": list(size), "tim_frames": tim_frames},
+                           **self._svm_parameters()}
+
+    def _init_svm(self, n_jobs, cache, class_weight, c_grid, seed, backend) -> None:
+        """The settings every SVM method shares (parallel extraction, cache, classifier)."""
         self.n_jobs = n_jobs
         self.cache = cache
         self.class_weight = class_weight
         self.c_grid = tuple(c_grid)
         self.seed = seed
         self.backend = backend
-        self.parameters = {"descriptor": descriptor, "descriptor_params": {**spec.defaults, **self.params},
-                           "preprocessing": {"grey": "ITU-R 601 luma", "size": list(size), "tim_frames": tim_frames},
-                           "classifier": "StandardScaler + LinearSVC per AU", "c_grid": list(self.c_grid),
-                           "class_weight": class_weight, "threshold": 0.0}
         self._features = None
+
+    def _svm_parameters(self) -> dict:
+        return {"classifier": "StandardScaler + LinearSVC per AU", "c_grid": list(self.c_grid),
+                "class_weight": self.class_weight, "threshold": 0.0}
 
     def features(self, dataset) -> np.ndarray:
         if self._features is None or self._features[0] is not dataset:
@@ -201,12 +208,8 @@ class FlowSVMMethod(HandcraftedMethod):
         self.name = f"Flow {self.spec.size}x{self.spec.size}+SVM"
         self.params = {}
         self.clip_params = {}
-        self.n_jobs, self.cache, self.class_weight, self.seed, self.backend = n_jobs, cache, class_weight, seed, backend
-        self.c_grid = tuple(c_grid)
-        self.parameters = {"descriptor": "flow", "flow": self.spec.as_dict(),
-                           "classifier": "StandardScaler + LinearSVC per AU", "c_grid": list(self.c_grid),
-                           "class_weight": class_weight, "threshold": 0.0}
-        self._features = None
+        self._init_svm(n_jobs, cache, class_weight, c_grid, seed, backend)
+        self.parameters = {"descriptor": "flow", "flow": self.spec.as_dict(), **self._svm_parameters()}
         self.apex_used = None
 
     def features(self, dataset) -> np.ndarray:
@@ -218,11 +221,10 @@ class FlowSVMMethod(HandcraftedMethod):
         return self._features[1]
 
     def run_fold(self, dataset, rotation, run) -> FoldResult:
-        result = super().run_fold(dataset, rotation, run)
-        if run.main and not run.file("apex.csv").exists():
-            from ..runs import write_csv
+        from ..flow import write_apex_used
 
-            write_csv(run.file("apex.csv"), self.apex_used)
+        result = super().run_fold(dataset, rotation, run)
+        write_apex_used(run, self.apex_used)
         return result
 
     def final_bundle(self) -> dict:

@@ -6,7 +6,7 @@ import click
 
 from . import LazyGroup
 from .options import dataset_options, load_dataset_from_options, n_jobs_option, open_run, protocol_options, \
-    run_method, run_options
+    run_method, run_options, stack
 
 
 @click.group(cls=LazyGroup)
@@ -14,6 +14,13 @@ def train():
     """Train a deep model through the protocol into a run folder."""
 
 
+device_options = stack(
+    click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N."),
+    click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA, off on CPU)."),
+    click.option("--compile", "compile_model", is_flag=True, help="torch.compile the model."),
+    click.option("--deterministic", is_flag=True, help="Bit-repeatable CPU runs (deterministic algorithms)."),
+)
+pos_weight_option = click.option("--pos-weight", is_flag=True, help="Weight each AU's positives by negatives / positives.")
 RECIPE = ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "pos_weight", "device", "amp", "deterministic",
           "threshold", "n_jobs")
 
@@ -50,12 +57,9 @@ def _open_run_and_data(options):
 @click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="sgd", show_default=True)
 @click.option("--weight-decay", default=1e-3, show_default=True, type=float)
 @click.option("--lr-step", default=30, show_default=True, type=click.IntRange(1), help="lr / 10 every N epochs.")
-@click.option("--pos-weight", is_flag=True, help="Weight each AU's positives by negatives / positives.")
+@pos_weight_option
 @click.option("--widen-factor", default=1.0, show_default=True, type=float, help="Width multiplier (tiny models).")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA, off on CPU).")
-@click.option("--compile", "compile_model", is_flag=True, help="torch.compile the model.")
-@click.option("--deterministic", is_flag=True, help="Bit-repeatable CPU runs (deterministic algorithms).")
+@device_options
 @click.option("--frames", default=10, show_default=True, type=click.IntRange(2))
 @click.option("--tim-frames", default=50, show_default=True, type=click.IntRange(2))
 @click.option("--short-side", default=128, show_default=True, type=click.IntRange(16))
@@ -137,15 +141,12 @@ def sca(**options):
 @click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="adamw", show_default=True)
 @click.option("--weight-decay", default=1e-4, show_default=True, type=float)
 @click.option("--dropout", default=0.5, show_default=True, type=click.FloatRange(0, 1))
-@click.option("--pos-weight", is_flag=True, help="Weight each AU's positives by negatives / positives.")
+@pos_weight_option
 @click.option("--threshold", type=click.Choice(["fixed", "validation"]), default="fixed", show_default=True,
               help="fixed: 0.5 on the sigmoid; validation: per AU and fold, the best F1 on the validation fold.")
 @click.option("--flip/--no-flip", default=True, show_default=True,
               help="Training augmentation: mirror flow images (x reversed, u negated).")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA, off on CPU).")
-@click.option("--compile", "compile_model", is_flag=True, help="torch.compile the model.")
-@click.option("--deterministic", is_flag=True, help="Bit-repeatable CPU runs (deterministic algorithms).")
+@device_options
 @n_jobs_option(1, "Parallel optical flow over clips.")
 @click.option("--cache", type=click.Path(path_type=Path), help="Flow cache folder (default: ~/.cache/meau).")
 def flow(**options):

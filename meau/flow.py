@@ -213,14 +213,28 @@ def write_apex_used(run, apex_used) -> None:
         write_csv(run.file("apex.csv"), apex_used)
 
 
-def dataset_apex_indices(table) -> list[int | None]:
-    """The sheet's apex of every sample counted from its onset (None where unknown)."""
+def apex_position(onset, apex, frame_numbers=None) -> int | None:
+    """The sheet's apex as a position in the sample's frame list (None where unknown).
+
+    With ``frame_numbers`` (the numbers of the frames that exist; dropped frames leave gaps), the
+    position of the apex frame, or of the last existing frame before it; else ``apex - onset``.
+    """
+    import bisect
+
     import pandas as pd
 
-    indices = []
-    for onset, apex in zip(table["onset"], table["apex"]):
-        indices.append(None if pd.isna(apex) else int(apex) - int(onset))
-    return indices
+    if apex is None or pd.isna(apex):
+        return None
+    if frame_numbers is None or (not isinstance(frame_numbers, (list, tuple)) and pd.isna(frame_numbers)):
+        return int(apex) - int(onset)
+    return max(bisect.bisect_right(list(frame_numbers), int(apex)) - 1, 0)
+
+
+def dataset_apex_indices(table) -> list[int | None]:
+    """The sheet's apex of every sample as a position in its frames (None where unknown)."""
+    numbers = table["frame_numbers"] if "frame_numbers" in table.columns else [None] * len(table)
+    return [apex_position(onset, apex, frame_numbers)
+            for onset, apex, frame_numbers in zip(table["onset"], table["apex"], numbers)]
 
 
 def check_apex(table) -> None:
@@ -257,6 +271,8 @@ def flow_images(table, spec: FlowSpec, *, cache=None, n_jobs: int = 1, progress:
     results = list(results)
     images = np.stack([image for image, _, _ in results])
     used = table[KEY_COLUMNS].reset_index(drop=True).copy()
-    used["apex"] = [int(onset) + index for onset, (_, index, _) in zip(table["onset"], results)]
+    numbers = table["frame_numbers"] if "frame_numbers" in table.columns else [None] * len(table)
+    used["apex"] = [int(frame_numbers[index]) if isinstance(frame_numbers, list) else int(onset) + index
+                    for onset, frame_numbers, (_, index, _) in zip(table["onset"], numbers, results)]
     used["apex_source"] = [source for _, _, source in results]
     return images, used

@@ -77,7 +77,7 @@ def test_lodo_run_and_per_database_report(two_databases, tmp_path):
      "label 'casme2' already used by entry #1"),
     ('[[database]]\nname = "smic"\nroot = "first"\n', "name must be one of casme2, casme, samm, csv"),
     ('[[database]]\nname = "casme2"\nroot = "first"\nfolder = "x"\n', "unknown key(s) folder"),
-    ('[[database]]\nname = "csv"\nroot = "first"\n', "needs frames = casme2|casme|samm"),
+    ('[[database]]\nname = "csv"\nroot = "first"\n', "a csv entry needs frames"),
     ("this is not toml = = \n", "not a TOML datasets file"),
     ("title = 'no entries'\n", "no [[database]] entries"),
 ])

@@ -24,7 +24,7 @@ from tests.sheets import write_casme2
 
 SHEET = "CASME2-coding-synth.xlsx"
 TINY_TRAIN = ["--min-count", "3", "--widen-factor", "0.0625", "--epochs", "1", "--batch-size", "8",
-              "--short-side", "32", "--crop", "28", "--tim-frames", "12", "--frames", "8", "--device", "cpu"]
+              "--short-side", "32", "--crop", "28", "--tim-frames", "12", "--clip-frames", "8", "--device", "cpu"]
 MARKER = "payload-ran"
 
 

@@ -72,7 +72,7 @@ def test_predict_with_a_deep_run(tiny_db, tmp_path):
     runner = CliRunner()
     run = tmp_path / "deep"
     common = [str(tiny_db), "--min-count", "3", "--widen-factor", "0.0625", "--epochs", "1", "--batch-size", "8",
-              "--short-side", "32", "--crop", "28", "--tim-frames", "12", "--frames", "8", "--device", "cpu",
+              "--short-side", "32", "--crop", "28", "--tim-frames", "12", "--clip-frames", "8", "--device", "cpu",
               "--cache", str(tmp_path / "cache")]
     assert runner.invoke(cli, ["train", "sca", *common, "-o", str(run)], obj={}).exit_code == 0
     folders = _clip_folders(tiny_db)

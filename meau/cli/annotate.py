@@ -4,15 +4,14 @@ from pathlib import Path
 
 import click
 
-from .options import check_output, label_options, overwrite_option
+from .options import check_output, column_option, label_options, overwrite_option
 
 
 @click.command()
 @click.argument("sheet", type=click.Path(path_type=Path))
 @click.option("--database", type=click.Choice(["casme2", "casme", "samm", "csv"]), required=True)
 @label_options
-@click.option("--column", "columns", multiple=True, metavar="FIELD=NAME",
-              help="For --database csv: which column holds subject, clip, onset, apex, offset, au_raw, emotion.")
+@column_option()
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="labels.csv to write.")
 @click.option("--problems", "problems_path", type=click.Path(path_type=Path),
               help="Where to write the problem list (default: beside the output, *.problems.csv).")
@@ -30,18 +29,11 @@ def annotate(sheet, database, aus, min_count, policies, skip_unparseable, apply_
 
     from ..annotations import policy_from_names
     from ..databases import annotate as read_labels
-    from ..errors import MeauError
     from ..runs import write_csv
 
     check_output(output, overwrite)
-    mapping = {}
-    for item in columns:
-        if "=" not in item:
-            raise MeauError(f"--column expects FIELD=NAME, got {item!r}")
-        field, name = item.split("=", 1)
-        mapping[field.strip()] = name.strip()
     labels = read_labels(sheet, database, aus=aus, min_count=min_count, policy=policy_from_names(policies),
-                         skip_unparseable=skip_unparseable, fixes=apply_fixes, columns=mapping)
+                         skip_unparseable=skip_unparseable, fixes=apply_fixes, columns=columns)
     table = labels.table.drop(columns=["row"])
     write_csv(output, table)
     problems_path = problems_path or output.with_suffix(".problems.csv")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-DATABASES = ["casme2", "casme", "samm"]
+DATABASES = ["casme2", "casme", "samm", "csv"]
 
 
 def stack(*decorators):
@@ -40,6 +40,45 @@ def policy_option():
                              "alternatives-first, alternatives-drop, ref-drop, bilateral-only change it.")
 
 
+def _parse_columns(ctx, param, value):
+    mapping = {}
+    for item in value or ():
+        if "=" not in item:
+            from . import UserError
+
+            raise UserError(f"--column expects FIELD=NAME, got {item!r}")
+        field, name = item.split("=", 1)
+        mapping[field.strip()] = name.strip()
+    return mapping
+
+
+def _check_frames(ctx, param, value):
+    if value is None:
+        return None
+    from . import UserError
+    from ..databases.layouts import FramePattern, is_pattern
+    from ..errors import MeauError
+
+    if value.isdigit():
+        raise UserError(f"--frames {value}: --frames is the frame file pattern (such as '{{subject}}/{{clip}}/img{{frame}}.jpg'); "
+                        "the model's frames per clip is --clip-frames")
+    if not is_pattern(value):
+        if value not in ("casme2", "casme", "samm"):
+            raise UserError(f"--frames {value!r}: give a pattern holding {{frame}} or a layout casme2|casme|samm")
+        return value
+    try:
+        FramePattern(value)
+    except MeauError as error:
+        raise UserError(f"--frames: {error}") from None
+    return value
+
+
+def column_option():
+    return click.option("--column", "columns", multiple=True, metavar="FIELD=NAME", callback=_parse_columns,
+                        help="For --database csv: which column holds subject, clip, onset, apex, offset, au_raw, "
+                             "emotion (repeatable).")
+
+
 label_options = stack(
     click.option("--aus", default="auto", show_default=True,
                  help="AUs to keep: 'auto' (at least --min-count positives) or numbers such as 1,2,4,7."),
@@ -57,6 +96,11 @@ dataset_options = stack(
     click.option("--database", type=click.Choice(DATABASES), default="casme2", show_default=True),
     click.option("--sheet", type=click.Path(path_type=Path), help="Coding sheet (default: found in DATA_ROOT)."),
     click.option("--layout", default="auto", show_default=True, help="Frame layout variant: auto, cropped, raw, selected."),
+    click.option("--frames", metavar="PATTERN", callback=_check_frames,
+                 help="Where the frames are, for --database csv: a pattern under DATA_ROOT such as "
+                      "'{subject}/{clip}/img{frame}.jpg' ({frame} the frame number, other fields sheet columns, "
+                      "format specs pad: {frame:03d}), or a named layout casme2|casme|samm."),
+    column_option(),
     click.option("--strict", is_flag=True, help="Fail on the first sample with missing frames instead of skipping it."),
     label_options,
 )
@@ -107,8 +151,8 @@ def validation_summary(dataset) -> str:
 
 
 def dataset_parameters(options: dict) -> dict:
-    keep = ("data_root", "datasets", "database", "sheet", "layout", "strict", "aus", "min_count", "policies",
-            "skip_unparseable", "apply_fixes")
+    keep = ("data_root", "datasets", "database", "sheet", "layout", "frames", "columns", "strict", "aus", "min_count",
+            "policies", "skip_unparseable", "apply_fixes")
     return {key: (str(value) if isinstance(value, Path) else value) for key, value in options.items() if key in keep}
 
 

@@ -60,7 +60,8 @@ def _open_run_and_data(options):
 @pos_weight_option
 @click.option("--widen-factor", default=1.0, show_default=True, type=float, help="Width multiplier (tiny models).")
 @device_options
-@click.option("--frames", default=10, show_default=True, type=click.IntRange(2))
+@click.option("--clip-frames", default=10, show_default=True, type=click.IntRange(2),
+              help="Frames the model sees per clip (sampled from the TIM clip).")
 @click.option("--tim-frames", default=50, show_default=True, type=click.IntRange(2))
 @click.option("--short-side", default=128, show_default=True, type=click.IntRange(16))
 @click.option("--crop", default=112, show_default=True, type=click.IntRange(16))
@@ -115,7 +116,7 @@ def sca(**options):
             backbone=options["backbone"], fusion=options["fusion"], widen_factor=options["widen_factor"],
             lr_step=options["lr_step"], **_recipe(options, seed),
             pretrained=str(options["pretrained"]) if options["pretrained"] else None,
-            clip=ClipSpec(frames=options["frames"], tim_frames=options["tim_frames"], short_side=options["short_side"],
+            clip=ClipSpec(frames=options["clip_frames"], tim_frames=options["tim_frames"], short_side=options["short_side"],
                           crop=options["crop"], sampling=options["sampling"], input=options["input_name"]),
             augment=Augment(flip=options["flip"], jitter=options["temporal_jitter"], crop=options["random_crop"]))
         return DeepMethod(config, cache=options["cache"] or cache_root(), echo=echo)

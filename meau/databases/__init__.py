@@ -13,7 +13,7 @@ from ..annotations import Policy, au_column, parse_au_string, present_aus
 from ..errors import AUParseError, FrameError, MeauError
 from .fixes import FIX_TABLE_VERSION, apply_fixes
 from ..video import check_frames
-from .layouts import detect_layout, list_frames, resolve_frames
+from .layouts import ROW_FIELDS, FramePattern, describe_gaps, detect_layout, is_pattern, list_frames, resolve_frames
 from .sheets import Problem, read_sheet
 
 KEY_COLUMNS = ["database", "subject", "clip", "onset"]
@@ -74,6 +74,7 @@ def annotate(
     fixes: bool = False,
     columns: dict[str, str] | None = None,
     sheet_name: str | None = None,
+    extra_fields: list[str] | tuple[str, ...] = (),
 ) -> Labels:
     """Read a coding sheet and turn its AU cells into binary labels.
 
@@ -90,10 +91,12 @@ def annotate(
         Drop rows whose AU cell cannot be parsed (each is reported) instead of failing.
     fixes : bool
         Apply the documented fix table (:mod:`meau.databases.fixes`).
+    extra_fields : list of str
+        For ``'csv'``: further sheet columns to keep as text (those a frame pattern names).
     """
     import pandas as pd
 
-    rows = read_sheet(sheet, database, sheet=sheet_name, columns=columns)
+    rows = read_sheet(sheet, database, sheet=sheet_name, columns=columns, extra_fields=extra_fields)
     problems = list(rows.problems)
     fixes_applied = apply_fixes(rows.rows) if fixes else []
     records, present, seen = [], [], {}
@@ -169,27 +172,42 @@ def load_dataset(
     layout: str | None = None,
     strict: bool = False,
     labels: Labels | None = None,
-    layout_database: str | None = None,
+    frames: str | None = None,
     **annotate_options,
 ) -> Dataset:
     """Join a coding sheet with the frame folders under ``root``.
 
-    Every row is validated (data.md §5): onset and offset known, onset <= offset, every frame of
-    ``onset..offset`` present (and, for the 'selected' variant, nothing else), and every frame file
+    Every row is validated (data.md §5): onset and offset known, onset <= offset, the onset and
+    offset frames present (frames dropped inside the range are listed, ``dropped-frames``, and the
+    clip kept; for the 'selected' variant the folder holds nothing else), and every frame file
     sound (not empty, not truncated, readable, of the clip's size: :func:`meau.video.check_frames`).
     Rows that fail are reported and dropped, or raise with ``strict=True``. AUs chosen with
-    ``aus='auto'`` are counted on the kept samples. ``layout_database`` names whose folder layout
-    the frames follow (default: ``database``; a CSV sheet needs one).
+    ``aus='auto'`` are counted on the kept samples.
+
+    ``frames`` says where the frames are: a database name (whose named layouts are searched,
+    default ``database``; a CSV sheet needs one) or a frame pattern relative to ``root`` such as
+    ``"{subject}/{clip}/img{frame}.jpg"`` (see :class:`meau.databases.layouts.FramePattern`).
+    The kept table gains ``frames`` (paths in frame order) and ``frame_numbers``.
     """
     wanted_aus = annotate_options.pop("aus", "auto")
     min_count = annotate_options.pop("min_count", 15)
+    frames = frames or database
+    if frames == "csv":
+        raise MeauError("a CSV sheet needs its frames: a database layout (casme2, casme, samm) or a pattern "
+                        "such as '{subject}/{clip}/img{frame}.jpg' (--frames)")
+    pattern = FramePattern(frames) if is_pattern(frames) else None
     if labels is None:
-        labels = annotate(sheet, database, aus="auto", min_count=1, **annotate_options)
+        extra = [field for field in pattern.fields if field not in ROW_FIELDS] if pattern else []
+        if extra and database != "csv":
+            pattern.check_fields(ROW_FIELDS, where=str(sheet))
+        labels = annotate(sheet, database, aus="auto", min_count=1, extra_fields=extra, **annotate_options)
+    if pattern is not None:
+        pattern.check_fields(set(labels.table.columns) - {"row", "au_raw"}, where=str(sheet))
     all_au_columns = labels.au_columns
-    chosen_layout, bases = detect_layout(root, layout_database or database, layout)
+    chosen_layout, bases = detect_layout(root, frames, layout)
     table = labels.table
     problems = list(labels.problems)
-    frames_column, keep = [], []
+    frames_column, numbers_column, keep = [], [], []
     for index, row in enumerate(table.itertuples(index=False)):
         key = f"{row.database}/{row.subject}/{row.clip}/{row.onset}"
         problem = None
@@ -199,15 +217,18 @@ def load_dataset(
             problem = Problem("impossible-frames", f"onset {row.onset} > offset {row.offset}", row.row, key)
         else:
             try:
-                frames = resolve_frames(chosen_layout, bases, row.subject, row.clip, int(row.onset), int(row.offset))
-                damaged = check_frames(frames)
+                found = resolve_frames(chosen_layout, bases, row._asdict(), int(row.onset), int(row.offset))
+                damaged = check_frames(found.paths)
                 if damaged:
                     problem = Problem("bad-frame", damaged, row.row, key, damaged.split(": ")[0])
                 elif not chosen_layout.whole_clip:
-                    total = len(list_frames(frames[0].parent, chosen_layout.frame_regex(row.subject, row.clip)))
-                    if total != len(frames):
-                        problems.append(Problem("frame-count", f"folder holds {total} frames, sheet range {len(frames)}",
-                                                row.row, key, str(frames[0].parent)))
+                    total = len(list_frames(found.paths[0].parent, chosen_layout.pattern.regex(row._asdict())))
+                    if total != len(found.paths):
+                        problems.append(Problem("frame-count", f"folder holds {total} frames, sheet range "
+                                                f"{len(found.paths)}", row.row, key, str(found.paths[0].parent)))
+                if problem is None and found.gaps:
+                    problems.append(Problem("dropped-frames", describe_gaps(found.gaps), row.row, key,
+                                            str(found.paths[0].parent)))
             except FrameError as error:
                 problem = Problem("missing-frames", str(error), row.row, key)
         if problem is not None:
@@ -216,17 +237,19 @@ def load_dataset(
             problems.append(problem)
             continue
         keep.append(index)
-        frames_column.append(frames)
+        frames_column.append(found.paths)
+        numbers_column.append(found.numbers)
     kept = table.iloc[keep].reset_index(drop=True).copy()
     if kept.empty:
         raise MeauError(f"{root}: no sample of the sheet has its frames under this root ({chosen_layout.name} layout)")
     kept["frames"] = frames_column
+    kept["frame_numbers"] = numbers_column
     au_columns = select_au_columns(kept, all_au_columns, wanted_aus, min_count,
                                    where=f"among the {len(kept)} samples found")
     dropped = [column for column in all_au_columns if column not in au_columns]
     kept = kept.drop(columns=dropped)
     return Dataset(kept, au_columns, problems, labels.sources, labels.policy, labels.fixes_applied,
-                   layout=chosen_layout.name, rows_read=len(table))
+                   layout=chosen_layout.name if pattern is None else f"pattern {pattern.text}", rows_read=len(table))
 
 
 def select_au_columns(table, candidates, aus, min_count: int, *, where: str) -> list[str]:
@@ -250,7 +273,7 @@ def load_from_parameters(parameters: dict, *, no_database: str = "no database na
     """The dataset named by a run command's dataset options, as given or as saved in ``config.json``.
 
     ``datasets`` (a datasets file, see :mod:`meau.databases.composite`) or ``data_root`` with
-    ``database``, ``sheet`` and ``layout``; then ``strict``, ``aus``, ``min_count``, ``policies``,
+    ``database``, ``sheet``, ``layout``, and for a CSV sheet ``frames`` and ``columns``; then ``strict``, ``aus``, ``min_count``, ``policies``,
     ``skip_unparseable`` and ``apply_fixes``. ``no_database`` is the message when neither is there.
     """
     from ..annotations import policy_from_names
@@ -268,7 +291,8 @@ def load_from_parameters(parameters: dict, *, no_database: str = "no database na
         raise MeauError(no_database)
     root = Path(parameters["data_root"])
     sheet = find_sheet(root, parameters["database"], Path(parameters["sheet"]) if parameters.get("sheet") else None)
-    return load_dataset(root, parameters["database"], sheet, layout=parameters.get("layout"), **common)
+    return load_dataset(root, parameters["database"], sheet, layout=parameters.get("layout"),
+                        frames=parameters.get("frames"), columns=parameters.get("columns") or None, **common)
 
 
 SHEET_GLOBS = {

@@ -13,7 +13,8 @@
     name = "csv"                    # any other database, through the CSV reader
     root = "/data/MMEW"
     sheet = "mmew.csv"
-    frames = "casme2"               # whose folder layout its frames follow
+    frames = "{subject}/{clip}/img{frame}.jpg"   # a frame pattern under root, or a named layout
+                                    # ("casme2", "casme", "samm": that database's folders)
     columns = { subject = "Subject", clip = "Filename", onset = "OnsetFrame", offset = "OffsetFrame",
                 apex = "ApexFrame", au_raw = "Action Units" }
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MeauError
+from .layouts import FramePattern, is_pattern
 
 READERS = ("casme2", "casme", "samm", "csv")
 KEYS = {"name", "root", "sheet", "layout", "label", "frames", "columns"}
@@ -81,7 +83,16 @@ def read_datasets_file(path) -> list[dict]:
             sheet = found
         frames = entry.get("frames", name)
         if name == "csv" and frames == "csv":
-            raise MeauError(f"{where} ({label}): a csv entry needs frames = casme2|casme|samm (its folder layout)")
+            raise MeauError(f"{where} ({label}): a csv entry needs frames: a pattern such as "
+                            f"'{{subject}}/{{clip}}/img{{frame}}.jpg' or a layout casme2|casme|samm")
+        if not isinstance(frames, str) or not (is_pattern(frames) or frames in READERS):
+            raise MeauError(f"{where} ({label}): frames must be a pattern holding {{frame}} or one of "
+                            f"{', '.join(r for r in READERS if r != 'csv')}, not {frames!r}")
+        if is_pattern(frames):
+            try:
+                FramePattern(frames)
+            except MeauError as error:
+                raise MeauError(f"{where} ({label}): {error}") from None
         columns = entry.get("columns")
         if columns is not None and not (isinstance(columns, dict) and all(isinstance(v, str) for v in columns.values())):
             raise MeauError(f"{where} ({label}): columns must map field names to column names")
@@ -102,7 +113,7 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
         sheet = find_sheet(entry["root"], entry["name"], entry["sheet"])
         try:
             part = load_dataset(entry["root"], entry["name"], sheet, layout=entry["layout"], strict=strict, aus="auto",
-                                min_count=1, columns=entry["columns"], layout_database=entry["frames"],
+                                min_count=1, columns=entry["columns"], frames=entry["frames"],
                                 **annotate_options)
         except MeauError as error:
             raise MeauError(f"{entry['label']}: {error}") from None

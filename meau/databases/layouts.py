@@ -1,56 +1,148 @@
 """Where each database keeps its frames, and how a sheet row finds its frame files.
 
-Frames are sorted by the number in their name, never as text (``img100`` comes after ``img46``);
-files that do not match the frame pattern (a stray ``Desktop - Shortcut.lnk``) are ignored.
+Every layout is a frame *pattern* relative to a base folder, such as
+``"sub{subject}/{clip}/reg_img{frame}.jpg"``: ``{frame}`` is the frame number, every other field names
+a sheet field (``subject``, ``clip``, ``emotion``, …, or a column of a CSV sheet), and Python format
+specs pad numbers (``{frame:03d}``, ``{subject:d}``). The named layouts of the distributed databases
+(``LAYOUTS``) are such patterns under their usual folder names; a user gives any other one.
+
+Frame numbers are read back from the file names by the same pattern, so frames sort by number,
+never as text (``img100`` comes after ``img46``), and ``onset..offset`` is selected by number, not
+by position. Files that do not match the pattern (a stray ``Desktop - Shortcut.lnk``) are ignored.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FrameError
+from ..errors import FrameError, MeauError
+
+IMAGE_SUFFIX = r"\.(?:jpe?g|png|bmp)"
+ROW_FIELDS = ("database", "subject", "clip", "onset", "apex", "offset", "emotion")
+
+
+@dataclass(frozen=True)
+class FramePattern:
+    """A frame file pattern: ``{frame}`` in the file name, sheet fields anywhere.
+
+    ``any_image_suffix`` lets a named layout's ``.jpg`` also match ``.jpeg``, ``.png`` and ``.bmp``
+    (the distributed copies differ); a user's pattern matches its own suffix (any case).
+    """
+
+    text: str
+    any_image_suffix: bool = False
+
+    def __post_init__(self):
+        if "{frame" not in self.text:
+            raise MeauError(f"frame pattern {self.text!r} has no {{frame}} field (the frame number)")
+        folder, _, name = self.text.rpartition("/")
+        if "{frame" in folder:
+            raise MeauError(f"frame pattern {self.text!r}: {{frame}} must be in the file name, not in a folder")
+        try:
+            parsed = list(string.Formatter().parse(self.text))
+        except ValueError as error:
+            raise MeauError(f"frame pattern {self.text!r}: {error}") from None
+        frames = [field for _, field, _, _ in parsed if field == "frame"]
+        if len(frames) != 1:
+            raise MeauError(f"frame pattern {self.text!r} must hold {{frame}} exactly once")
+        for _, field, _, _ in parsed:
+            if field is not None and not field.isidentifier():
+                raise MeauError(f"frame pattern {self.text!r}: field {{{field}}} is not a name")
+
+    @property
+    def fields(self) -> list[str]:
+        """The sheet fields the pattern names (``frame`` excluded), in order."""
+        return list(dict.fromkeys(field for _, field, _, _ in string.Formatter().parse(self.text)
+                                  if field not in (None, "frame")))
+
+    def check_fields(self, available, where: str = "") -> None:
+        """A field that is no sheet field is an error naming it."""
+        missing = [field for field in self.fields if field not in available]
+        if missing:
+            raise MeauError(f"{where}{': ' if where else ''}frame pattern {self.text!r} names {{{missing[0]}}}, "
+                            f"which is no sheet column (known: {', '.join(sorted(available))})")
+
+    def folder(self, row) -> str:
+        """The pattern's folder part, filled from ``row`` (a mapping of sheet fields)."""
+        folder, _, _ = self.text.rpartition("/")
+        return "".join(_fill(literal, field, spec, row) for literal, field, spec, _ in string.Formatter().parse(folder))
+
+    def regex(self, row) -> re.Pattern:
+        """The file-name regex of one sample: ``{frame}`` becomes the group ``n``."""
+        _, _, name = self.text.rpartition("/")
+        parts = []
+        parsed = list(string.Formatter().parse(name))
+        for index, (literal, field, spec, _) in enumerate(parsed):
+            last = index == len(parsed) - 1 and field is None
+            if last and self.any_image_suffix and re.search(r"\.(?:jpe?g|png|bmp)$", literal, re.IGNORECASE):
+                parts.append(re.escape(literal[: literal.rfind(".")]) + IMAGE_SUFFIX)
+            else:
+                parts.append(re.escape(literal))
+            if field == "frame":
+                parts.append(r"(?P<n>\d+)")
+            elif field is not None:
+                parts.append(re.escape(_fill("", field, spec, row)))
+        return re.compile("".join(parts) + "$", re.IGNORECASE)
+
+    def path(self, row, frame: int) -> str:
+        """The relative path of one frame file (as written by ``meau crop``)."""
+        folder, _, name = self.text.rpartition("/")
+        filled = "".join(_fill(literal, field, spec, row) if field != "frame" else literal + format(frame, spec or "d")
+                         for literal, field, spec, _ in string.Formatter().parse(name))
+        return f"{self.folder(row)}/{filled}" if folder else filled
+
+
+def _fill(literal: str, field, spec, row) -> str:
+    if field is None:
+        return literal
+    value = row[field] if isinstance(row, dict) else getattr(row, field)
+    if spec and spec[-1] in "dxXob":
+        try:
+            value = int(str(value))
+        except ValueError:
+            raise FrameError(f"field {{{field}}} is {value!r}, not a number for the format {{{field}:{spec}}}") from None
+    elif value is None:
+        value = ""
+    return literal + format(value, spec or "")
 
 
 @dataclass(frozen=True)
 class Layout:
-    """One variant of a database's folder tree.
+    """One variant of a database's folder tree: a frame pattern under one of the candidate ``folders``.
 
-    ``folders`` are the candidate sub-paths of the database root holding the subject folders;
-    ``subject_dir`` and ``frame_pattern`` are formatted with the row's fields.
+    ``folders`` are sub-paths of the database root holding the pattern's tree (``"."`` is the root).
+    ``whole_clip``: the folder holds frames outside onset..offset too (False: exactly the clip).
     """
 
     database: str
     name: str
     folders: tuple[str, ...]
-    subject_dir: str
-    frame_pattern: str  # regex with a group 'n', formatted with {clip} / {subject} (escaped)
-    whole_clip: bool = True  # the folder holds frames outside onset..offset too
+    pattern: FramePattern
+    whole_clip: bool = True
 
-    def frame_regex(self, subject: str, clip: str) -> re.Pattern:
-        return re.compile(
-            self.frame_pattern.format(clip=re.escape(clip), subject=re.escape(subject)) + r"$",
-            re.IGNORECASE,
-        )
+
+def _named(database, name, folders, pattern, whole_clip=True) -> Layout:
+    return Layout(database, name, folders, FramePattern(pattern, any_image_suffix=True), whole_clip)
 
 
 LAYOUTS = {
     "casme2": [
-        Layout("casme2", "cropped", ("Cropped", "CASME2_Cropped", "Cropped/Cropped"), "sub{subject}/{clip}",
-               r"reg_img(?P<n>\d+)\.(?:jpe?g|png|bmp)"),
-        Layout("casme2", "raw", ("CASME2-RAW", "CASME2_RAW"), "sub{subject}/{clip}", r"img(?P<n>\d+)\.(?:jpe?g|png|bmp)"),
-        Layout("casme2", "selected", ("CASME2_RAW_selected",), "sub{subject}/{clip}",
-               r"img(?P<n>\d+)\.(?:jpe?g|png|bmp)", whole_clip=False),
+        _named("casme2", "cropped", ("Cropped", "CASME2_Cropped", "Cropped/Cropped"), "sub{subject}/{clip}/reg_img{frame}.jpg"),
+        _named("casme2", "raw", ("CASME2-RAW", "CASME2_RAW"), "sub{subject}/{clip}/img{frame}.jpg"),
+        _named("casme2", "selected", ("CASME2_RAW_selected",), "sub{subject}/{clip}/img{frame}.jpg", whole_clip=False),
     ],
     "casme": [
-        Layout("casme", "cropped", ("Cropped",), "sub{subject}/{clip}", r"reg_{clip}-(?P<n>\d+)\.(?:jpe?g|png|bmp)"),
-        Layout("casme", "raw", ("CASME_A/Section A", "CASME_B/Section B", "Section A", "Section B"),
-               "sub{subject}/{clip}", r"{clip}-(?P<n>\d+)\.(?:jpe?g|png|bmp)"),
+        _named("casme", "cropped", ("Cropped",), "sub{subject}/{clip}/reg_{clip}-{frame}.jpg"),
+        _named("casme", "raw", ("CASME_A/Section A", "CASME_B/Section B", "Section A", "Section B"),
+               "sub{subject}/{clip}/{clip}-{frame}.jpg"),
     ],
-    "samm": [
-        Layout("samm", "raw", ("SAMM", "."), "{subject}/{clip}", r"{subject}_(?P<n>\d+)\.(?:jpe?g|png|bmp)"),
+    "samm": [  # SAMM ships whole frames only; 'cropped' is what meau crop writes
+        _named("samm", "cropped", ("Cropped",), "{subject}/{clip}/reg_{subject}_{frame:05d}.jpg"),
+        _named("samm", "raw", ("SAMM", "."), "{subject}/{clip}/{subject}_{frame}.jpg"),
     ],
 }
 
@@ -59,12 +151,28 @@ def layout_names(database: str) -> list[str]:
     return [layout.name for layout in LAYOUTS.get(database, [])]
 
 
+def is_pattern(frames: str | None) -> bool:
+    """Whether a ``frames`` setting is a pattern (it holds a field) rather than a layout's database name."""
+    return frames is not None and "{" in frames
+
+
+def pattern_layout(root, pattern: str) -> tuple[Layout, list[Path]]:
+    """A user's frame pattern, relative to ``root``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FrameError(f"{root}: database root is not a folder")
+    return Layout("csv", "pattern", (".",), FramePattern(pattern)), [root]
+
+
 def detect_layout(root, database: str, name: str | None = None) -> tuple[Layout, list[Path]]:
     """Choose the layout variant under ``root`` and the existing base folders for it.
 
     ``root`` may be the database root or one of the variant folders itself. With ``name`` the
     variant is chosen by the user; otherwise the first variant found wins (cropped before raw).
+    ``database`` may also be a frame pattern (see :class:`FramePattern`), relative to ``root``.
     """
+    if is_pattern(database):
+        return pattern_layout(root, database)
     root = Path(root)
     if not root.is_dir():
         raise FrameError(f"{root}: database root is not a folder")
@@ -86,7 +194,7 @@ def detect_layout(root, database: str, name: str | None = None) -> tuple[Layout,
 
 
 def _has_subjects(base: Path, layout: Layout) -> bool:
-    prefix = layout.subject_dir.split("{subject}")[0]
+    prefix = layout.pattern.text.split("{subject")[0]
     try:
         return any(entry.is_dir() and entry.name.startswith(prefix) for entry in os.scandir(base))
     except OSError:
@@ -104,8 +212,8 @@ def list_frames(folder: Path, regex: re.Pattern) -> dict[int, Path]:
     return dict(sorted(frames.items()))
 
 
-def clip_folder(layout: Layout, bases: list[Path], subject: str, clip: str) -> Path | None:
-    relative = layout.subject_dir.format(subject=subject, clip=clip)
+def clip_folder(layout: Layout, bases: list[Path], row) -> Path | None:
+    relative = layout.pattern.folder(row)
     for base in bases:
         folder = base / relative
         if folder.is_dir():
@@ -113,24 +221,52 @@ def clip_folder(layout: Layout, bases: list[Path], subject: str, clip: str) -> P
     return None
 
 
-def resolve_frames(layout: Layout, bases: list[Path], subject: str, clip: str, onset: int, offset: int) -> list[Path]:
-    """The frame files ``onset..offset`` (inclusive) of one sample, in frame order.
+@dataclass
+class ClipFrames:
+    """The frame files of one sample: ``paths`` in frame order, their ``numbers``, and the ``gaps``
+    (frame numbers inside onset..offset with no file; TIM interpolates over the frames that exist)."""
+
+    paths: list[Path]
+    numbers: list[int]
+    gaps: list[int]
+
+
+def resolve_frames(layout: Layout, bases: list[Path], row, onset: int, offset: int) -> ClipFrames:
+    """The frame files ``onset..offset`` (inclusive, selected by number) of one sample.
+
+    ``row`` maps the sheet fields the layout's pattern names (a dict or a named tuple). Frames
+    missing inside the range are dropped frames (listed in ``gaps``); the clip is kept.
 
     Raises
     ------
     FrameError
-        The folder is missing, or a frame of the range is missing; the message names the path.
+        The folder is missing, no file matches, or the onset or offset frame is missing; the
+        message names the first path tried.
     """
-    folder = clip_folder(layout, bases, subject, clip)
+    folder = clip_folder(layout, bases, row)
     if folder is None:
-        expected = bases[0] / layout.subject_dir.format(subject=subject, clip=clip)
-        raise FrameError(f"{expected}: frame folder missing")
-    frames = list_frames(folder, layout.frame_regex(subject, clip))
+        expected = bases[0] / layout.pattern.path(row, onset)
+        raise FrameError(f"{expected.parent}: frame folder missing")
+    frames = list_frames(folder, layout.pattern.regex(row))
     if not frames:
-        raise FrameError(f"{folder}: no frame files matching {layout.frame_pattern!r}")
-    wanted = range(onset, offset + 1)
-    missing = [number for number in wanted if number not in frames]
-    if missing:
-        shown = ", ".join(str(number) for number in missing[:5]) + (" …" if len(missing) > 5 else "")
-        raise FrameError(f"{folder}: frame(s) {shown} of {onset}..{offset} missing")
-    return [frames[number] for number in wanted]
+        raise FrameError(f"{bases[0] / layout.pattern.path(row, onset)}: no frame file matches {layout.pattern.text!r}")
+    ends = [number for number in (onset, offset) if number not in frames]
+    if ends:
+        raise FrameError(f"{folder}: {' and '.join(('onset', 'offset')[i] for i, n in enumerate((onset, offset)) if n in ends)}"
+                         f" frame(s) {', '.join(map(str, dict.fromkeys(ends)))} of {onset}..{offset} missing")
+    numbers = [number for number in frames if onset <= number <= offset]
+    gaps = sorted(set(range(onset, offset + 1)) - set(numbers))
+    return ClipFrames([frames[number] for number in numbers], numbers, gaps)
+
+
+def describe_gaps(gaps: list[int]) -> str:
+    """``[5, 6, 7, 12]`` -> ``'4 dropped frame(s): 5-7, 12'``."""
+    runs, start = [], None
+    for index, number in enumerate(gaps):
+        if start is None:
+            start = number
+        if index == len(gaps) - 1 or gaps[index + 1] != number + 1:
+            runs.append(str(start) if start == number else f"{start}-{number}")
+            start = None
+    shown = ", ".join(runs[:6]) + (" …" if len(runs) > 6 else "")
+    return f"{len(gaps)} dropped frame(s): {shown}"

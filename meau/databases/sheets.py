@@ -209,7 +209,8 @@ FORMATS = {
 FRAME_RATES = {"casme2": 200, "casme": 60, "samm": 200}
 
 
-def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[str, str] | None = None) -> SheetRows:
+def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[str, str] | None = None,
+               extra_fields=()) -> SheetRows:
     """Read a coding sheet as distributed.
 
     Parameters
@@ -223,6 +224,9 @@ def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[s
     columns : dict, optional
         For ``'csv'``: our field (``subject, clip, onset, apex, offset, au_raw, emotion``, and
         ``database`` to take the database name from a column) -> the file's column name.
+    extra_fields : list of str
+        For ``'csv'``: further columns kept as text under their names (or ``columns``' names for
+        them), such as the fields of a frame pattern; a missing one is an error naming it.
 
     Returns
     -------
@@ -232,7 +236,7 @@ def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[s
     """
     path = Path(path)
     if database == "csv":
-        return _read_generic(path, columns or {}, sheet)
+        return _read_generic(path, columns or {}, sheet, extra_fields)
     if database not in FORMATS:
         raise SheetError(f"unknown database {database!r}; choose from casme2, casme, samm, csv")
     fmt = FORMATS[database]
@@ -290,14 +294,19 @@ def _make_row(fmt: SheetFormat, cells, row_number, path, problems) -> dict:
     }
 
 
-def _read_generic(path: Path, columns: dict[str, str], sheet) -> SheetRows:
+def _read_generic(path: Path, columns: dict[str, str], sheet, extra_fields=()) -> SheetRows:
     table, sheet_name = _read_table(path, sheet)
     if not table:
         raise SheetError(f"{path}: the file is empty")
     defaults = {"subject": "subject", "clip": "clip", "onset": "onset", "apex": "apex", "offset": "offset",
                 "au_raw": "au", "emotion": "emotion", "database": "database"}
+    defaults.update({name: name for name in extra_fields if name not in defaults})
     wanted = {name: (columns.get(name, default),) for name, default in defaults.items()}
-    mapping = _find_columns(table[0], wanted, path, optional=("apex", "emotion", "database"))
+    mapping = _find_columns(table[0], wanted, path, optional=("apex", "emotion", "database", *extra_fields))
+    for name in extra_fields:
+        if name not in mapping:
+            raise SheetError(f"{path}: the frame pattern names {{{name}}}, which is no sheet column "
+                             f"({', '.join(str(c) for c in table[0] if str(c).strip())})")
     fmt = SheetFormat(database="csv", subject_width=2, columns={})
     result = SheetRows([], path, file_sha256(path), sheet_name=sheet_name)
     for index in range(1, len(table)):
@@ -309,5 +318,7 @@ def _read_generic(path: Path, columns: dict[str, str], sheet) -> SheetRows:
         record = _make_row(fmt, cells, index + 1, path, result.problems)
         if "database" in mapping:
             record["database"] = _text(cells["database"]).lower() or "csv"
+        for name in extra_fields:
+            record.setdefault(name, _text(cells[name]))
         result.rows.append(record)
     return result

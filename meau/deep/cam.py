@@ -73,6 +73,7 @@ def explain(runs, keys, out, *, cache=None, echo=print) -> list[Path]:
     import pandas as pd
 
     from ..figures import _pyplot, _save
+    from ..flow import apex_position
 
     runs = [Path(run) for run in runs]
     config = _config_of(runs[0])
@@ -89,7 +90,7 @@ def explain(runs, keys, out, *, cache=None, echo=print) -> list[Path]:
     for index in indices:
         row = dataset.table.iloc[index]
         key = (row["database"], row["subject"], row["clip"], int(row["onset"]))
-        apex_index = None if pd.isna(row["apex"]) else int(row["apex"]) - int(row["onset"])
+        apex_index = apex_position(row["onset"], row["apex"], row.get("frame_numbers"))
         panels = []
         for run, method, fold_of in per_run:
             if key not in fold_of:

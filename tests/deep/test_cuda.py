@@ -61,7 +61,7 @@ def test_cpu_and_cuda_fp32_outputs_agree(fusion):
 
 def _common(db, cache):
     return [str(db), "--min-count", "3", "--widen-factor", "0.125", "--batch-size", "8", "--short-side", "32",
-            "--crop", "28", "--tim-frames", "12", "--frames", "8", "--device", "cuda", "--cache", str(cache)]
+            "--crop", "28", "--tim-frames", "12", "--clip-frames", "8", "--device", "cuda", "--cache", str(cache)]
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,7 @@ def test_cuda_asked_for_where_none_exists():
 def test_cli_train_sca_tiny_end_to_end_and_bad_inputs(tiny_db, tmp_path):
     runner = CliRunner()
     common = [str(tiny_db), "--min-count", "3", "--widen-factor", "0.0625", "--epochs", "2", "--batch-size", "8",
-              "--short-side", "32", "--crop", "28", "--tim-frames", "12", "--frames", "8", "--device", "cpu",
+              "--short-side", "32", "--crop", "28", "--tim-frames", "12", "--clip-frames", "8", "--device", "cpu",
               "--cache", str(tmp_path / "cache")]
     result = runner.invoke(cli, ["train", "sca", *common, "--fold", "1", "-o", str(tmp_path / "run")], obj={})
     assert result.exit_code == 0, result.output
@@ -167,7 +167,7 @@ def test_torchrun_data_parallel_on_cpu(tiny_db, tmp_path):
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
                "-m", "meau", "train", "sca", str(tiny_db), "--min-count", "3", "--widen-factor", "0.0625",
                "--epochs", "2", "--batch-size", "8", "--short-side", "32", "--crop", "28", "--tim-frames", "12",
-               "--frames", "8", "--device", "cpu", "--fold", "0", "--cache", str(tmp_path / "cache"),
+               "--clip-frames", "8", "--device", "cpu", "--fold", "0", "--cache", str(tmp_path / "cache"),
                "-o", str(tmp_path / "ddp")]
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)

@@ -18,6 +18,7 @@ from .. import __version__
 SUBCOMMANDS = {
     "annotate": "annotate:annotate",
     "synth": "synth:synth",
+    "crop": "crop:crop",
     "baseline": "baseline:baseline",
     "train": "train:train",
     "report": "report:report",

@@ -1,0 +1,106 @@
+"""``meau crop``: raw recordings -> aligned face clips (a cropped database, or one folder per input)."""
+
+from pathlib import Path
+
+import click
+
+from .options import column_option, n_jobs_option
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="Folder to write.")
+@click.option("--database", type=click.Choice(["casme2", "casme", "samm", "csv"]),
+              help="INPUTS is one database root: write its cropped layout (onset..offset of every sample) and sheet.")
+@click.option("--datasets", type=click.Path(path_type=Path),
+              help="A TOML datasets file: crop every entry into OUT/<label> and write OUT/datasets.toml.")
+@click.option("--sheet", type=click.Path(path_type=Path), help="Coding sheet (default: found in the root).")
+@click.option("--layout", default="auto", show_default=True, help="Layout to crop from (default: raw where there is one).")
+@click.option("--frames", metavar="PATTERN", help="For --database csv: the frame pattern (see meau baseline --help).")
+@column_option()
+@click.option("--size", default=160, show_default=True, type=int,
+              help="Output frames are SIZE x SIZE; the eye centres land level, 0.34 SIZE apart, centred, at 0.32 SIZE "
+                   "from the top (brows near 0.20, the chin near 0.90 SIZE).")
+@click.option("--stabilize", type=click.Choice(["none", "ecc"]), default="none", show_default=True,
+              help="ecc: register every frame to the reference frame (OpenCV ECC, Euclidean, over the face) to remove "
+                   "head drift; the motion removed is written to motion.csv.")
+@n_jobs_option(1, "Clips cropped in parallel (-1: all cores).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted crop: finished clips are kept.")
+@click.option("--overwrite", is_flag=True, help="Replace a previous crop in OUT.")
+@click.option("--strict", is_flag=True, help="Fail when a clip has no face (default: list it and go on).")
+@click.option("--figure", type=click.Path(path_type=Path),
+              help="Also draw the 68 points and the 36 MDMO regions over the first aligned clip (PNG or PDF).")
+def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, stabilize, n_jobs, resume, overwrite,
+         strict, figure):
+    """Find, align and crop faces offline (dlib HOG detector + 68 points; nothing is downloaded).
+
+    \b
+    A database:        meau crop /data/SAMM --database samm -o SAMM_cropped
+    Several databases: meau crop --datasets cd.toml -o cropped   (writes cropped/datasets.toml)
+    Videos or folders: meau crop interview.mp4 clips/take1 -o faces
+    """
+    import sys
+
+    from ..crop import CropSettings, crop_dataset, crop_datasets_file, crop_inputs, raw_layout_first
+    from ..errors import MeauError
+
+    settings = CropSettings(size=size, stabilize=stabilize)
+    settings.check()
+    common = dict(settings=settings, n_jobs=n_jobs, resume=resume, overwrite=overwrite, strict=strict,
+                  progress=sys.stderr.isatty())
+    if datasets:
+        if inputs or database:
+            raise MeauError("--datasets replaces DATA_ROOT and --database: give one or the other")
+        for label, summary in crop_datasets_file(datasets, out, **common):
+            click.echo(_summary(label, summary))
+        click.echo(f"datasets file of the cropped roots: {out / 'datasets.toml'}")
+        return
+    if not inputs:
+        raise MeauError("give a DATA_ROOT with --database, --datasets FILE, or videos / frame folders to crop")
+    if database:
+        if len(inputs) != 1:
+            raise MeauError(f"--database crops one database root, got {len(inputs)} inputs")
+        from ..databases import find_sheet, load_dataset
+
+        root = inputs[0]
+        if not root.is_dir():
+            raise MeauError(f"{root}: database root is not a folder")
+        sheet = find_sheet(root, database, sheet)
+        layout_database = frames if database == "csv" and frames and "{" not in frames else database
+        dataset = load_dataset(root, database, sheet, frames=frames, columns=columns or None, aus="auto", min_count=1,
+                               layout=raw_layout_first(layout_database, layout))
+        summary = crop_dataset(dataset, out, database=layout_database, frames=frames, sheet=sheet, **common)
+        click.echo(_summary(str(root), summary))
+    else:
+        summary = crop_inputs(list(inputs), out, **common)
+        click.echo(_summary("inputs", summary))
+        for message in summary["messages"]:
+            click.echo(f"  {message}")
+    if figure:
+        _figure(out, figure)
+        click.echo(f"figure: {figure}")
+    click.echo(f"crop.csv, landmarks.csv, validation.csv: {out}")
+
+
+def _summary(what, summary) -> str:
+    resumed = f" ({summary['resumed']} kept from before)" if summary["resumed"] else ""
+    failed = f", {summary['failed']} skipped (listed in validation.csv)" if summary["failed"] else ""
+    return f"{what}: {summary['ok']} of {summary['samples']} cropped, {summary['frames']} frames{resumed}{failed}"
+
+
+def _figure(out, figure):
+    import pandas as pd
+
+    from ..errors import MeauError
+    from ..faces import regions_figure
+    from ..video import read_image
+
+    crop_table = pd.read_csv(out / "crop.csv")
+    landmarks = pd.read_csv(out / "landmarks.csv")
+    done = crop_table[crop_table["status"] == "ok"]
+    if done.empty:
+        raise MeauError(f"{out}: no aligned clip to draw")
+    sample, folder = done["sample"].iloc[0], done["folder"].iloc[0]
+    points = landmarks[landmarks["sample"] == sample][["x", "y"]].to_numpy()
+    first = sorted((out / folder).iterdir())[0]
+    regions_figure(read_image(first, color=True), points, figure, title=str(sample))

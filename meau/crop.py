@@ -1,0 +1,457 @@
+"""``meau crop``: raw recordings -> aligned face clips, offline (see :mod:`meau.faces`).
+
+A database root goes in and a new root comes out in the database's *cropped* layout with a copy of
+the sheet, so every meau command takes it as it takes a distributed cropped database. Only frames
+onset..offset of each sample are written. Frame folders and videos go in and one folder of aligned
+frames per input comes out.
+
+One transform per output folder: the face is found on a reference frame (a sample's onset frame;
+for a folder several samples share, the earliest sample's onset; for a video or frame folder the
+first frame with a face), and every frame of the folder is warped with that transform. A folder is
+written atomically (a hidden temporary folder renamed into place) with a small record beside it
+under ``OUT/.meau-crop/``, so ``--resume`` skips finished folders and never finds a half-written one.
+
+Written beside the frames: ``crop.csv`` (one row per sample or input), ``landmarks.csv`` (the 68
+points of the reference frame in source and output pixels, one row per point), ``validation.csv``
+(samples skipped and why), and with ``--stabilize ecc`` ``motion.csv`` (the per-frame motion removed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import FrameError, MeauError
+
+MARKER = ".meau-crop"
+CROP_COLUMNS = ["sample", "status", "reference_frame", "frames", "left_eye_x", "left_eye_y", "right_eye_x",
+                "right_eye_y", "scale", "angle_deg", "tx", "ty", "box_left", "box_top", "box_right", "box_bottom",
+                "score", "faces", "folder"]
+MIN_SIZE = 32
+
+
+@dataclass(frozen=True)
+class CropSettings:
+    """Output size (square, pixels), stabilisation (``none`` or ``ecc``) and JPEG quality."""
+
+    size: int = 160
+    stabilize: str = "none"
+    quality: int = 95
+
+    def check(self) -> None:
+        if self.size < MIN_SIZE:
+            raise MeauError(f"--size {self.size}: an aligned face needs at least {MIN_SIZE} pixels")
+        if self.stabilize not in ("none", "ecc"):
+            raise MeauError(f"--stabilize {self.stabilize!r}: choose none or ecc")
+
+
+def read_any(path) -> np.ndarray:
+    """One frame as stored: grey stays grey (H x W), colour is RGB (H x W x 3)."""
+    import cv2
+
+    from .video import read_image
+
+    image = read_image(path, color=True)
+    if image.ndim == 3 and _is_grey(image):
+        return np.ascontiguousarray(image[..., 0])
+    return image
+
+
+def _is_grey(image: np.ndarray) -> bool:
+    sample = image[::7, ::7]
+    return bool(np.array_equal(sample[..., 0], sample[..., 1]) and np.array_equal(sample[..., 1], sample[..., 2]))
+
+
+def _write_image(path: Path, frame: np.ndarray, quality: int) -> None:
+    import cv2
+
+    image = frame if frame.ndim == 2 else frame[..., ::-1]
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if path.suffix.lower() in (".jpg", ".jpeg") else []
+    if not cv2.imwrite(str(path), image, params):
+        raise OSError(f"{path}: cannot write the frame")
+
+
+def find_reference(frames, order) -> tuple[int | None, object]:
+    """(index, Face) of the first frame of ``order`` (indices into ``frames``) with a face."""
+    from .faces import find_face
+
+    for index in order:
+        face = find_face(frames[index])
+        if face is not None:
+            return index, face
+    return None, None
+
+
+def align(frames, order, settings: CropSettings):
+    """Align one clip: (aligned frames, record, motions) or (None, record, None) without a face.
+
+    ``frames``: the clip's frames (source pixels), ``order``: the frame indices to try as reference.
+    """
+    from .faces import similarity_to_geometry, stabilizing_matrices, warp_clip
+
+    reference, face = find_reference(frames, order)
+    if face is None:
+        return None, {"status": "no-face", "faces": 0}, None
+    similarity = similarity_to_geometry(face.points, settings.size)
+    stabilizers = motions = None
+    if settings.stabilize == "ecc":
+        stabilizers, motions = stabilizing_matrices(frames, reference, face.box)
+    aligned = warp_clip(frames, similarity, settings.size, stabilizers)
+    right, left = face.eyes
+    record = {"status": "ok", "reference_index": reference, "left_eye_x": right[0], "left_eye_y": right[1],
+              "right_eye_x": left[0], "right_eye_y": left[1], "scale": similarity.scale,
+              "angle_deg": similarity.angle_deg, "tx": similarity.tx, "ty": similarity.ty,
+              "box_left": face.box[0], "box_top": face.box[1], "box_right": face.box[2], "box_bottom": face.box[3],
+              "score": face.score, "faces": face.faces,
+              "points_source": face.points.tolist(), "points": similarity.apply(face.points).tolist()}
+    return aligned, record, motions
+
+
+def _reference_order(count: int, onset_index: int, apex_index: int | None) -> list[int]:
+    """The onset first, then the next frames up to the apex, then the rest of the clip."""
+    apex_index = onset_index if apex_index is None else max(apex_index, onset_index)
+    first = list(range(onset_index, min(apex_index, count - 1) + 1))
+    return first + [i for i in range(count) if i not in set(first)]
+
+
+def _missing(value) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+def _unit_id(relative: str) -> str:
+    return hashlib.sha256(relative.encode()).hexdigest()[:20]
+
+
+def _crop_unit(unit: dict, settings_dict: dict, out: str) -> dict:
+    """Crop one output folder (one clip folder, possibly several samples); returns its record."""
+    settings = CropSettings(**settings_dict)
+    out = Path(out)
+    final = out / unit["folder"]
+    record_path = out / MARKER / f"{_unit_id(unit['folder'])}.json"
+    try:
+        frames = [read_any(path) for path in unit["sources"]]
+        if any(frame.shape != frames[0].shape for frame in frames):
+            raise FrameError(f"{unit['sources'][0]}: frames of one clip differ in size")
+    except FrameError as error:
+        return {"folder": unit["folder"], "samples": unit["samples"], "status": "bad-frame", "message": str(error)}
+    aligned, record, motions = align(frames, unit["order"], settings)
+    result = {"folder": unit["folder"], "samples": unit["samples"], **record,
+              "reference_frame": unit["numbers"][record["reference_index"]] if aligned is not None else None,
+              "numbers": unit["numbers"]}
+    if motions is not None:
+        result["motions"] = motions
+    if aligned is None:
+        result["message"] = f"no face found in any of the {len(frames)} frames"
+    else:
+        temporary = final.parent / f".{final.name}.partial"
+        if temporary.exists():
+            shutil.rmtree(temporary)
+        temporary.mkdir(parents=True)
+        for name, frame in zip(unit["names"], aligned):
+            _write_image(temporary / name, frame, settings.quality)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(temporary, final)
+    from .runs import atomic_path
+
+    with atomic_path(record_path) as path:
+        path.write_text(json.dumps(result, default=float))
+    return result
+
+
+def _run_units(units, settings: CropSettings, out: Path, n_jobs: int, resume: bool, progress, what: str):
+    from joblib import Parallel, delayed
+
+    done, todo = [], []
+    for unit in units:
+        record_path = out / MARKER / f"{_unit_id(unit['folder'])}.json"
+        if resume and record_path.exists():
+            try:
+                record = json.loads(record_path.read_text())
+                if record.get("status") != "ok" or (out / unit["folder"]).is_dir():
+                    done.append(record)
+                    continue
+            except (json.JSONDecodeError, OSError):
+                pass
+        todo.append(unit)
+    jobs = (delayed(_crop_unit)(unit, vars(settings), str(out)) for unit in todo)
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    if progress:
+        from tqdm import tqdm
+
+        results = tqdm(results, total=len(todo), desc=what, unit="clip")
+    return done + list(results), len(done)
+
+
+def _prepare_output(out: Path, resume: bool, overwrite: bool) -> None:
+    if out.exists() and any(out.iterdir()):
+        if resume:
+            return
+        if not overwrite:
+            raise MeauError(f"{out}: exists and is not empty; --resume continues a crop, --overwrite replaces it")
+        if not (out / MARKER).is_dir():
+            raise MeauError(f"{out}: --overwrite only replaces a folder written by meau crop (no {MARKER} inside)")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).mkdir(exist_ok=True)
+
+
+def _tables(records, key_of_sample=None):
+    """crop.csv, landmarks.csv and motion.csv rows from the units' records."""
+    crop_rows, landmark_rows, motion_rows = [], [], []
+    for record in records:
+        for sample in record["samples"]:
+            row = {"sample": sample["key"], "status": record["status"],
+                   "reference_frame": record.get("reference_frame"), "frames": sample["frames"]}
+            for column in CROP_COLUMNS[4:]:
+                row[column] = record.get(column)
+            row["folder"] = record["folder"]
+            if record["status"] != "ok":
+                row["faces"] = record.get("faces", 0)
+            crop_rows.append(row)
+            if record["status"] == "ok":
+                for point, (source, output) in enumerate(zip(record["points_source"], record["points"])):
+                    landmark_rows.append({"sample": sample["key"], "point": point, "x_source": source[0],
+                                          "y_source": source[1], "x": round(output[0], 3), "y": round(output[1], 3)})
+        for number, motion in zip(record.get("numbers", []), record.get("motions") or []):
+            motion_rows.append({"folder": record["folder"], "frame": number, "dx": motion[0], "dy": motion[1],
+                                "angle_deg": motion[2]})
+    return crop_rows, landmark_rows, motion_rows
+
+
+def _write_tables(out: Path, records, extra_problems=()):
+    import pandas as pd
+
+    from .runs import write_csv
+
+    crop_rows, landmark_rows, motion_rows = _tables(records)
+    write_csv(out / "crop.csv", pd.DataFrame(crop_rows, columns=CROP_COLUMNS))
+    write_csv(out / "landmarks.csv", pd.DataFrame(landmark_rows, columns=["sample", "point", "x_source", "y_source", "x", "y"]))
+    if motion_rows:
+        write_csv(out / "motion.csv", pd.DataFrame(motion_rows))
+    problems = list(extra_problems)
+    for record in records:
+        if record["status"] != "ok":
+            for sample in record["samples"]:
+                problems.append({"kind": record["status"], "message": record.get("message", ""), "row": sample.get("row"),
+                                 "key": sample["key"], "path": record["folder"]})
+    write_csv(out / "validation.csv", pd.DataFrame(problems, columns=["kind", "message", "row", "key", "path"]))
+    return crop_rows
+
+
+def cropped_layout(database: str, frames: str | None = None):
+    """(base folder, FramePattern) of the layout ``meau crop`` writes for a database."""
+    from .databases.layouts import LAYOUTS, FramePattern, is_pattern
+
+    if is_pattern(frames):
+        return ".", FramePattern(frames)
+    for layout in LAYOUTS.get(frames or database, []):
+        if layout.name == "cropped":
+            return layout.folders[0], layout.pattern
+    raise MeauError(f"no cropped layout known for {database}")
+
+
+def crop_dataset(dataset, out, *, database: str, frames: str | None = None, sheet=None,
+                 settings: CropSettings = CropSettings(), n_jobs: int = 1, resume: bool = False,
+                 overwrite: bool = False, strict: bool = False, progress: bool = False) -> dict:
+    """Crop every sample of a loaded :class:`~meau.databases.Dataset` into ``out`` (see the module)."""
+    from .databases import sample_keys
+    from .faces import check_face_support
+
+    settings.check()
+    check_face_support()
+    out = Path(out)
+    _prepare_output(out, resume, overwrite)
+    base, pattern = cropped_layout(database, frames)
+    table = dataset.table
+    keys = sample_keys(table)
+    folders: dict[str, dict] = {}
+    for key, row in zip(keys, table.to_dict("records")):
+        folder = f"{base}/{pattern.folder(row)}".lstrip("./") if base != "." else pattern.folder(row)
+        unit = folders.setdefault(folder, {"folder": folder, "frames": {}, "samples": [], "row": row})
+        for number, path in zip(row["frame_numbers"], row["frames"]):
+            unit["frames"][number] = str(path)
+        unit["samples"].append({"key": key, "row": row["row"], "onset": int(row["onset"]),
+                                "apex": None if _missing(row["apex"]) else int(row["apex"]),
+                                "frames": len(row["frames"])})
+    units = []
+    for unit in folders.values():
+        numbers = sorted(unit["frames"])
+        first = min(unit["samples"], key=lambda sample: sample["onset"])
+        onset_index = numbers.index(first["onset"])
+        apex_index = None
+        if first["apex"] is not None:
+            apex_index = max(i for i, n in enumerate(numbers) if n <= first["apex"])
+        units.append({"folder": unit["folder"], "samples": unit["samples"], "numbers": numbers,
+                      "sources": [unit["frames"][n] for n in numbers],
+                      "names": [pattern.path(unit["row"], n).rpartition("/")[2] for n in numbers],
+                      "order": _reference_order(len(numbers), onset_index, apex_index)})
+    records, skipped = _run_units(units, settings, out, n_jobs, resume, progress, "crop")
+    failed = [record for record in records if record["status"] != "ok"]
+    problems = [vars(problem) for problem in dataset.problems]
+    crop_rows = _write_tables(out, records, problems)
+    if sheet is not None:
+        shutil.copy2(sheet, out / Path(sheet).name)
+    if strict and failed:
+        raise MeauError(f"{failed[0]['folder']}: {failed[0]['status']} ({failed[0].get('message', '')}); "
+                        "without --strict the sample is listed and the others cropped")
+    return {"samples": len(crop_rows), "ok": sum(row["status"] == "ok" for row in crop_rows),
+            "failed": len(failed), "resumed": skipped, "frames": sum(len(unit["numbers"]) for unit in units)}
+
+
+# --- videos and frame folders -------------------------------------------------------------------
+
+def input_frames(path) -> tuple[list[int], list]:
+    """(frame numbers, frames) of a video (0-based indices) or a folder of frames (numbers in names)."""
+    from .video import frames_of_input
+
+    path = Path(path)
+    if path.is_dir():
+        import re
+
+        from .video import FRAME_SUFFIXES
+
+        entries = []
+        for entry in path.iterdir():
+            if entry.suffix.lower() in FRAME_SUFFIXES and entry.is_file():
+                numbers = re.findall(r"\d+", entry.stem)
+                entries.append((int(numbers[-1]) if numbers else -1, entry.name, entry))
+        if not entries:
+            raise FrameError(f"{path}: no frame images in the folder")
+        entries.sort()
+        return [number for number, _, _ in entries], [read_any(entry) for _, _, entry in entries]
+    if path.is_file() and path.stat().st_size == 0:
+        raise FrameError(f"{path}: empty file (zero-length video)")
+    clip = frames_of_input(path, color=True)
+    frames = [np.ascontiguousarray(frame[..., 0]) if _is_grey(frame) else frame for frame in clip]
+    return list(range(len(frames))), frames
+
+
+def aligned_input(path, settings: CropSettings = CropSettings()):
+    """(frame numbers, aligned frames, record) of one video or frame folder; FrameError without a face."""
+    numbers, frames = input_frames(path)
+    aligned, record, motions = align(frames, range(len(frames)), settings)
+    if aligned is None:
+        raise FrameError(f"{path}: no face found in any of its {len(frames)} frames")
+    record["reference_frame"] = numbers[record["reference_index"]]
+    return numbers, aligned, {**record, "motions": motions}
+
+
+def _crop_input(path: str, settings_dict: dict, out: str, name: str) -> dict:
+    settings = CropSettings(**settings_dict)
+    out = Path(out)
+    sample = {"key": name, "row": None}
+    try:
+        numbers, aligned, record = aligned_input(path, settings)
+    except FrameError as error:
+        status = "no-face" if "no face" in str(error) else "unreadable"
+        return {"folder": name, "samples": [{**sample, "frames": 0}], "status": status, "message": str(error),
+                "faces": 0}
+    final = out / name
+    temporary = out / f".{name}.partial"
+    if temporary.exists():
+        shutil.rmtree(temporary)
+    temporary.mkdir(parents=True)
+    for number, frame in zip(numbers, aligned):
+        _write_image(temporary / f"frame{number:06d}.jpg", frame, settings.quality)
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(temporary, final)
+    result = {"folder": name, "samples": [{**sample, "frames": len(numbers)}], **record, "numbers": numbers}
+    from .runs import atomic_path
+
+    with atomic_path(out / MARKER / f"{_unit_id(name)}.json") as record_path:
+        record_path.write_text(json.dumps(result, default=float))
+    return result
+
+
+def crop_inputs(inputs, out, *, settings: CropSettings = CropSettings(), n_jobs: int = 1, resume: bool = False,
+                overwrite: bool = False, strict: bool = False, progress: bool = False) -> dict:
+    """One folder of aligned frames (``frame000000.jpg`` …) per video or frame folder, named after it."""
+    from joblib import Parallel, delayed
+
+    from .faces import check_face_support
+
+    settings.check()
+    check_face_support()
+    out = Path(out)
+    _prepare_output(out, resume, overwrite)
+    names, seen = [], {}
+    for item in inputs:
+        stem = Path(item).stem if Path(item).is_file() else Path(item).name
+        count = seen.get(stem, 0)
+        seen[stem] = count + 1
+        names.append(stem if count == 0 else f"{stem}_{count + 1}")
+    records, todo = [], []
+    for item, name in zip(inputs, names):
+        record_path = out / MARKER / f"{_unit_id(name)}.json"
+        if resume and record_path.exists() and (out / name).is_dir():
+            records.append(json.loads(record_path.read_text()))
+        else:
+            todo.append((item, name))
+    resumed = len(records)
+    results = Parallel(n_jobs=n_jobs)(delayed(_crop_input)(str(item), vars(settings), str(out), name)
+                                      for item, name in todo)
+    records += results
+    failed = [record for record in records if record["status"] != "ok"]
+    crop_rows = _write_tables(out, records)
+    if strict and failed:
+        raise MeauError(f"{failed[0]['folder']}: {failed[0].get('message', failed[0]['status'])}")
+    return {"samples": len(crop_rows), "ok": len(crop_rows) - len(failed), "failed": len(failed), "resumed": resumed,
+            "frames": sum(len(record.get("numbers", [])) for record in records), "messages":
+            [f"{record['folder']}: {record.get('message', record['status'])}" for record in failed]}
+
+
+def raw_layout_first(database: str, layout: str | None) -> str | None:
+    """The layout to crop from: the user's, else the raw variant where the database has one."""
+    from .databases.layouts import layout_names
+
+    if layout not in (None, "auto"):
+        return layout
+    return "raw" if "raw" in layout_names(database) else None
+
+
+def crop_datasets_file(path, out, **options) -> list[tuple[str, dict]]:
+    """Crop every ``[[database]]`` entry of a datasets file into ``out/<label>`` and write
+    ``out/datasets.toml`` naming the cropped roots (so ``--datasets out/datasets.toml`` runs on them)."""
+    from .databases import find_sheet, load_dataset
+    from .databases.composite import read_datasets_file
+    from .databases.layouts import is_pattern
+    from .runs import atomic_path
+
+    entries = read_datasets_file(path)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    results, lines = [], []
+    for entry in entries:
+        sheet = find_sheet(entry["root"], entry["name"], entry["sheet"])
+        frames = entry["frames"]
+        layout_database = frames if not is_pattern(frames) else entry["name"]
+        try:
+            dataset = load_dataset(entry["root"], entry["name"], sheet, frames=frames, columns=entry["columns"],
+                                   layout=raw_layout_first(layout_database, entry["layout"]), aus="auto", min_count=1)
+            summary = crop_dataset(dataset, out / entry["label"], database=layout_database, frames=frames, sheet=sheet,
+                                   **options)
+        except MeauError as error:
+            raise MeauError(f"{entry['label']}: {error}") from None
+        results.append((entry["label"], summary))
+        lines += ["[[database]]", f'name = "{entry["name"]}"', f'label = "{entry["label"]}"',
+                  f'root = "{entry["label"]}"', f'sheet = "{Path(sheet).name}"']
+        if is_pattern(frames):
+            lines.append(f"frames = {json.dumps(frames)}")
+        else:
+            lines += [f'frames = "{frames}"', 'layout = "cropped"']
+        if entry["columns"]:
+            lines.append("columns = { " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in entry["columns"].items()) + " }")
+        lines.append("")
+    with atomic_path(out / "datasets.toml") as temporary:
+        temporary.write_text("\n".join(lines))
+    return results

@@ -288,14 +288,14 @@ def helper_points(points: np.ndarray) -> np.ndarray:
     points = np.asarray(points, dtype=np.float64)
     right, left = eye_centres(points)
     margin = BROW_MARGIN * float(np.hypot(*(left - right)))
-    every = list(points)
-    for helper in HELPERS:
-        if helper[0] == "up":
-            x, y = every[helper[1]]
-            every.append(np.array([x, max(y - margin, 0.0)]))
-        else:
-            every.append((every[helper[1]] + every[helper[2]]) / 2)
-    return np.array(every[68:])
+    every = np.vstack([points, np.zeros((len(HELPERS), 2))])
+    for kind in ("up", "mid"):  # raised points first: a midpoint may join two of them
+        for index, helper in enumerate(HELPERS, start=68):
+            if helper[0] == kind == "up":
+                every[index] = (every[helper[1], 0], max(every[helper[1], 1] - margin, 0.0))
+            elif helper[0] == kind == "mid":
+                every[index] = (every[helper[1]] + every[helper[2]]) / 2
+    return every[68:]
 
 
 def mdmo_regions(points: np.ndarray) -> np.ndarray:

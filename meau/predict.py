@@ -58,6 +58,8 @@ class HandcraftedPredictor:
 
             spec = FlowSpec.from_dict({**self.meta["flow"], "apex": "estimate"})  # a new clip has no coded apex
             features = sample_flow(frames, None, spec, name)[0].reshape(1, -1)
+        elif self.meta.get("features") == "mdmo":
+            features = self._mdmo_features(frames, name)
         else:
             grey = np.clip(np.rint(to_grey(frames)), 0, 255).astype(np.uint8) if frames.ndim == 4 else frames
             clip_params = {key: tuple(v) if isinstance(v, list) else v for key, v in self.meta["clip_params"].items()}
@@ -71,6 +73,23 @@ class HandcraftedPredictor:
             slope, intercept = self.meta["calibration"][column]
             probabilities.append(1 / (1 + np.exp(-(slope * score + intercept))))
         return np.array(probabilities), self.thresholds
+
+
+    def _mdmo_features(self, frames: np.ndarray, name: str) -> np.ndarray:
+        """MDMO of a new clip: landmarks detected on its first frame (dlib), scaled with the frames."""
+        from .faces import find_face
+        from .handcrafted.mdmo import mdmo
+        from .video import preprocess, to_grey
+
+        settings = self.meta["mdmo"]
+        face = find_face(frames[0])
+        if face is None:
+            raise MeauError(f"{name}: no face found on the first frame for MDMO's landmarks")
+        grey = np.clip(np.rint(to_grey(frames)), 0, 255).astype(np.uint8) if frames.ndim == 4 else frames
+        size = settings["frame_size"]
+        clip = preprocess(grey, size=(size, size), tim_frames=settings["tim_frames"] or None, name=name)
+        points = face.points * np.array([size / grey.shape[2], size / grey.shape[1]])
+        return mdmo(clip, points, method=settings["flow"])[None]
 
 
 class DeepPredictor:

@@ -8,7 +8,7 @@ from .options import dataset_options, load_dataset_from_options, open_run, passt
 
 
 # The handcrafted descriptors register here; the constant baseline is defined below.
-HANDCRAFTED = {name: f"handcrafted:{name}" for name in ("lbptop", "lpqtop", "lbpsip", "hog3d", "flow")}
+HANDCRAFTED = {name: f"handcrafted:{name}" for name in ("lbptop", "lpqtop", "lbpsip", "hog3d", "flow", "mdmo")}
 
 
 @click.group(cls=LazyGroup, lazy_subcommands=HANDCRAFTED)

@@ -156,3 +156,32 @@ def flow(**options):
     run_method(lambda seed: FlowSVMMethod(
         spec, n_jobs=options["n_jobs"], cache=cache, seed=seed, backend=options["backend"],
         class_weight=None if options["class_weight"] == "none" else "balanced"), dataset, run, options)
+
+
+@click.command()
+@svm_options
+@click.option("--frame-size", default=128, show_default=True, type=click.IntRange(32),
+              help="Frames resized to N x N (landmarks scaled with them).")
+@click.option("--tim-frames", default=0, show_default=True, type=click.IntRange(0),
+              help="TIM to this many frames first (0: every frame of the clip, as the paper).")
+@click.option("--flow", "flow_method", type=click.Choice(["farneback", "tvl1"]), default="farneback", show_default=True)
+def mdmo(**options):
+    """MDMO (main directional mean optical flow over 36 landmark regions) + linear SVMs.
+
+    Landmarks come from the landmarks.csv that meau crop (or meau synth) wrote at the database root;
+    without one they are detected on each clip's first frame and cached.
+
+    \b
+    Example:
+      meau crop /data/SAMM --database samm -o SAMM_cropped && meau baseline mdmo SAMM_cropped --database samm -o runs/mdmo
+    """
+    from ..demo import cache_root
+    from ..handcrafted.pipeline import MdmoMethod
+
+    run = open_run(options)
+    dataset = load_dataset_from_options(options)
+    cache = None if options["no_cache"] else (options["cache"] or cache_root())
+    run_method(lambda seed: MdmoMethod(
+        frame_size=options["frame_size"], tim_frames=options["tim_frames"], flow=options["flow_method"],
+        n_jobs=options["n_jobs"], cache=cache, seed=seed, backend=options["backend"],
+        class_weight=None if options["class_weight"] == "none" else "balanced"), dataset, run, options)

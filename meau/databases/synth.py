@@ -33,6 +33,7 @@ class Face:
     image: np.ndarray  # float32 (H, W, 3), RGB in [0, 255]
     points: dict  # name -> (x, y)
     scale: float
+    landmarks: np.ndarray | None = None  # 68 x 2, dlib's numbering, where the face was drawn
 
 
 def _draw_face(rng: np.random.Generator) -> Face:
@@ -84,7 +85,34 @@ def _draw_face(rng: np.random.Generator) -> Face:
     points["lower_lip"] = (cx, mouth_y + 5 * scale)
     points["chin"] = (cx, chin_y)
     image = cv2.GaussianBlur(image, (0, 0), 0.7)
-    return Face(np.clip(image, 0, 255), points, scale)
+    landmarks = _landmarks68(cx, cy, axes, eye_dx, eye_y, brow_y, brow_half, nose_y, mouth_y, mouth_half, scale)
+    return Face(np.clip(image, 0, 255), points, scale, landmarks)
+
+
+def _landmarks68(cx, cy, axes, eye_dx, eye_y, brow_y, brow_half, nose_y, mouth_y, mouth_half, scale) -> np.ndarray:
+    """The 68 points (dlib's numbering) of a drawn face, from the geometry it was drawn with: what
+    ``meau crop`` would write for it, without a detector (dlib does not see cartoon faces)."""
+    def arc(centre, half_axes, start, stop, count):
+        angles = np.linspace(start, stop, count)
+        return np.stack([centre[0] + half_axes[0] * np.cos(angles), centre[1] + half_axes[1] * np.sin(angles)], 1)
+
+    jaw = arc((cx, cy + 4), axes, np.pi + 0.3, -0.3, 17)  # ear to ear through the chin (point 8)
+    brows, eyes = [], []
+    for sign in (-1, 1):  # the image's left first (the subject's right)
+        ex = cx + sign * eye_dx
+        ends = [(ex - brow_half, brow_y - 1), (ex + brow_half, brow_y + 1)] if sign < 0 else \
+            [(ex - brow_half, brow_y + 1), (ex + brow_half, brow_y - 1)]
+        brows.append(np.linspace(ends[0], ends[1], 5))
+        w, h = 9 * scale, 4 * scale
+        eyes.append(np.array([(ex - w, eye_y), (ex - w / 3, eye_y - h), (ex + w / 3, eye_y - h), (ex + w, eye_y),
+                              (ex + w / 3, eye_y + h), (ex - w / 3, eye_y + h)]))
+    bridge = np.linspace((cx, eye_y), (cx - 1, nose_y), 4)
+    nostrils = np.array([(cx + dx * scale, nose_y + 3 + (2 - abs(dx) / 3.5)) for dx in (-7, -3.5, 0, 3.5, 7)])
+    outer = np.vstack([arc((cx, mouth_y), (mouth_half, 5 * scale), np.pi, 2 * np.pi, 7),  # 48-54: over the top
+                       arc((cx, mouth_y), (mouth_half, 5 * scale), np.pi / 6, 5 * np.pi / 6, 5)])  # 55-59 below
+    inner = np.vstack([arc((cx, mouth_y), (0.8 * mouth_half, 1.5 * scale), np.pi, 2 * np.pi, 5),
+                       arc((cx, mouth_y), (0.8 * mouth_half, 1.5 * scale), np.pi / 4, 3 * np.pi / 4, 3)])
+    return np.vstack([jaw, brows[0], brows[1], bridge, nostrils, eyes[0], eyes[1], outer, inner]).astype(np.float64)
 
 
 # AU -> list of (landmark, side-specific?, direction (dx, dy) with dx for the subject's left side, sigma x, sigma y)
@@ -285,10 +313,27 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
     Parallel(n_jobs=n_jobs, backend="threading")(delayed(write_subject)(i) for i in indices)
     sheet = out / SHEET_NAME
     _write_sheet(sheet, plan, slash_apex_row)
+    _write_landmarks(out / "landmarks.csv", plan, seed)
     (out / "synth.json").write_text(json.dumps(
         {"generator": GENERATOR_VERSION, "subjects": subjects, "samples": samples, "intensity": intensity,
          "seed": seed, "plant": plant, "sheet": SHEET_NAME, "layout": "casme2 cropped"}, indent=2))
     return sheet
+
+
+def _write_landmarks(path: Path, plan, seed: int) -> None:
+    """``landmarks.csv`` as ``meau crop`` writes it: the 68 points of every sample's face (drawn, not detected)."""
+    import pandas as pd
+
+    from ..runs import write_csv
+
+    faces = {}
+    rows = []
+    for row in plan:
+        face = faces.get(row["subject"]) or faces.setdefault(row["subject"], subject_face(seed, row["subject"]))
+        key = f"casme2/{row['subject']}/{row['clip']}/{row['onset']}"
+        for point, (x, y) in enumerate(face.landmarks):
+            rows.append((key, point, round(x, 3), round(y, 3), round(x, 3), round(y, 3)))
+    write_csv(path, pd.DataFrame(rows, columns=["sample", "point", "x_source", "y_source", "x", "y"]))
 
 
 def _write_sheet(path: Path, plan, slash_apex_row):

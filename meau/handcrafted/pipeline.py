@@ -229,3 +229,70 @@ class FlowSVMMethod(HandcraftedMethod):
 
     def final_bundle(self) -> dict:
         return {"features": "flow", "flow": self.spec.as_dict()}
+
+
+def _mdmo_one(paths, points, frame_size, tim_frames, method, cache_folder):
+    from ..errors import ClipError
+    from ..video import frame_header
+    from .mdmo import mdmo
+
+    cache = Path(cache_folder) if cache_folder else None
+    parameters = {"mdmo": 1, "frame_size": frame_size, "tim_frames": tim_frames, "flow": method,
+                  "points": np.round(np.asarray(points, dtype=np.float64), 3).tolist()}
+    path = None
+    if cache is not None:
+        path = cache / "features" / "mdmo" / f"{content_key(paths, parameters)}.npy"
+        if path.exists():
+            try:
+                return np.load(path, allow_pickle=False)
+            except (ValueError, OSError):
+                pass
+    (height, width), _ = frame_header(paths[0])
+    clip = ClipCache(cache).load(paths, size=(frame_size, frame_size), tim_frames=tim_frames or None)
+    scaled = np.asarray(points, dtype=np.float64) * np.array([frame_size / width, frame_size / height])
+    try:
+        features = mdmo(clip, scaled, method=method)
+    except ClipError as error:
+        raise ClipError(f"{Path(paths[0]).parent}: {error}") from None
+    if path is not None:
+        from ..runs import atomic_path
+
+        with atomic_path(path) as temporary:
+            with open(temporary, "wb") as handle:
+                np.save(handle, features)
+    return features
+
+
+class MdmoMethod(HandcraftedMethod):
+    """MDMO over the 36 landmark regions + one linear SVM per AU (MEB's landmark baseline).
+
+    The landmarks of each sample's first frame come from the ``landmarks.csv`` that ``meau crop``
+    (or ``meau synth``) wrote at the database root, else they are detected (dlib) and cached.
+    """
+
+    def __init__(self, *, frame_size: int = 128, tim_frames: int = 0, flow: str = "farneback", n_jobs: int = 1,
+                 cache=None, class_weight: str | None = None, c_grid=C_GRID, seed: int = 0, backend: str | None = None):
+        self.descriptor = "mdmo"
+        self.name = "MDMO+SVM"
+        self.params = {"frame_size": frame_size, "tim_frames": tim_frames, "flow": flow}
+        self.clip_params = {}
+        self._init_svm(n_jobs, cache, class_weight, c_grid, seed, backend)
+        self.parameters = {"descriptor": "mdmo", "mdmo": dict(self.params), **self._svm_parameters()}
+
+    def features(self, dataset) -> np.ndarray:
+        if self._features is None or self._features[0] is not dataset:
+            from joblib import Parallel, delayed
+
+            from .mdmo import dataset_landmarks
+
+            landmarks = dataset_landmarks(dataset.table, cache=self.cache)
+            jobs = (delayed(_mdmo_one)([str(p) for p in paths], points, self.params["frame_size"],
+                                       self.params["tim_frames"], self.params["flow"],
+                                       str(self.cache) if self.cache else None)
+                    for paths, points in zip(dataset.table["frames"], landmarks))
+            rows = Parallel(n_jobs=self.n_jobs, backend=self.backend)(jobs)
+            self._features = (dataset, np.vstack(rows))
+        return self._features[1]
+
+    def final_bundle(self) -> dict:
+        return {"features": "mdmo", "mdmo": dict(self.params)}

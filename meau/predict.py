@@ -189,29 +189,117 @@ def load_predictor(source, device: str = "auto"):
     raise MeauError(f"{source}: no such run folder or checkpoint")
 
 
-def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "auto", echo=print):
-    """Predict every input; return a DataFrame (failed inputs carry their error in ``status``)."""
+def _input_frames(item, predictor, *, onset=None, offset=None, crop=None):
+    """(frame numbers or None, uint8 clip as the predictor wants it) for one input."""
+    from .video import frames_of_input
+
+    color = isinstance(predictor, DeepPredictor) and not predictor.flow
+    if crop is None:
+        return None, frames_of_input(item, onset, offset, color=color)
+    from .crop import aligned_input
+
+    numbers, aligned, _ = aligned_input(item, crop)
+    keep = [i for i, n in enumerate(numbers) if (onset is None or n >= onset) and (offset is None or n <= offset)]
+    if not keep:
+        raise MeauError(f"{item}: no frame in {onset}..{offset}")
+    clip = np.stack([aligned[i] for i in keep])
+    if color and clip.ndim == 3:
+        clip = np.repeat(clip[..., None], 3, axis=3)
+    return [numbers[i] for i in keep], clip
+
+
+def frame_rate(item) -> float | None:
+    """A video's frame rate from its container (None for a frame folder or an unknown rate)."""
+    import cv2
+
+    if Path(item).is_dir():
+        return None
+    capture = cv2.VideoCapture(str(item))
+    try:
+        fps = capture.get(cv2.CAP_PROP_FPS)
+    finally:
+        capture.release()
+    return float(fps) if fps and np.isfinite(fps) and fps > 0 else None
+
+
+def _probability_columns(row, predictor, probabilities, thresholds):
+    for column, probability, threshold in zip(predictor.au_columns, probabilities, thresholds):
+        # the decision is taken on the written numbers, so the file never contradicts itself
+        row[f"{column}_p"], row[f"{column}_t"] = round(float(probability), 6), round(float(threshold), 6)
+        row[f"{column}_c"] = int(row[f"{column}_p"] >= row[f"{column}_t"])
+
+
+def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "auto", echo=print, crop=None,
+                   window: int | None = None, stride: int | None = None, fps: float | None = None):
+    """Predict every input; return a DataFrame (failed inputs carry their error in ``status``).
+
+    ``crop`` (a :class:`meau.crop.CropSettings`) finds, aligns and crops the face first (one
+    transform per input, from the first frame with a face). ``window`` N with ``stride`` S: one row
+    per window ``[start, start + N)`` of an input's frames, treated as a clip (onset = its first
+    frame, apex estimated), with its start/end frame and time (``fps``: the video's own rate by
+    default, 30 for frame folders).
+    """
     import pandas as pd
 
+    if window is not None and window < 2:
+        raise MeauError(f"--window {window}: a window needs at least 2 frames")
+    if stride is not None and stride < 1:
+        raise MeauError(f"--stride {stride}: must be at least 1 frame")
     predictor = load_predictor(source, device)
-    color = isinstance(predictor, DeepPredictor) and not predictor.flow
     rows = []
     for item in inputs:
-        row = {"input": str(item), "status": "ok", "model": predictor.label, "threshold": predictor.threshold}
+        base = {"input": str(item), "status": "ok", "model": predictor.label, "threshold": predictor.threshold}
         try:
-            from .video import frames_of_input
-
-            frames = frames_of_input(item, onset, offset, color=color)
-            probabilities, thresholds = predictor(frames, str(item))
-            for column, probability, threshold in zip(predictor.au_columns, probabilities, thresholds):
-                # the decision is taken on the written numbers, so the file never contradicts itself
-                row[f"{column}_p"], row[f"{column}_t"] = round(float(probability), 6), round(float(threshold), 6)
-                row[f"{column}_c"] = int(row[f"{column}_p"] >= row[f"{column}_t"])
+            numbers, frames = _input_frames(item, predictor, onset=onset, offset=offset, crop=crop)
+            if window is None:
+                row = dict(base)
+                _probability_columns(row, predictor, *predictor(frames, str(item)))
+                rows.append(row)
+                continue
+            if window > len(frames):
+                raise MeauError(f"--window {window} is longer than the input's {len(frames)} frames")
+            numbers = numbers or list(range(len(frames)))
+            rate = fps or frame_rate(item) or 30.0
+            step = stride or max(window // 2, 1)
+            for start in range(0, len(frames) - window + 1, step):
+                row = {**base, "window_start": numbers[start], "window_end": numbers[start + window - 1],
+                       "start_s": round(start / rate, 4), "end_s": round((start + window) / rate, 4)}
+                try:
+                    _probability_columns(row, predictor, *predictor(frames[start:start + window], f"{item}@{start}"))
+                except MeauError as error:
+                    row["status"] = f"error: {error}"
+                rows.append(row)
         except MeauError as error:
-            row["status"] = f"error: {error}"
+            rows.append({**base, "status": f"error: {error}"})
             echo(f"{item}: {error}")
-        rows.append(row)
     columns = ["input", "status", "model", "threshold"]
+    if window is not None:
+        columns[1:1] = ["window_start", "window_end", "start_s", "end_s"]
     for column in predictor.au_columns:
         columns += [f"{column}_p", f"{column}_t", f"{column}_c"]
     return pd.DataFrame(rows, columns=columns).astype({f"{c}_c": "Int64" for c in predictor.au_columns})
+
+
+def traces_figure(table, path) -> Path:
+    """AU probabilities over time, one line per AU and input, thresholds dashed (from windowed predictions)."""
+    from .annotations import au_from_column
+    from .figures import _pyplot, _save
+
+    plt = _pyplot()
+    au_columns = [column[:-2] for column in table.columns if column.endswith("_p")]
+    inputs = list(dict.fromkeys(table["input"]))
+    figure, axes = plt.subplots(len(inputs), 1, figsize=(8, 2.6 * len(inputs)), squeeze=False)
+    for axis, item in zip(axes[:, 0], inputs):
+        rows = table[(table["input"] == item) & (table["status"] == "ok")]
+        centre = (rows["start_s"] + rows["end_s"]) / 2
+        for index, column in enumerate(au_columns):
+            color = f"C{index % 10}"
+            axis.plot(centre, rows[f"{column}_p"], color=color, label=f"AU{au_from_column(column)}")
+            axis.plot(centre, rows[f"{column}_t"], color=color, linestyle="--", linewidth=0.8)
+        axis.set_ylim(0, 1)
+        axis.set_ylabel("probability")
+        axis.set_title(Path(item).name, fontsize=9)
+    axes[-1, 0].set_xlabel("time (s), window centre")
+    axes[0, 0].legend(fontsize=7, ncol=min(len(au_columns), 6), loc="upper right")
+    figure.tight_layout()
+    return _save(figure, Path(path))

@@ -10,28 +10,58 @@ import click
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--onset", type=int, help="First frame (number in the file names; 0-based index for videos).")
 @click.option("--offset", type=int, help="Last frame, inclusive.")
+@click.option("--crop", is_flag=True,
+              help="Find, align and crop the face first (raw recordings; needs the face extra). One transform per "
+                   "input, from the first frame with a face, as meau crop.")
+@click.option("--crop-size", default=160, show_default=True, type=int, help="With --crop: the aligned frame size.")
+@click.option("--window", type=int, metavar="N",
+              help="Long recordings: one row per window of N frames (a clip: onset = its first frame, apex estimated).")
+@click.option("--stride", type=int, metavar="S", help="With --window: frames between window starts (default N/2).")
+@click.option("--fps", type=float, help="With --window: frame rate for the times (default: the video's; 30 for folders).")
+@click.option("--figure", type=click.Path(path_type=Path),
+              help="With --window: draw the AU probabilities over time (thresholds dashed), PNG or PDF.")
 @click.option("--device", default="auto", show_default=True, help="For deep runs: auto, cpu, cuda[:i].")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="predictions.csv to write.")
 @click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
-def predict(source, inputs, onset, offset, device, output, overwrite):
-    """Predict AUs for INPUTS (frame folders of cropped faces, or videos of a cropped face) with SOURCE.
+def predict(source, inputs, onset, offset, crop, crop_size, window, stride, fps, figure, device, output, overwrite):
+    """Predict AUs for INPUTS (frame folders or videos) with SOURCE.
 
     SOURCE is a finished run folder (handcrafted: its final SVMs; deep: the mean of its folds' best
-    checkpoints) or one deep checkpoint file. meau does not detect faces: inputs must be cropped faces.
+    checkpoints) or one deep checkpoint file. Inputs show a cropped face, or any recording with --crop.
 
     \b
-    Example:
+    Examples:
       meau predict runs/lbptop my_clips/clip1 my_clips/clip2 -o predictions.csv
+      meau predict runs/flow interview.mp4 --crop --window 30 --stride 10 --figure traces.png -o traces.csv
     """
     from ..errors import MeauError
-    from ..predict import predict_inputs
+    from ..predict import predict_inputs, traces_figure
     from ..runs import write_csv
     from .options import check_output
 
     check_output(output, overwrite)
-    table = predict_inputs(source, inputs, onset=onset, offset=offset, device=device, echo=click.echo)
+    if figure is not None:
+        if window is None:
+            raise MeauError("--figure draws AU traces over time: it needs --window")
+        check_output(figure, overwrite)
+    if stride is not None and window is None:
+        raise MeauError("--stride needs --window")
+    settings = None
+    if crop:
+        from ..crop import CropSettings
+        from ..faces import check_face_support
+
+        settings = CropSettings(size=crop_size)
+        settings.check()
+        check_face_support()
+    table = predict_inputs(source, inputs, onset=onset, offset=offset, device=device, echo=click.echo, crop=settings,
+                           window=window, stride=stride, fps=fps)
     write_csv(output, table)
-    failed = int((table["status"] != "ok").sum())
-    click.echo(f"{len(table) - failed} of {len(table)} input(s) predicted -> {output}")
+    failed = table.loc[table["status"] != "ok", "input"].nunique()
+    what = f"{len(table)} window(s) of " if window is not None else ""
+    click.echo(f"{what}{len(inputs) - failed} of {len(inputs)} input(s) predicted -> {output}")
+    if figure is not None and (table["status"] == "ok").any():
+        traces_figure(table, figure)
+        click.echo(f"figure: {figure}")
     if failed:
         raise MeauError(f"{failed} input(s) failed; their errors are in {output}")

@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import MeauError
 
 # the demo's rows, in table order (each one only if its dependencies are installed)
-DEMO_METHODS = ["constant", "lbptop", "flow", "sssnet", "res3d", "sca"]
+DEMO_METHODS = ["constant", "lbptop", "flow", "mdmo", "sssnet", "res3d", "sca"]
 # the database `meau demo` builds by default (its command-line defaults)
 DEMO_DATABASE = {"subjects": 26, "samples": 255, "intensity": 8.0, "seed": 0}
 
@@ -58,10 +58,12 @@ def available_methods() -> dict:
     try:
         from .handcrafted.pipeline import HandcraftedMethod
 
-        from .handcrafted.pipeline import FlowSVMMethod
+        from .handcrafted.pipeline import FlowSVMMethod, MdmoMethod
 
         methods["lbptop"] = lambda n_jobs, cache: HandcraftedMethod("lbptop", n_jobs=n_jobs, cache=cache)
         methods["flow"] = lambda n_jobs, cache: FlowSVMMethod(n_jobs=n_jobs, cache=cache)
+        # the synthetic faces' landmarks.csv is written by synth: no detector needed
+        methods["mdmo"] = lambda n_jobs, cache: MdmoMethod(n_jobs=n_jobs, cache=cache)
     except ImportError:
         pass
     try:

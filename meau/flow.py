@@ -39,10 +39,14 @@ class FlowSpec:
     method: str = "farneback"
     channels: tuple = CHANNELS
     apex: str = "sheet"  # 'sheet' (estimated where the sheet has none) or 'estimate'
+    magnify: dict | None = None  # Eulerian magnification of the resized frames (meau.magnify), None: off
 
     def as_dict(self) -> dict:
-        return dict(size=self.size, frame_size=self.frame_size, method=self.method, channels=list(self.channels),
-                    apex=self.apex)
+        values = dict(size=self.size, frame_size=self.frame_size, method=self.method, channels=list(self.channels),
+                      apex=self.apex)
+        if self.magnify:  # absent when off, so runs and caches from before magnification read the same
+            values["magnify"] = dict(self.magnify)
+        return values
 
     @classmethod
     def from_dict(cls, values: dict) -> "FlowSpec":
@@ -58,6 +62,10 @@ class FlowSpec:
             raise MeauError(f"flow channels must be among {', '.join(CHANNELS)} (got {', '.join(self.channels)})")
         if self.size < 4 or self.frame_size < 16:
             raise MeauError(f"flow image size {self.size} / frame size {self.frame_size} too small")
+        if self.magnify:
+            from .magnify import Magnification
+
+            Magnification.from_dict(self.magnify)
         return self
 
 
@@ -139,13 +147,15 @@ def image_of_flow(flow: np.ndarray, spec: FlowSpec) -> np.ndarray:
                      for name in spec.channels]).astype(np.float32)
 
 
-def grey_frames(frames: np.ndarray, frame_size: int) -> np.ndarray:
-    """uint8 clip (grey, or RGB with a last axis of 3) -> grey frames resized to frame_size x frame_size."""
+def grey_frames(frames: np.ndarray, frame_size: int, magnify: dict | None = None) -> np.ndarray:
+    """uint8 clip (grey, or RGB with a last axis of 3) -> grey frames resized to frame_size x frame_size
+    (then magnified, with ``magnify`` settings)."""
+    from .magnify import magnify_clip
     from .video import resize_clip, to_grey
 
     if frames.ndim == 4:
         frames = np.clip(np.rint(to_grey(frames)), 0, 255).astype(np.uint8)
-    return resize_clip(frames, (frame_size, frame_size))
+    return magnify_clip(resize_clip(frames, (frame_size, frame_size)), magnify)
 
 
 def sample_flow(frames: np.ndarray, apex_index: int | None, spec: FlowSpec, name: str = "clip") -> tuple[np.ndarray, int, str]:
@@ -160,7 +170,7 @@ def sample_flow(frames: np.ndarray, apex_index: int | None, spec: FlowSpec, name
 def sample_flow_field(frames: np.ndarray, apex_index: int | None, spec: FlowSpec,
                       name: str = "clip") -> tuple[np.ndarray, int, str]:
     """(onset -> apex flow field H x W x 2, apex index used, 'sheet' or 'estimated'): see :func:`sample_flow`."""
-    grey = grey_frames(frames, spec.frame_size)
+    grey = grey_frames(frames, spec.frame_size, spec.magnify)
     if len(grey) < 2 or all(np.array_equal(grey[0], frame) for frame in grey[1:]):
         raise ClipError(f"{name}: optical flow needs two distinct frames, the clip has one")
     if spec.apex == "sheet" and apex_index is not None and apex_index > 0:
@@ -184,6 +194,8 @@ def _flow_one(paths, apex_index, spec_dict, cache_folder):
     path = None
     if cache_folder:  # the flow field, whatever the image size and channels made from it
         field_parameters = {"method": spec.method, "frame_size": spec.frame_size, "apex": spec.apex}
+        if spec.magnify:
+            field_parameters["magnify"] = dict(spec.magnify)
         key = content_key(paths, {"flow": field_parameters, "apex": apex_index, "v": 1})
         path = Path(cache_folder) / "flow" / f"{key}.npz"
         if path.exists():
@@ -192,8 +204,9 @@ def _flow_one(paths, apex_index, spec_dict, cache_folder):
                     return image_of_flow(stored["flow"], spec), int(stored["apex"]), str(stored["source"])
             except (ValueError, OSError, KeyError):
                 pass  # a damaged cache file is rebuilt
-    if spec.apex == "sheet" and apex_index is not None and 0 < apex_index < len(paths):
-        # the sheet's apex is usable: the onset and apex frames are all the flow needs
+    if spec.apex == "sheet" and apex_index is not None and 0 < apex_index < len(paths) and not spec.magnify:
+        # the sheet's apex is usable: the onset and apex frames are all the flow needs (magnification
+        # filters over time, so it needs every frame up to the apex)
         flow, _, source = sample_flow_field(read_frames([paths[0], paths[apex_index]]), 1, spec, name)
         index = apex_index
     else:

@@ -1,8 +1,9 @@
 """AU prediction on new clips from a finished run (or a deep checkpoint).
 
-Inputs are folders of frames of one clip (cropped faces, as the databases ship them) or video
-files; meau does not detect faces, so a video must show a cropped face. Each input is processed
-on its own: one that fails is listed with its error and the others go on.
+Inputs are folders of frames of one clip or video files, showing a cropped face (as the databases
+ship them) or, with ``crop``, any recording (the face is found, aligned and cropped first, see
+:mod:`meau.crop`). Long recordings are cut into windows (``window``/``stride``): one row per window.
+Each input is processed on its own: one that fails is listed with its error and the others go on.
 
 Output, one row per input: ``input, status, model, threshold`` (the rule), then per AU
 OpenFace-style ``AU01_p`` (probability), ``AU01_t`` (the threshold) and ``AU01_c`` (0/1 decision),
@@ -87,7 +88,8 @@ class HandcraftedPredictor:
             raise MeauError(f"{name}: no face found on the first frame for MDMO's landmarks")
         grey = np.clip(np.rint(to_grey(frames)), 0, 255).astype(np.uint8) if frames.ndim == 4 else frames
         size = settings["frame_size"]
-        clip = preprocess(grey, size=(size, size), tim_frames=settings["tim_frames"] or None, name=name)
+        clip = preprocess(grey, size=(size, size), tim_frames=settings["tim_frames"] or None, name=name,
+                          magnify=settings.get("magnify"))
         points = face.points * np.array([size / grey.shape[2], size / grey.shape[1]])
         return mdmo(clip, points, method=settings["flow"])[None]
 
@@ -141,7 +143,8 @@ class DeepPredictor:
 
         if frames.ndim != 4:
             frames = np.repeat(frames[..., None], 3, axis=3)
-        clip = preprocess(frames, size=None, short_side=self.spec.short_side, tim_frames=self.spec.tim_frames, name=name)
+        clip = preprocess(frames, size=None, short_side=self.spec.short_side, tim_frames=self.spec.tim_frames, name=name,
+                          magnify=self.spec.magnify)
         clip = sample_frames(clip, self.spec.frames, self.spec.sampling)
         height, width = clip.shape[1:3]
         if min(height, width) < self.spec.crop:

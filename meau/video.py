@@ -247,12 +247,17 @@ def content_key(paths, parameters: dict, *, digest: str | None = None) -> str:
 
 
 def preprocess(clip: np.ndarray, *, size=(128, 128), tim_frames: int | None = 10, duplicates: str = "drop",
-               short_side: int | None = None, name: str = "clip") -> np.ndarray:
-    """A uint8 clip -> resized (to ``size`` or to a short side) and interpolated to ``tim_frames`` (TIM)."""
+               short_side: int | None = None, name: str = "clip", magnify: dict | None = None) -> np.ndarray:
+    """A uint8 clip -> resized (to ``size`` or to a short side), magnified (``magnify``: the settings
+    of :class:`meau.magnify.Magnification`, None for none) and interpolated to ``tim_frames`` (TIM)."""
     if short_side:
         clip = resize_short_side(clip, short_side)
     elif size:
         clip = resize_clip(clip, tuple(size))
+    if magnify:
+        from .magnify import magnify_clip
+
+        clip = magnify_clip(clip, magnify)
     if tim_frames:
         try:
             clip = tim(clip, tim_frames, duplicates=duplicates, dtype=np.uint8)
@@ -262,11 +267,11 @@ def preprocess(clip: np.ndarray, *, size=(128, 128), tim_frames: int | None = 10
 
 
 def load_clip(paths, *, color: bool = False, size=(128, 128), tim_frames: int | None = 10,
-              duplicates: str = "drop", short_side: int | None = None) -> np.ndarray:
+              duplicates: str = "drop", short_side: int | None = None, magnify: dict | None = None) -> np.ndarray:
     """Frame files -> a uint8 clip: read, then :func:`preprocess`."""
     clip = read_frames(paths, color=color)
     return preprocess(clip, size=size, tim_frames=tim_frames, duplicates=duplicates, short_side=short_side,
-                      name=str(Path(paths[0]).parent))
+                      name=str(Path(paths[0]).parent), magnify=magnify)
 
 
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import click
 
-from .options import dataset_options, load_dataset_from_options, n_jobs_option, open_run, protocol_options, \
-    run_method, run_options, stack
+from .options import dataset_options, load_dataset_from_options, magnification, magnify_options, n_jobs_option, \
+    open_run, protocol_options, run_method, run_options, stack
 
 
 def _triple(text, name, cast=int):
@@ -42,6 +42,7 @@ svm_options = stack(
     click.option("--backend", default=None, help="joblib backend (loky, threading, dask ...)."),
     click.option("--cache", type=click.Path(path_type=Path), help="Feature cache folder (default: ~/.cache/meau)."),
     click.option("--no-cache", is_flag=True, help="Do not read or write the feature cache."),
+    magnify_options,
 )
 
 common_options = stack(
@@ -70,7 +71,7 @@ def flow_spec(options: dict, size: int | None = None):
 
     channels = tuple(c.strip() for c in options["channels"].split(",") if c.strip())
     return FlowSpec(size=size or options["flow_size"], frame_size=options["frame_size"], method=options["flow_method"],
-                    channels=channels, apex=options["apex"]).check()
+                    channels=channels, apex=options["apex"], magnify=magnification(options)).check()
 
 
 def run_descriptor(descriptor: str, params: dict, options: dict):
@@ -85,7 +86,7 @@ def run_descriptor(descriptor: str, params: dict, options: dict):
     run_method(lambda seed: HandcraftedMethod(
         descriptor, params={**params, "grid": grid}, tim_frames=options["tim_frames"], size=(size, size),
         n_jobs=options["n_jobs"], cache=cache, class_weight=None if options["class_weight"] == "none" else "balanced",
-        seed=seed, backend=options["backend"]), dataset, run, options)
+        seed=seed, backend=options["backend"], magnify=magnification(options)), dataset, run, options)
 
 
 @click.command()
@@ -183,5 +184,6 @@ def mdmo(**options):
     cache = None if options["no_cache"] else (options["cache"] or cache_root())
     run_method(lambda seed: MdmoMethod(
         frame_size=options["frame_size"], tim_frames=options["tim_frames"], flow=options["flow_method"],
+        magnify=magnification(options),
         n_jobs=options["n_jobs"], cache=cache, seed=seed, backend=options["backend"],
         class_weight=None if options["class_weight"] == "none" else "balanced"), dataset, run, options)

@@ -121,6 +121,33 @@ run_options = stack(
 )
 
 
+magnify_options = stack(
+    click.option("--magnify", default=0.0, show_default=True, type=float, metavar="ALPHA",
+                 help="Eulerian motion magnification factor, applied per clip after resizing and before TIM "
+                      "(0: off; MEB uses 20). Recorded in the run; predict magnifies the same way."),
+    click.option("--magnify-band", default="0.4,0.05", show_default=True, metavar="R1,R2",
+                 help="Rates of the two temporal low-passes (R1 > R2); the band is their difference."),
+    click.option("--magnify-levels", default=4, show_default=True, type=int, metavar="L", help="Laplacian pyramid levels."),
+    click.option("--magnify-cutoff", default=16.0, show_default=True, type=float, metavar="LAMBDA",
+                 help="Cut-off wavelength in pixels: finer levels are magnified less (Wu et al.)."),
+)
+
+
+def magnification(options: dict) -> dict | None:
+    """The magnification settings named by the options (None when off); bad values name their option."""
+    from ..errors import MeauError
+    from ..magnify import Magnification
+
+    band = str(options.get("magnify_band", "0.4,0.05"))
+    try:
+        r1, r2 = (float(value) for value in band.split(","))
+    except ValueError:
+        raise MeauError(f"--magnify-band {band}: give two rates R1,R2 such as 0.4,0.05") from None
+    settings = Magnification(float(options.get("magnify", 0.0)), r1, r2, int(options.get("magnify_levels", 4)),
+                             float(options.get("magnify_cutoff", 16.0))).check()
+    return settings.as_dict() if settings.on else None
+
+
 def load_dataset_from_options(options: dict, echo=click.echo):
     """Load the dataset named by the shared options and print the validation summary."""
     from ..databases import load_from_parameters

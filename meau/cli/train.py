@@ -5,8 +5,8 @@ from pathlib import Path
 import click
 
 from . import LazyGroup
-from .options import dataset_options, load_dataset_from_options, n_jobs_option, open_run, protocol_options, \
-    run_method, run_options, stack
+from .options import dataset_options, load_dataset_from_options, magnification, magnify_options, n_jobs_option, \
+    open_run, protocol_options, run_method, run_options, stack
 
 
 @click.group(cls=LazyGroup)
@@ -45,6 +45,7 @@ def _open_run_and_data(options):
 @dataset_options
 @protocol_options
 @run_options
+@magnify_options
 @click.option("--backbone", default="res3d18", show_default=True,
               help="res3d18, res3d34, res3d50, res3d101, or a backbone registered in the meau.models entry-point group.")
 @click.option("--fusion", type=click.Choice(["learn", "max", "avg", "concat", "sa", "ca", "none"]), default="learn",
@@ -117,7 +118,8 @@ def sca(**options):
             lr_step=options["lr_step"], **_recipe(options, seed),
             pretrained=str(options["pretrained"]) if options["pretrained"] else None,
             clip=ClipSpec(frames=options["clip_frames"], tim_frames=options["tim_frames"], short_side=options["short_side"],
-                          crop=options["crop"], sampling=options["sampling"], input=options["input_name"]),
+                          crop=options["crop"], sampling=options["sampling"], input=options["input_name"],
+                          magnify=magnification(options)),
             augment=Augment(flip=options["flip"], jitter=options["temporal_jitter"], crop=options["random_crop"]))
         return DeepMethod(config, cache=options["cache"] or cache_root(), echo=echo)
 
@@ -128,6 +130,7 @@ def sca(**options):
 @dataset_options
 @protocol_options
 @run_options
+@magnify_options
 @click.option("--model", default="sssnet", show_default=True,
               help="sssnet, ststnet, offapexnet, or a model registered in the meau.flow_models entry-point group.")
 @click.option("--flow", "flow_method", type=click.Choice(["farneback", "tvl1"]), default="farneback",
@@ -167,7 +170,8 @@ def flow(**options):
         get_flow_model(options["model"])
     except ValueError as error:
         raise MeauError(f"--model: {error}") from None
-    spec = FlowSpec(frame_size=options["frame_size"], method=options["flow_method"], apex=options["apex"]).check()
+    spec = FlowSpec(frame_size=options["frame_size"], method=options["flow_method"], apex=options["apex"],
+                    magnify=magnification(options)).check()
     run, dataset, echo = _open_run_and_data(options)
 
     def make_method(seed):

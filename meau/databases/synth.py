@@ -23,7 +23,7 @@ SHEET_NAME = "CASME2-coding-synth.xlsx"
 # Marginal probabilities close to CASME II (AU2 is drawn from AU1 to correlate them).
 AU_PROBABILITY = {4: 0.5, 1: 0.16, 7: 0.16, 9: 0.09, 12: 0.13, 14: 0.11, 15: 0.09, 17: 0.13}
 FRAMES_AROUND = 2  # frames stored before the onset and after the offset, as in the real database
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: landmarks.csv beside the sheet (frames and sheet unchanged)
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,14 @@ class ClipSpec:
     crop: int = 112
     sampling: str = "uniform"  # or 'mean': the mean of `frames` consecutive groups
     input: str = "rgb"  # a name of INPUTS: 'rgb' (the paper's) or 'diff'
+    magnify: dict | None = None  # Eulerian magnification before TIM (meau.magnify), None: off
 
     def as_dict(self):
-        return dict(frames=self.frames, tim_frames=self.tim_frames, short_side=self.short_side, crop=self.crop,
-                    sampling=self.sampling, input=self.input)
+        values = dict(frames=self.frames, tim_frames=self.tim_frames, short_side=self.short_side, crop=self.crop,
+                      sampling=self.sampling, input=self.input)
+        if self.magnify:  # absent when off: checkpoints and caches from before read the same
+            values["magnify"] = dict(self.magnify)
+        return values
 
     @classmethod
     def from_dict(cls, values: dict) -> "ClipSpec":
@@ -123,8 +127,9 @@ def sample_frames(clip: np.ndarray, frames: int, sampling: str) -> np.ndarray:
 
 def _load_one(paths, spec_dict, cache_folder, sample):
     spec = ClipSpec(**spec_dict)
+    extra = {"magnify": spec.magnify} if spec.magnify else {}
     clip = ClipCache(cache_folder).load(paths, color=True, size=None, short_side=spec.short_side,
-                                        tim_frames=spec.tim_frames)
+                                        tim_frames=spec.tim_frames, **extra)
     return sample_frames(clip, spec.frames, spec.sampling) if sample else clip
 
 

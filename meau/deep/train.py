@@ -396,7 +396,7 @@ class FlowMethod(DeepMethod):
         size = int(getattr(builder, "size", 28))
         spec = config.flow or FlowSpec()
         self.spec = FlowSpec(size=size, frame_size=spec.frame_size, method=spec.method, channels=channels,
-                             apex=spec.apex).check()
+                             apex=spec.apex, magnify=spec.magnify).check()
         self.name = {"sssnet": "SSSNet", "ststnet": "STSTNet", "offapexnet": "Off-ApexNet"}.get(config.model, config.model)
         settings = {k: v for k, v in asdict(config).items() if k != "flow"}
         self.parameters = {"kind": "flow", "model": {**settings, "flow": self.spec.as_dict()},

@@ -87,15 +87,18 @@ class HandcraftedMethod:
 
     def __init__(self, descriptor: str, *, params: dict | None = None, tim_frames: int = 10, size=(128, 128),
                  n_jobs: int = 1, cache=None, class_weight: str | None = None, c_grid=C_GRID, seed: int = 0,
-                 backend: str | None = None):
+                 backend: str | None = None, magnify: dict | None = None):
         spec = get_descriptor(descriptor)
         self.descriptor = descriptor
         self.name = spec.label
         self.params = dict(params or {})
         self.clip_params = {"size": tuple(size), "tim_frames": tim_frames}
+        if magnify:  # only when on: feature caches of unmagnified runs keep their keys
+            self.clip_params["magnify"] = dict(magnify)
         self._init_svm(n_jobs, cache, class_weight, c_grid, seed, backend)
         self.parameters = {"descriptor": descriptor, "descriptor_params": {**spec.defaults, **self.params},
-                           "preprocessing": {"grey": "ITU-R 601 luma", "size": list(size), "tim_frames": tim_frames},
+                           "preprocessing": {"grey": "ITU-R 601 luma", "size": list(size), "tim_frames": tim_frames,
+                                             "magnify": dict(magnify) if magnify else None},
                            **self._svm_parameters()}
 
     def _init_svm(self, n_jobs, cache, class_weight, c_grid, seed, backend) -> None:
@@ -231,7 +234,7 @@ class FlowSVMMethod(HandcraftedMethod):
         return {"features": "flow", "flow": self.spec.as_dict()}
 
 
-def _mdmo_one(paths, points, frame_size, tim_frames, method, cache_folder):
+def _mdmo_one(paths, points, frame_size, tim_frames, method, cache_folder, magnify=None):
     from ..errors import ClipError
     from ..video import frame_header
     from .mdmo import mdmo
@@ -239,6 +242,8 @@ def _mdmo_one(paths, points, frame_size, tim_frames, method, cache_folder):
     cache = Path(cache_folder) if cache_folder else None
     parameters = {"mdmo": 1, "frame_size": frame_size, "tim_frames": tim_frames, "flow": method,
                   "points": np.round(np.asarray(points, dtype=np.float64), 3).tolist()}
+    extra = {"magnify": dict(magnify)} if magnify else {}
+    parameters.update(extra)
     path = None
     if cache is not None:
         path = cache / "features" / "mdmo" / f"{content_key(paths, parameters)}.npy"
@@ -248,7 +253,7 @@ def _mdmo_one(paths, points, frame_size, tim_frames, method, cache_folder):
             except (ValueError, OSError):
                 pass
     (height, width), _ = frame_header(paths[0])
-    clip = ClipCache(cache).load(paths, size=(frame_size, frame_size), tim_frames=tim_frames or None)
+    clip = ClipCache(cache).load(paths, size=(frame_size, frame_size), tim_frames=tim_frames or None, **extra)
     scaled = np.asarray(points, dtype=np.float64) * np.array([frame_size / width, frame_size / height])
     try:
         features = mdmo(clip, scaled, method=method)
@@ -271,10 +276,13 @@ class MdmoMethod(HandcraftedMethod):
     """
 
     def __init__(self, *, frame_size: int = 128, tim_frames: int = 0, flow: str = "farneback", n_jobs: int = 1,
-                 cache=None, class_weight: str | None = None, c_grid=C_GRID, seed: int = 0, backend: str | None = None):
+                 cache=None, class_weight: str | None = None, c_grid=C_GRID, seed: int = 0, backend: str | None = None,
+                 magnify: dict | None = None):
         self.descriptor = "mdmo"
         self.name = "MDMO+SVM"
         self.params = {"frame_size": frame_size, "tim_frames": tim_frames, "flow": flow}
+        if magnify:
+            self.params["magnify"] = dict(magnify)
         self.clip_params = {}
         self._init_svm(n_jobs, cache, class_weight, c_grid, seed, backend)
         self.parameters = {"descriptor": "mdmo", "mdmo": dict(self.params), **self._svm_parameters()}
@@ -288,7 +296,7 @@ class MdmoMethod(HandcraftedMethod):
             landmarks = dataset_landmarks(dataset.table, cache=self.cache)
             jobs = (delayed(_mdmo_one)([str(p) for p in paths], points, self.params["frame_size"],
                                        self.params["tim_frames"], self.params["flow"],
-                                       str(self.cache) if self.cache else None)
+                                       str(self.cache) if self.cache else None, self.params.get("magnify"))
                     for paths, points in zip(dataset.table["frames"], landmarks))
             rows = Parallel(n_jobs=self.n_jobs, backend=self.backend)(jobs)
             self._features = (dataset, np.vstack(rows))

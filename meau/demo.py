@@ -27,11 +27,14 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meau"
 
 
-def synthetic_database(cache: Path | None, *, subjects: int, samples: int, intensity: float, seed: int, echo) -> Path:
+def synthetic_database(cache: Path | None, *, subjects: int, samples: int, intensity: float, seed: int, echo,
+                       nuisance=None) -> Path:
     """The synthetic database for these parameters, generated on first use."""
     from .databases.synth import GENERATOR_VERSION, generate
 
     parameters = {"subjects": subjects, "samples": samples, "intensity": intensity, "seed": seed, "v": GENERATOR_VERSION}
+    if nuisance is not None:
+        parameters["nuisance"] = nuisance.as_dict()
     digest = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()[:12]
     folder = Path(cache or cache_root() / "synth") / f"synth-{digest}"
     if (folder / "synth.json").exists():
@@ -42,9 +45,11 @@ def synthetic_database(cache: Path | None, *, subjects: int, samples: int, inten
         import shutil
 
         shutil.rmtree(partial)
-    echo(f"building the synthetic database ({samples} samples, {subjects} subjects, intensity {intensity}) ...")
+    what = f"intensity {intensity}" if nuisance is None else "subtle preset"
+    echo(f"building the synthetic database ({samples} samples, {subjects} subjects, {what}) ...")
     start = time.perf_counter()
-    generate(partial, subjects=subjects, samples=samples, intensity=intensity, seed=seed, n_jobs=2, progress=True)
+    generate(partial, subjects=subjects, samples=samples, intensity=intensity, seed=seed, n_jobs=2, progress=True,
+             nuisance=nuisance)
     partial.rename(folder)
     echo(f"synthetic database: {folder} ({time.perf_counter() - start:.0f} s)")
     return folder
@@ -54,34 +59,42 @@ def available_methods() -> dict:
     """Demo methods whose dependencies are installed, in table order."""
     from .experiment import ConstantBaseline
 
-    methods = {"constant": lambda n_jobs, cache: ConstantBaseline()}
+    methods = {"constant": lambda n_jobs, cache, magnify: ConstantBaseline()}
     try:
         from .handcrafted.pipeline import HandcraftedMethod
 
         from .handcrafted.pipeline import FlowSVMMethod, MdmoMethod
 
-        methods["lbptop"] = lambda n_jobs, cache: HandcraftedMethod("lbptop", n_jobs=n_jobs, cache=cache)
-        methods["flow"] = lambda n_jobs, cache: FlowSVMMethod(n_jobs=n_jobs, cache=cache)
+        from .flow import FlowSpec
+
+        methods["lbptop"] = lambda n_jobs, cache, magnify: HandcraftedMethod("lbptop", n_jobs=n_jobs, cache=cache,
+                                                                             magnify=magnify)
+        methods["flow"] = lambda n_jobs, cache, magnify: FlowSVMMethod(FlowSpec(magnify=magnify), n_jobs=n_jobs,
+                                                                       cache=cache)
         # the synthetic faces' landmarks.csv is written by synth: no detector needed
-        methods["mdmo"] = lambda n_jobs, cache: MdmoMethod(n_jobs=n_jobs, cache=cache)
+        methods["mdmo"] = lambda n_jobs, cache, magnify: MdmoMethod(n_jobs=n_jobs, cache=cache, magnify=magnify)
     except ImportError:
         pass
     try:
         import torch  # noqa: F401
 
         from .deep.train import FlowConfig, FlowMethod, demo_method
+        from .flow import FlowSpec
 
-        methods["sssnet"] = lambda n_jobs, cache: FlowMethod(
-            FlowConfig(model="sssnet", epochs=60, device="cpu", deterministic=True, n_jobs=n_jobs), cache=cache)
-        methods["res3d"] = lambda n_jobs, cache: demo_method("none", cache=cache)
-        methods["sca"] = lambda n_jobs, cache: demo_method("learn", cache=cache)
+        methods["sssnet"] = lambda n_jobs, cache, magnify: FlowMethod(
+            FlowConfig(model="sssnet", epochs=60, device="cpu", deterministic=True, n_jobs=n_jobs,
+                       flow=FlowSpec(magnify=magnify)), cache=cache)
+        methods["res3d"] = lambda n_jobs, cache, magnify: demo_method("none", cache=cache, magnify=magnify)
+        methods["sca"] = lambda n_jobs, cache, magnify: demo_method("learn", cache=cache, magnify=magnify)
     except ImportError:
         pass
     return methods
 
 
 def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, samples: int, seed: int,
-             methods: list[str] | None, n_jobs: int, echo=print) -> list[Path]:
+             methods: list[str] | None, n_jobs: int, echo=print, nuisance=None, magnify: dict | None = None) -> list[Path]:
+    """Every demo method through the same 4 folds of the synthetic database (``nuisance``: the
+    subtle preset's settings; ``magnify``: magnification settings applied by every clip-reading method)."""
     from .databases import load_dataset
     from .databases.synth import SHEET_NAME
     from .experiment import run_experiment
@@ -93,7 +106,8 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
     unknown = [name for name in wanted if name not in found]
     if unknown:
         raise MeauError(f"demo method(s) {', '.join(unknown)} not available; choose from {', '.join(found)}")
-    root = synthetic_database(cache, subjects=subjects, samples=samples, intensity=intensity, seed=seed, echo=echo)
+    root = synthetic_database(cache, subjects=subjects, samples=samples, intensity=intensity, seed=seed, echo=echo,
+                              nuisance=nuisance)
     dataset = load_dataset(root, "casme2", root / SHEET_NAME, aus="auto", min_count=max(3, samples // 20))
     echo(f"{len(dataset.table)} samples, AUs {', '.join(dataset.au_columns)}")
     feature_cache = Path(cache or cache_root()) / "features"
@@ -102,12 +116,13 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
     for name in wanted:
         run_path = Path(out) / name
         run = RunDir(run_path, resume=True)
-        method = found[name](n_jobs, feature_cache)
+        method = found[name](n_jobs, feature_cache, magnify)
         start = time.perf_counter()
         if not run.file("metrics.json").exists():
             echo(f"[{name}] running ...")
             run_experiment(method, dataset, run, protocol="kfold", k=4, seed=seed, splits=splits,
                            parameters={"demo": True, "intensity": intensity, "data_root": str(root),
+                                       "preset": "classic" if nuisance is None else "subtle",
                                        "database": "casme2", "aus": "auto", "min_count": max(3, samples // 20)})
             echo(f"[{name}] done in {time.perf_counter() - start:.0f} s")
         splits = splits or run.file("splits.csv")

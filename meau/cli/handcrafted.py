@@ -116,7 +116,10 @@ def lbpsip(radii, **options):
 @common_options
 @click.option("--windows", default="5,5,5", show_default=True, help="Odd window sizes w_x,w_y,w_t.")
 @click.option("--rho", default="0.1,0.1", show_default=True, help="Pixel correlations rho_s,rho_t.")
-def lpqtop(windows, rho, **options):
+@click.option("--lpq-slices", type=click.Choice(["reference", "valid"]), default="reference", show_default=True,
+              help="reference: every slice of each plane, as LPQ_TOP.m; valid: only centres whose whole window lies "
+                   "inside the clip (meau < 0.3).")
+def lpqtop(windows, rho, lpq_slices, **options):
     """LPQ-TOP (256 bins per plane and block) + linear SVMs."""
     from ..errors import MeauError
 
@@ -125,7 +128,7 @@ def lpqtop(windows, rho, **options):
         assert len(rhos) == 2
     except (ValueError, AssertionError):
         raise MeauError(f"--rho expects two numbers such as 0.1,0.1 (got {rho!r})") from None
-    run_descriptor("lpqtop", {"windows": _triple(windows, "windows"), "rhos": rhos}, options)
+    run_descriptor("lpqtop", {"windows": _triple(windows, "windows"), "rhos": rhos, "slices": lpq_slices}, options)
 
 
 @click.command()

@@ -11,14 +11,22 @@ from .options import n_jobs_option
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--subjects", default=26, show_default=True, type=click.IntRange(1))
 @click.option("--samples", default=255, show_default=True, type=click.IntRange(1))
-@click.option("--intensity", default=1.0, show_default=True, type=click.FloatRange(0),
-              help="Apex displacement in pixels at 170x140: 1 is a micro-expression, 4+ is easy.")
+@click.option("--preset", type=click.Choice(["classic", "subtle"]), default="classic", show_default=True,
+              help="classic: still faces, --intensity px of AU motion (meau 0.2's database, byte for byte); subtle: "
+                   "1-2 px at 128x128 per clip, head drift, blinks, more noise, stronger JPEG (see the options below).")
+@click.option("--intensity", default=None,
+              help="Apex displacement in pixels at 170x140: classic A (default 1; 4+ is easy); subtle LO,HI drawn per "
+                   "clip (default 1.4,2.7, about 1-2 px at 128x128).")
+@click.option("--drift", type=click.FloatRange(0), help="subtle: largest rigid head drift across a clip, px at 128x128 [2].")
+@click.option("--blink-rate", type=click.FloatRange(0, 1), help="subtle: share of clips with a blink (not a label) [0.3].")
+@click.option("--noise", type=click.FloatRange(0), help="subtle: sensor noise sigma, grey levels [2].")
+@click.option("--jpeg-quality", type=click.IntRange(1, 100), help="subtle: JPEG quality of the frames [75].")
 @click.option("--seed", default=0, show_default=True, type=int)
 @n_jobs_option(1, "Threads writing subjects.")
 @click.option("--plant", metavar="AUS",
               help="Plant these AUs (e.g. 4,9,17), each in half of the clips independently (a clip left without "
                    "any gets another AU), instead of CASME II-like combinations: targets for class activation maps.")
-def synth(out, subjects, samples, intensity, seed, n_jobs, plant):
+def synth(out, subjects, samples, preset, intensity, drift, blink_rate, noise, jpeg_quality, seed, n_jobs, plant):
     """Write a synthetic database (CASME II layout and sheet) to OUT.
 
     \b
@@ -30,11 +38,39 @@ def synth(out, subjects, samples, intensity, seed, n_jobs, plant):
     from ..errors import MeauError
 
     plant = parse_aus_option(plant, "--plant")
+    intensity, nuisance = synth_settings(preset, intensity, drift=drift, blink_rate=blink_rate, noise=noise,
+                                         jpeg_quality=jpeg_quality)
     if out.exists() and any(out.iterdir()):
         raise MeauError(f"{out}: folder is not empty; choose a new one")
     try:
         sheet = generate(out, subjects=subjects, samples=samples, intensity=intensity, seed=seed, n_jobs=n_jobs,
-                         progress=True, plant=plant)
+                         progress=True, plant=plant, nuisance=nuisance)
     except ValueError as error:
         raise MeauError(str(error)) from None
     click.echo(f"wrote {samples} samples of {subjects} subjects to {out} (sheet {sheet.name})")
+
+
+def synth_settings(preset: str, intensity, **nuisances):
+    """(classic intensity, Nuisance or None) from the preset and the options that override it."""
+    import dataclasses
+
+    from ..databases.synth import PRESETS
+    from ..errors import MeauError
+
+    given = {name: value for name, value in nuisances.items() if value is not None}
+    try:
+        values = [float(v) for v in str(intensity).split(",")] if intensity is not None else None
+    except ValueError:
+        raise MeauError(f"--intensity {intensity}: give a number, or LO,HI with --preset subtle") from None
+    if values is not None and (any(v < 0 for v in values) or len(values) > 2 or len(values) == 2 and values[0] > values[1]):
+        raise MeauError(f"--intensity {intensity}: give a number >= 0, or LO,HI with 0 <= LO <= HI")
+    if preset == "classic":
+        if given:
+            raise MeauError(f"--{next(iter(given)).replace('_', '-')} is a setting of --preset subtle")
+        if values is not None and len(values) != 1:
+            raise MeauError(f"--intensity {intensity}: --preset classic takes one displacement")
+        return (values[0] if values else 1.0), None
+    nuisance = dataclasses.replace(PRESETS[preset], **given)
+    if values is not None:
+        nuisance = dataclasses.replace(nuisance, intensity_range=(values[0], values[-1]))
+    return 0.0, nuisance

@@ -8,6 +8,16 @@ a ``?`` cell, side prefixes, intensity suffixes, one ``/`` apex).
 Each AU displaces its facial region along a smooth onset -> apex -> offset profile (sin^2 rise,
 cos^2 fall). ``intensity`` is the apex displacement in pixels at the 170 x 140 face size: 1 is a
 micro-expression (hard), 4 and more is easy for every method.
+
+Two presets (:data:`PRESETS`). ``classic`` (the default, byte-identical to meau 0.2's database): the
+AU motion is ``intensity``, small frame-to-frame jitter, sensor noise σ = 1 grey level, JPEG
+quality 85. ``subtle``, as real micro-expressions look: a per-clip apex displacement drawn in
+``intensity_range`` (1.4–2.7 px at 170 x 140, about 1–2 px once resized to 128 x 128), a smooth
+rigid head drift to a random point up to ``drift`` px away (2 px at 128 x 128) across the stored
+frames, blinks (the lids close and open over ``blink_frames`` frames in a share ``blink_rate`` of
+the clips; AU45-like, never a label), sensor noise σ = ``noise`` and JPEG quality ``jpeg_quality``.
+The nuisances of ``subtle`` draw from their own random stream, so they never change the AUs, the
+sheet or the faces.
 """
 
 from __future__ import annotations
@@ -24,6 +34,31 @@ SHEET_NAME = "CASME2-coding-synth.xlsx"
 AU_PROBABILITY = {4: 0.5, 1: 0.16, 7: 0.16, 9: 0.09, 12: 0.13, 14: 0.11, 15: 0.09, 17: 0.13}
 FRAMES_AROUND = 2  # frames stored before the onset and after the offset, as in the real database
 GENERATOR_VERSION = 2  # 2: landmarks.csv beside the sheet (frames and sheet unchanged)
+RESIZED = 128  # the pipelines' frame size: drift and subtle displacements are stated at 128 x 128
+
+
+@dataclass(frozen=True)
+class Nuisance:
+    """What makes a synthetic clip look like a real recording (the ``subtle`` preset's defaults).
+
+    ``intensity_range``: per-clip apex displacement, px at 170 x 140; ``drift``: the largest rigid
+    head displacement across a clip, px at 128 x 128; ``blink_rate``: share of clips with a blink;
+    ``blink_frames``: its duration; ``noise``: sensor noise σ (grey levels); ``jpeg_quality``.
+    """
+
+    intensity_range: tuple = (1.4, 2.7)
+    drift: float = 2.0
+    blink_rate: float = 0.3
+    blink_frames: int = 6
+    noise: float = 2.0
+    jpeg_quality: int = 75
+
+    def as_dict(self) -> dict:
+        return {"intensity_range": list(self.intensity_range), "drift": self.drift, "blink_rate": self.blink_rate,
+                "blink_frames": self.blink_frames, "noise": self.noise, "jpeg_quality": self.jpeg_quality}
+
+
+PRESETS = {"classic": None, "subtle": Nuisance()}
 
 
 @dataclass(frozen=True)
@@ -164,8 +199,13 @@ def profile(frame_numbers: np.ndarray, onset: int, apex: int, offset: int) -> np
     return np.where(n <= apex, rise, fall) * ((n >= onset) & (n <= offset))
 
 
-def render_clip(face: Face, aus_sides, intensity, onset, apex, offset, rng, frames_around=FRAMES_AROUND):
-    """Frames ``onset - frames_around .. offset + frames_around`` as uint8 RGB arrays (N, H, W, 3)."""
+def render_clip(face: Face, aus_sides, intensity, onset, apex, offset, rng, frames_around=FRAMES_AROUND,
+                nuisance: Nuisance | None = None, nuisance_rng: np.random.Generator | None = None):
+    """Frames ``onset - frames_around .. offset + frames_around`` as uint8 RGB arrays (N, H, W, 3).
+
+    With ``nuisance`` (drawn from ``nuisance_rng``): head drift, a blink, and its sensor noise;
+    ``intensity`` is then the clip's own apex displacement (drawn by the caller).
+    """
     import cv2
 
     numbers = np.arange(onset - frames_around, offset + frames_around + 1)
@@ -174,16 +214,61 @@ def render_clip(face: Face, aus_sides, intensity, onset, apex, offset, rng, fram
     ys, xs = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
     jitter = np.cumsum(rng.normal(0, 0.08, size=(len(numbers), 2)), axis=0).astype(np.float32)
     gain = (1 + np.cumsum(rng.normal(0, 0.003, size=len(numbers)))).astype(np.float32)
+    noise = 1.0
+    blink = np.zeros(len(numbers))
+    if nuisance is not None:
+        jitter = jitter + _drift_path(len(numbers), nuisance.drift, nuisance_rng)
+        blink = _blink_profile(len(numbers), nuisance, nuisance_rng)
+        noise = nuisance.noise
     frames = np.empty((len(numbers), HEIGHT, WIDTH, 3), np.uint8)
     for index, level in enumerate(amplitude):
         motion = np.float32(level * intensity)
         map_x = xs - motion * field[0] + jitter[index, 0]
         map_y = ys - motion * field[1] + jitter[index, 1]
-        warped = cv2.remap(face.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        image = face.image if blink[index] == 0 else _closed_eyes(face, blink[index])
+        warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         warped = warped * (1 - 0.05 * motion * shade)[..., None] * gain[index]
-        warped += rng.normal(0, 1.0, size=warped.shape).astype(np.float32)
+        warped += (rng if nuisance is None else nuisance_rng).normal(0, noise, size=warped.shape).astype(np.float32)
         frames[index] = np.clip(warped + 0.5, 0, 255).astype(np.uint8)
     return numbers, frames
+
+
+def _drift_path(count: int, drift: float, rng: np.random.Generator) -> np.ndarray:
+    """(count x 2) rigid head displacement in 170 x 140 pixels: smoothly from 0 to a random point at
+    most ``drift`` px away at 128 x 128 (a random direction, a random share of the largest drift)."""
+    angle = rng.uniform(0, 2 * np.pi)
+    reach = drift * np.sqrt(rng.uniform(0, 1))
+    end = np.array([reach * np.cos(angle) * WIDTH / RESIZED, reach * np.sin(angle) * HEIGHT / RESIZED])
+    steps = np.linspace(0, 1, count)
+    ease = steps * steps * (3 - 2 * steps)
+    return (ease[:, None] * end).astype(np.float32)
+
+
+def _blink_profile(count: int, nuisance: Nuisance, rng: np.random.Generator) -> np.ndarray:
+    """Lid closure per frame in [0, 1]: zero, or a sin^2 bump of ``blink_frames`` frames somewhere in the clip."""
+    closure = np.zeros(count)
+    if rng.random() >= nuisance.blink_rate:
+        return closure
+    length = min(nuisance.blink_frames, count)
+    start = int(rng.integers(0, count - length + 1))
+    closure[start:start + length] = np.sin(np.pi * (np.arange(length) + 0.5) / length) ** 2
+    return closure
+
+
+def _closed_eyes(face: Face, closure: float) -> np.ndarray:
+    """The face with both eyes covered by the lids by ``closure`` (0 open, 1 shut)."""
+    import cv2
+
+    mask = np.zeros((HEIGHT, WIDTH), np.float32)
+    for eye in (slice(36, 42), slice(42, 48)):
+        points = face.landmarks[eye]
+        centre = points.mean(axis=0)
+        half = (points[:, 0].max() - points[:, 0].min()) / 2 + 1, (points[:, 1].max() - points[:, 1].min()) / 2 + 1.5
+        cv2.ellipse(mask, (int(round(centre[0])), int(round(centre[1]))), (int(round(half[0])), int(round(half[1]))),
+                    0, 0, 360, 1.0, -1, cv2.LINE_AA)
+    mask = cv2.GaussianBlur(mask, (0, 0), 0.8) * closure
+    lid = np.median(face.image[int(face.landmarks[29, 1]), int(face.landmarks[31, 0]):int(face.landmarks[35, 0])], axis=0)
+    return face.image * (1 - mask[..., None]) + lid * mask[..., None]
 
 
 def _subject_seed(seed: int, subject_index: int) -> np.random.SeedSequence:
@@ -251,12 +336,14 @@ def _emotion(aus) -> str:
 
 
 def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 1.0, seed: int = 0,
-             n_jobs: int = 1, progress: bool = False, plant=None) -> Path:
+             n_jobs: int = 1, progress: bool = False, plant=None, nuisance: Nuisance | None = None) -> Path:
     """Write a synthetic CASME II-layout database to ``out``; return the sheet's path.
 
     By default each clip holds a CASME II-like combination of AUs. ``plant`` (AU numbers) plants
     each of these independently with probability 1/2, on both sides (a clip left without any gets
     one other AU): targets for checking where a model looks (class activation maps).
+    ``nuisance`` (the ``subtle`` preset's :class:`Nuisance`, or your own) replaces ``intensity`` by
+    a per-clip displacement and adds drift, blinks, its noise and JPEG quality; None is ``classic``.
     Deterministic for a seed (the same bytes for the same parameters and library versions).
     """
     import cv2
@@ -301,9 +388,17 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
         for row in (row for row in plan if row["subject"] == subject):
             folder = out / "Cropped" / f"sub{subject}" / row["clip"]
             folder.mkdir(parents=True, exist_ok=True)
-            numbers, frames = render_clip(face, row["aus"], intensity, row["onset"], row["apex"], row["offset"], rng)
+            if nuisance is None:
+                numbers, frames = render_clip(face, row["aus"], intensity, row["onset"], row["apex"], row["offset"], rng)
+                quality = 85
+            else:  # the nuisances' own stream: the AUs, faces and classic frames never depend on it
+                nuisance_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(subject_index + 2, 1, row["onset"])))
+                clip_intensity = nuisance_rng.uniform(*nuisance.intensity_range)
+                numbers, frames = render_clip(face, row["aus"], clip_intensity, row["onset"], row["apex"], row["offset"],
+                                              rng, nuisance=nuisance, nuisance_rng=nuisance_rng)
+                quality = nuisance.jpeg_quality
             for number, frame in zip(numbers, frames):
-                cv2.imwrite(str(folder / f"reg_img{number}.jpg"), frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+                cv2.imwrite(str(folder / f"reg_img{number}.jpg"), frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
 
     indices = range(subjects)
     if progress:
@@ -316,6 +411,8 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
     _write_landmarks(out / "landmarks.csv", plan, seed)
     (out / "synth.json").write_text(json.dumps(
         {"generator": GENERATOR_VERSION, "subjects": subjects, "samples": samples, "intensity": intensity,
+         "preset": "classic" if nuisance is None else "subtle" if nuisance == PRESETS["subtle"] else "custom",
+         "nuisance": None if nuisance is None else nuisance.as_dict(),
          "seed": seed, "plant": plant, "sheet": SHEET_NAME, "layout": "casme2 cropped"}, indent=2))
     return sheet
 

@@ -427,7 +427,7 @@ class FlowMethod(DeepMethod):
 
 def small_cpu_config(fusion: str, *, epochs: int = 15, seed: int = 0, input: str = "diff", flip: bool = True,
                      jitter: int = 0, random_crop: bool = False, threshold: str = "validation",
-                     deterministic: bool = True) -> TrainConfig:
+                     deterministic: bool = True, magnify: dict | None = None) -> TrainConfig:
     """The demo's deep model: a from-scratch Res3D-18 at a quarter width on 64 x 64 clips, minutes on 2 CPU cores.
 
     Differences from the paper's recipe, all measured on the demo's synthetic database
@@ -439,7 +439,7 @@ def small_cpu_config(fusion: str, *, epochs: int = 15, seed: int = 0, input: str
                        batch_size=16, optimizer="adamw", lr=1e-3, lr_step=1000, device="cpu", seed=seed,
                        deterministic=deterministic, threshold=threshold,
                        augment=Augment(flip=flip, jitter=jitter, crop=random_crop),
-                       clip=ClipSpec(frames=10, tim_frames=30, short_side=64, crop=64, input=input))
+                       clip=ClipSpec(frames=10, tim_frames=30, short_side=64, crop=64, input=input, magnify=magnify))
 
 
 def demo_method(fusion: str, *, cache=None, echo=print, **settings) -> DeepMethod:

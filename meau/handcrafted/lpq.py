@@ -88,8 +88,15 @@ def _slice(volume, axis, start, length):
     return volume[tuple(index)]
 
 
-def lpq_codes(volume: np.ndarray, plane: str, windows, rhos) -> np.ndarray:
-    """8-bit LPQ codes of one plane orientation at every valid centre ``(T', H', W')``."""
+SLICES = ("reference", "valid")
+
+
+def lpq_codes(volume: np.ndarray, plane: str, windows, rhos, slices: str = "valid") -> np.ndarray:
+    """8-bit LPQ codes of one plane orientation.
+
+    ``slices='valid'``: at every valid centre ``(T', H', W')``; ``'reference'``: in every slice of the
+    plane (the axis across the slices uncropped, as LPQ_TOP.m), valid within each slice.
+    """
     first_axis, second_axis = PLANE_AXES[plane]
     sizes = {2: windows[0], 1: windows[1], 0: windows[2]}
     radii = {axis: (size - 1) // 2 for axis, size in sizes.items()}
@@ -102,10 +109,10 @@ def lpq_codes(volume: np.ndarray, plane: str, windows, rhos) -> np.ndarray:
         if key not in along_second:
             along_second[key] = _correlate(volume, s, second_axis)
     responses = [_correlate(along_second[s.tobytes()], f, first_axis) for f, s in filters]
-    # crop the third axis to the common valid centres
-    third = ({0, 1, 2} - {first_axis, second_axis}).pop()
-    n_third = volume.shape[third] - 2 * radii[third]
-    responses = [_slice(r, third, radii[third], n_third) for r in responses]
+    if slices == "valid":  # crop the axis across the slices to the common valid centres
+        third = ({0, 1, 2} - {first_axis, second_axis}).pop()
+        n_third = volume.shape[third] - 2 * radii[third]
+        responses = [_slice(r, third, radii[third], n_third) for r in responses]
     F = interleave(responses)  # (8, T', H', W')
     V = whitening(sizes[first_axis], sizes[second_axis], rho[first_axis], rho[second_axis], euclidean=plane == "XY")
     G = np.tensordot(V.T, F, axes=1)
@@ -113,7 +120,7 @@ def lpq_codes(volume: np.ndarray, plane: str, windows, rhos) -> np.ndarray:
     return ((G >= 0).astype(np.uint8) * weights).sum(axis=0, dtype=np.uint16).astype(np.uint8)
 
 
-def lpq_top(clip, windows=(5, 5, 5), rhos=(0.1, 0.1), grid=(5, 5)) -> np.ndarray:
+def lpq_top(clip, windows=(5, 5, 5), rhos=(0.1, 0.1), grid=(5, 5), slices: str = "reference") -> np.ndarray:
     """LPQ on Three Orthogonal Planes, per block.
 
     For each plane orientation (XY slices, XT slices at fixed y, YT slices at fixed x): a separable
@@ -123,8 +130,14 @@ def lpq_top(clip, windows=(5, 5, 5), rhos=(0.1, 0.1), grid=(5, 5)) -> np.ndarray
     decorrelated (G = V^T F, V from the SVD of the filter covariance under the reference's pixel
     correlation, see :func:`whitening`, each singular vector signed so that its largest-magnitude
     entry is positive) and quantised, b = sum_i [G_i >= 0] 2^(i-1). The codes equal those of the
-    reference LPQ_TOP.m up to that sign convention (one XOR mask of the 8 bits per plane). 256 bins per plane, summed over all slices of a block and
-    normalised per plane. Valid centres lie (w - 1)/2 from every border, time included.
+    reference LPQ_TOP.m up to that sign convention (one XOR mask of the 8 bits per plane; checked
+    against a line-by-line transcription on every slice in the tests). 256 bins per plane, summed
+    over all slices of a block and normalised per plane.
+
+    ``slices='reference'`` (the default) histograms every slice of each plane as LPQ_TOP.m does:
+    all T frames in XY, every row in XT and every column in YT, each slice 'valid' within itself;
+    a code belongs to the block of its centre's (y, x). ``'valid'`` keeps the centres whose whole
+    neighbourhood lies inside the clip, (w - 1)/2 from every border, time included (meau < 0.3).
 
     Parameters
     ----------
@@ -134,6 +147,7 @@ def lpq_top(clip, windows=(5, 5, 5), rhos=(0.1, 0.1), grid=(5, 5)) -> np.ndarray
     rhos : (rho_s, rho_t)
         Correlation between neighbouring pixels in space and in time.
     grid : (rows, cols)
+    slices : {'reference', 'valid'}
 
     Returns
     -------
@@ -147,13 +161,18 @@ def lpq_top(clip, windows=(5, 5, 5), rhos=(0.1, 0.1), grid=(5, 5)) -> np.ndarray
     """
     if any(w < 3 or w % 2 == 0 for w in windows):
         raise ValueError(f"windows must be odd and >= 3, got {windows}")
+    if slices not in SLICES:
+        raise ValueError(f"slices must be one of {', '.join(SLICES)}, got {slices!r}")
     radii = tuple((w - 1) // 2 for w in windows)
     volume = check_clip(clip, radii, grid=grid)
     _, height, width = volume.shape
-    blocks = block_index(height, width, grid, radii[1], radii[0])
     n_blocks = grid[0] * grid[1]
     histograms = np.empty((n_blocks, 3, 256))
     for index, plane in enumerate(("XY", "XT", "YT")):
-        codes = lpq_codes(volume, plane, windows, rhos)
+        codes = lpq_codes(volume, plane, windows, rhos, slices)
+        # reference slices leave uncropped the axis across them: rows in XT, columns in YT
+        radius_y = 0 if slices == "reference" and plane == "XT" else radii[1]
+        radius_x = 0 if slices == "reference" and plane == "YT" else radii[0]
+        blocks = block_index(height, width, grid, radius_y, radius_x)
         histograms[:, index] = block_histograms(codes, blocks, n_blocks, 256)
     return histograms.astype(np.float32).ravel()

@@ -19,7 +19,7 @@ from .registry import get_descriptor
 from .svm import C_GRID, fold_svms
 
 log = logging.getLogger(__name__)
-FEATURE_CACHE_VERSION = 2  # 2: LPQ-TOP as the reference, LBP-TOP XT as scikit-image
+FEATURE_CACHE_VERSION = 3  # 2: LPQ-TOP as the reference, LBP-TOP XT as scikit-image; 3: LPQ-TOP on every slice
 
 
 def _extract_one(paths, descriptor, params, clip_params, cache_folder):

@@ -152,7 +152,7 @@ def test_lpq_top_equals_the_reference_transcription_up_to_the_sign_mask(shape, w
     clip = rng.integers(0, 256, shape).astype(np.uint8)  # (T, H, W)
     w_x, w_y, w_t = windows
     r_x, r_y, r_t = (w_x - 1) // 2, (w_y - 1) // 2, (w_t - 1) // 2
-    ours = lpq_top(clip, windows=windows, grid=(1, 1)).astype(np.float64).reshape(3, 256)
+    ours = lpq_top(clip, windows=windows, grid=(1, 1), slices="valid").astype(np.float64).reshape(3, 256)
     volume = np.transpose(clip, (1, 2, 0))  # (y, x, t)
     reference_windows = (w_y, w_x, w_t)
     T, H, W = clip.shape
@@ -162,3 +162,31 @@ def test_lpq_top_equals_the_reference_transcription_up_to_the_sign_mask(shape, w
     for name, mine, theirs in (("XY", ours[0], xy), ("XT", ours[1], xt), ("YT", ours[2], yt)):
         assert _equal_up_to_a_bit_mask(mine.astype(np.float32).astype(np.float64),
                                        theirs.astype(np.float32).astype(np.float64)) is not None, name
+
+
+@pytest.mark.parametrize("shape,windows", [((12, 30, 34), (5, 5, 5)), ((11, 26, 23), (3, 5, 7)),
+                                           ((9, 21, 28), (7, 3, 5))])
+def test_lpq_top_reference_slices_equal_the_transcription_on_every_slice(shape, windows):
+    """slices='reference' (the default): every slice of every plane, the first and last (w - 1)/2
+    frames in XY and the border rows and columns in XT and YT included, as LPQ_TOP.m."""
+    from tests.handcrafted.lpq_reference import lpq_top_reference
+
+    rng = np.random.default_rng(sum(shape) + 1)
+    clip = rng.integers(0, 256, shape).astype(np.uint8)
+    w_x, w_y, w_t = windows
+    ours = lpq_top(clip, windows=windows, grid=(1, 1)).astype(np.float64).reshape(3, 256)
+    theirs = lpq_top_reference(np.transpose(clip, (1, 2, 0)), (w_y, w_x, w_t)).reshape(3, 256)
+    # the reference's 'XT' ((y, t) images at each x) is meau's YT and its 'YT' meau's XT
+    for name, mine, reference in (("XY", ours[0], theirs[0]), ("XT", ours[1], theirs[2]), ("YT", ours[2], theirs[1])):
+        assert _equal_up_to_a_bit_mask(mine.astype(np.float32).astype(np.float64),
+                                       reference.astype(np.float32).astype(np.float64)) is not None, name
+    valid = lpq_top(clip, windows=windows, grid=(1, 1), slices="valid")
+    assert not np.array_equal(valid, lpq_top(clip, windows=windows, grid=(1, 1)))
+
+
+def test_lpq_top_reference_slices_fill_border_blocks():
+    clip = np.random.default_rng(4).integers(0, 256, (9, 40, 40)).astype(np.uint8)
+    features = lpq_top(clip, grid=(5, 5)).reshape(25, 3, 256)
+    np.testing.assert_allclose(features.sum(axis=2), 1.0, rtol=1e-5)
+    with pytest.raises(ValueError, match="slices"):
+        lpq_top(clip, slices="all")

@@ -136,3 +136,106 @@ def test_cli_synth_plant(tmp_path):
     for bad, message in (("4,x", "--plant must be 'auto' or AU numbers"), ("4,3", "cannot plant 3")):
         result = runner.invoke(cli, ["synth", str(tmp_path / bad.replace(",", "_")), "--plant", bad], obj={})
         assert result.exit_code == 1 and message in result.output, result.output
+
+
+def _vertical_shift(first, second, mask, iterations=50):
+    """Iterative Lucas-Kanade on a region: the vertical displacement d with second(y + d) ~ first(y)
+    (one linearised step underestimates shifts of a pixel or more on sharp edges)."""
+    import cv2
+
+    first, second = first.astype(np.float32), second.astype(np.float32)
+    gradient = np.gradient(first.astype(np.float64), axis=0)
+    ys, xs = np.mgrid[0:first.shape[0], 0:first.shape[1]].astype(np.float32)
+    shift = 0.0
+    for _ in range(iterations):
+        back = cv2.remap(second, xs, ys + np.float32(shift), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        step = -float((gradient * (back - first))[mask].sum() / (gradient**2)[mask].sum())
+        shift += step
+        if abs(step) < 1e-4:
+            break
+    return shift
+
+
+def test_subtle_preset_plants_one_to_two_pixels_at_128():
+    import dataclasses
+
+    import cv2
+
+    from meau.databases.synth import PRESETS, au_region, render_clip, subject_face
+
+    quiet = dataclasses.replace(PRESETS["subtle"], drift=0.0, blink_rate=0.0, noise=0.0)
+    low, high = quiet.intensity_range
+    for subject, intensity in (("01", low), ("02", (low + high) / 2), ("03", high)):
+        face = subject_face(0, subject)
+        numbers, frames = render_clip(face, {1: None}, intensity, 10, 15, 20, np.random.default_rng(1),
+                                      nuisance=quiet, nuisance_rng=np.random.default_rng(2))
+        grey = [cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (128, 128), interpolation=cv2.INTER_AREA) for f in frames]
+        region = cv2.resize(au_region(face, 1, threshold=0.8).astype(np.uint8), (128, 128),
+                            interpolation=cv2.INTER_NEAREST).astype(bool)
+        apex = grey[list(numbers).index(15)]
+        shift = -_vertical_shift(grey[list(numbers).index(10)], apex, region)  # upwards is negative y
+        # the stated range, 1-2 px at 128 x 128: the peak is intensity * 128 / 170 vertically, and
+        # the region holds 80-100 % of it
+        peak = intensity * 128 / 170
+        assert 0.8 * peak <= shift <= 1.03 * peak and 0.8 <= shift <= 2.05, (subject, intensity, shift, peak)
+        still = _vertical_shift(grey[0], grey[1], region)  # before the onset: jitter only
+        assert abs(still) < 0.2
+
+
+def test_subtle_nuisances_never_change_labels(tmp_path):
+    from meau.databases import annotate
+
+    generate(tmp_path / "classic", subjects=3, samples=9, intensity=2, seed=4)
+    from meau.databases.synth import PRESETS
+
+    generate(tmp_path / "subtle", subjects=3, samples=9, seed=4, nuisance=PRESETS["subtle"])
+    classic = annotate(tmp_path / "classic" / SHEET_NAME, "casme2", min_count=1).table.drop(columns=["row"])
+    subtle = annotate(tmp_path / "subtle" / SHEET_NAME, "casme2", min_count=1).table.drop(columns=["row"])
+    assert classic.equals(subtle)
+    assert "AU45" not in " ".join(subtle.columns)
+    import json
+
+    assert json.loads((tmp_path / "subtle" / "synth.json").read_text())["preset"] == "subtle"
+    # the frames differ (drift, noise, blinks, JPEG) but the clips keep their lengths
+    first = sorted((tmp_path / "classic" / "Cropped").rglob("*.jpg"))
+    second = sorted((tmp_path / "subtle" / "Cropped").rglob("*.jpg"))
+    assert [p.relative_to(tmp_path / "classic") for p in first] == [p.relative_to(tmp_path / "subtle") for p in second]
+    assert first[0].read_bytes() != second[0].read_bytes()
+
+
+def test_drift_stays_within_its_bound_and_blinks_close_the_eyes():
+    import dataclasses
+
+    from meau.databases.synth import HEIGHT, PRESETS, RESIZED, WIDTH, _blink_profile, _closed_eyes, _drift_path, \
+        subject_face
+
+    for seed in range(50):
+        path = _drift_path(20, 2.0, np.random.default_rng(seed))
+        at_128 = path * np.array([RESIZED / WIDTH, RESIZED / HEIGHT])
+        assert np.hypot(*at_128.T).max() <= 2.0 + 1e-6 and np.allclose(path[0], 0)
+    always = dataclasses.replace(PRESETS["subtle"], blink_rate=1.0)
+    closure = _blink_profile(20, always, np.random.default_rng(0))
+    assert 0.9 < closure.max() <= 1 and (closure > 0).sum() == always.blink_frames
+    face = subject_face(0, "01")
+    eye = face.landmarks[36:42].mean(axis=0).round().astype(int)
+    shut = _closed_eyes(face, 1.0)
+    assert abs(shut[eye[1], eye[0]] - face.image[eye[1], eye[0]]).max() > 40  # the dark pupil is covered
+
+
+def test_synth_cli_presets(tmp_path):
+    from click.testing import CliRunner
+
+    from meau.cli import cli
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["synth", str(tmp_path / "a"), "--subjects", "2", "--samples", "2", "--preset", "subtle",
+                                 "--drift", "1", "--intensity", "1,2"], obj={})
+    assert result.exit_code == 0, result.output
+    import json
+
+    settings = json.loads((tmp_path / "a" / "synth.json").read_text())["nuisance"]
+    assert settings["drift"] == 1 and settings["intensity_range"] == [1, 2]
+    result = runner.invoke(cli, ["synth", str(tmp_path / "b"), "--drift", "1"], obj={})
+    assert result.exit_code == 1 and "--drift is a setting of --preset subtle" in result.output
+    result = runner.invoke(cli, ["synth", str(tmp_path / "c"), "--intensity", "2,1", "--preset", "subtle"], obj={})
+    assert result.exit_code == 1 and "--intensity 2,1" in result.output

@@ -15,7 +15,7 @@ import numpy as np
 
 from .databases import KEY_COLUMNS, Dataset
 from .errors import RunError
-from .metrics import evaluate
+from .metrics import combine_seeds, evaluate  # noqa: F401 (combine_seeds: used by run_seeds)
 from .protocols import Rotation, assign_folds, read_splits, rotations, splits_frame
 from .runs import RunDir, base_config, write_csv, write_json
 
@@ -179,26 +179,3 @@ def run_seeds(make_method, dataset: Dataset, run: RunDir, seeds, *, parameters: 
     write_json(run.file("config.json"), config)
     write_json(run.file("metrics.json"), metrics)
     return metrics
-
-
-def combine_seeds(results: list[dict], seeds: list[int]) -> dict:
-    """Mean (and, in ``across_seeds``, mean/std/values) over seeds of every pooled and per-fold metric."""
-    first = results[0]
-    names = list(first["pooled"])
-    pooled, per_fold, across = {}, {}, {}
-    for name in names:
-        keys = [key for key, value in first["pooled"][name].items() if isinstance(value, (int, float))]
-        pooled[name] = {key: float(np.mean([r["pooled"][name][key] for r in results])) for key in keys}
-        if "positives" in first["pooled"][name]:
-            pooled[name]["positives"] = first["pooled"][name]["positives"]
-        across[name] = {key: {"mean": float(np.mean(v)), "std": float(np.std(v)), "values": v}
-                        for key in keys if key not in ("positives", "samples")
-                        for v in [[float(r["pooled"][name][key]) for r in results]]}
-        per_fold[name] = {key: {"mean": float(np.mean([r["per_fold"][name][key]["mean"] for r in results])),
-                                "std": float(np.mean([r["per_fold"][name][key]["std"] for r in results]))}
-                          for key in first["per_fold"][name]}
-    definitions = dict(first["definitions"])
-    definitions["across_seeds"] = "mean and standard deviation over seeds of the pooled metrics"
-    definitions["pooled"] += "; mean over seeds"
-    return {"definitions": definitions, "aus": first["aus"], "seeds": seeds, "folds": first["folds"],
-            "pooled": pooled, "per_fold": per_fold, "across_seeds": across}

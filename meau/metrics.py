@@ -110,3 +110,26 @@ def best_f1_thresholds(truth, probabilities, *, default: float = 0.5) -> list[fl
 def _summary(values) -> dict:
     values = [float(value) for value in values]
     return {"mean": float(np.mean(values)), "std": float(np.std(values)), "values": values}
+
+
+def combine_seeds(results: list[dict], seeds: list[int]) -> dict:
+    """Mean (and, in ``across_seeds``, mean/std/values) over seeds of every pooled and per-fold metric."""
+    first = results[0]
+    names = list(first["pooled"])
+    pooled, per_fold, across = {}, {}, {}
+    for name in names:
+        keys = [key for key, value in first["pooled"][name].items() if isinstance(value, (int, float))]
+        pooled[name] = {key: float(np.mean([r["pooled"][name][key] for r in results])) for key in keys}
+        if "positives" in first["pooled"][name]:
+            pooled[name]["positives"] = first["pooled"][name]["positives"]
+        across[name] = {key: {"mean": float(np.mean(v)), "std": float(np.std(v)), "values": v}
+                        for key in keys if key not in ("positives", "samples")
+                        for v in [[float(r["pooled"][name][key]) for r in results]]}
+        per_fold[name] = {key: {"mean": float(np.mean([r["per_fold"][name][key]["mean"] for r in results])),
+                                "std": float(np.mean([r["per_fold"][name][key]["std"] for r in results]))}
+                          for key in first["per_fold"][name]}
+    definitions = dict(first["definitions"])
+    definitions["across_seeds"] = "mean and standard deviation over seeds of the pooled metrics"
+    definitions["pooled"] += "; mean over seeds"
+    return {"definitions": definitions, "aus": first["aus"], "seeds": seeds, "folds": first["folds"],
+            "pooled": pooled, "per_fold": per_fold, "across_seeds": across}

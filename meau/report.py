@@ -91,7 +91,9 @@ def _per_database(path, config, metrics) -> list[tuple]:
     """A composite run's test predictions split by database: one (path, config, metrics, database) each.
 
     Metrics are recomputed from ``predictions.csv`` on that database's rows, over the AUs it codes
-    (at least one positive there): an AU a database never codes has no F1 to report.
+    (at least one positive there): an AU a database never codes has no F1 to report. A run over
+    several seeds is split seed by seed (``seed_<s>/predictions.csv``), then averaged over seeds
+    with the spread kept, so each database's table reads mean ± std as the pooled one does.
     """
     from pathlib import Path
 
@@ -99,18 +101,30 @@ def _per_database(path, config, metrics) -> list[tuple]:
 
     from .metrics import evaluate
 
-    predictions_path = Path(path) / "predictions.csv"
-    if not predictions_path.exists():
-        raise RunError(f"{path}: --by-database needs the run's predictions.csv (a run over several seeds: "
-                       "report one seed_<s> folder)")
-    predictions = pd.read_csv(predictions_path, dtype={"subject": str, "clip": str, "database": str})
+    from .metrics import combine_seeds
+
+    seeds = config.get("parameters", {}).get("seeds")
+    folders = [Path(path) / run for run in config.get("parameters", {}).get("runs", [])] if seeds else [Path(path)]
+    tables = []
+    for folder in folders:
+        predictions_path = folder / "predictions.csv"
+        if not predictions_path.exists():
+            raise RunError(f"{folder}: --by-database needs the run's predictions.csv (the run has not finished)")
+        tables.append(pd.read_csv(predictions_path, dtype={"subject": str, "clip": str, "database": str}))
     result = []
-    for database, rows in predictions.groupby("database", sort=True):
-        aus = [column for column in metrics["aus"] if rows[column].sum() > 0]
-        if not aus:
+    for database in sorted(set().union(*(set(table["database"].astype(str)) for table in tables))):
+        per_seed = []
+        for table in tables:
+            rows = table[table["database"].astype(str) == database]
+            aus = [column for column in metrics["aus"] if rows[column].sum() > 0]
+            if aus:
+                per_seed.append(evaluate(rows[aus].to_numpy(), rows[[f"{c}_c" for c in aus]].to_numpy(),
+                                         rows["fold"].to_numpy(), aus))
+        if not per_seed:
             continue
-        split = evaluate(rows[aus].to_numpy(), rows[[f"{c}_c" for c in aus]].to_numpy(), rows["fold"].to_numpy(), aus)
-        result.append((path, config, split, str(database)))
+        # several seeds: the mean over seeds, and their spread in across_seeds, as the pooled table
+        split = per_seed[0] if len(per_seed) == 1 else combine_seeds(per_seed, list(seeds))
+        result.append((path, config, split, database))
     return result
 
 

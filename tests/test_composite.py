@@ -70,6 +70,30 @@ def test_lodo_run_and_per_database_report(two_databases, tmp_path):
     assert f"{expected:.4f}" in rows[2]
 
 
+def test_per_database_tables_of_a_multi_seed_run_read_mean_and_spread(two_databases, tmp_path):
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    runner = CliRunner()
+    run = tmp_path / "seeds"
+    result = runner.invoke(cli, ["baseline", "flow", "--datasets", str(two_databases / "both.toml"), "--protocol", "kfold",
+                                 "--folds", "3", "--seeds", "0,1", "--min-count", "3", "--no-cache", "-o", str(run)],
+                           obj={})
+    assert result.exit_code == 0, result.output
+    report = runner.invoke(cli, ["report", str(run), "--by-database", "--format", "markdown"], obj={})
+    assert report.exit_code == 0, report.output
+    tables = report.output.split("| Method")
+    assert len(tables) == 4, report.output  # pooled, one, two
+    column = json.loads((run / "metrics.json").read_text())["aus"][0]
+    per_seed = []
+    for seed in (0, 1):
+        predictions = pd.read_csv(run / f"seed_{seed}" / "predictions.csv")
+        one = predictions[predictions["database"] == "one"]
+        per_seed.append(f1_score(one[column], one[f"{column}_c"], zero_division=0))
+    expected = f"{np.mean(per_seed):.4f} ± {np.std(per_seed):.4f}"
+    assert expected in tables[2], (expected, tables[2])
+
+
 @pytest.mark.parametrize("content,message", [
     ('[[database]]\nname = "casme2"\nroot = "nowhere"\n', "root"),
     ('[[database]]\nname = "casme2"\nroot = "first"\nsheet = "missing.xlsx"\n', "sheet missing.xlsx not found"),

@@ -88,14 +88,28 @@ def find_reference(frames, order) -> tuple[int | None, object]:
     return None, None
 
 
-def align(frames, order, settings: CropSettings):
+def known_face(points) -> "object":
+    """A Face from known 68 points (a landmarks file) instead of the detector: box = their bounds."""
+    from .faces import Face
+
+    points = np.asarray(points, dtype=np.float64)
+    box = tuple(int(v) for v in (np.floor(points[:, 0].min()), np.floor(points[:, 1].min()),
+                                 np.ceil(points[:, 0].max()), np.ceil(points[:, 1].max())))
+    return Face(box, float("nan"), 1, points)
+
+
+def align(frames, order, settings: CropSettings, points=None):
     """Align one clip: (aligned frames, record, motions) or (None, record, None) without a face.
 
-    ``frames``: the clip's frames (source pixels), ``order``: the frame indices to try as reference.
+    ``frames``: the clip's frames (source pixels), ``order``: the frame indices to try as reference
+    (with known ``points``, the landmarks of the first of them: no detection).
     """
     from .faces import similarity_to_geometry, stabilizing_matrices, warp_clip
 
-    reference, face = find_reference(frames, order)
+    if points is not None:
+        reference, face = order[0], known_face(points)
+    else:
+        reference, face = find_reference(frames, order)
     if face is None:
         return None, {"status": "no-face", "faces": 0}, None
     similarity = similarity_to_geometry(face.points, settings.size)
@@ -142,7 +156,7 @@ def _crop_unit(unit: dict, settings_dict: dict, out: str) -> dict:
             raise FrameError(f"{unit['sources'][0]}: frames of one clip differ in size")
     except FrameError as error:
         return {"folder": unit["folder"], "samples": unit["samples"], "status": "bad-frame", "message": str(error)}
-    aligned, record, motions = align(frames, unit["order"], settings)
+    aligned, record, motions = align(frames, unit["order"], settings, unit.get("points"))
     result = {"folder": unit["folder"], "samples": unit["samples"], **record,
               "reference_frame": unit["numbers"][record["reference_index"]] if aligned is not None else None,
               "numbers": unit["numbers"]}
@@ -247,6 +261,18 @@ def _write_tables(out: Path, records, extra_problems=()):
     return crop_rows
 
 
+def read_landmarks(path) -> dict:
+    """``landmarks.csv`` -> {sample key: 68 x 2 points in source pixels}."""
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, dtype={"sample": str})
+        return {sample: group.sort_values("point")[["x_source", "y_source"]].to_numpy(dtype=np.float64)
+                for sample, group in table.groupby("sample", sort=False)}
+    except (OSError, KeyError, ValueError) as error:
+        raise MeauError(f"{path}: not a landmarks.csv (sample, point, x_source, y_source …): {error}") from None
+
+
 def cropped_layout(database: str, frames: str | None = None):
     """(base folder, FramePattern) of the layout ``meau crop`` writes for a database."""
     from .databases.layouts import LAYOUTS, FramePattern, is_pattern
@@ -261,13 +287,19 @@ def cropped_layout(database: str, frames: str | None = None):
 
 def crop_dataset(dataset, out, *, database: str, frames: str | None = None, sheet=None,
                  settings: CropSettings = CropSettings(), n_jobs: int = 1, resume: bool = False,
-                 overwrite: bool = False, strict: bool = False, progress: bool = False) -> dict:
-    """Crop every sample of a loaded :class:`~meau.databases.Dataset` into ``out`` (see the module)."""
+                 overwrite: bool = False, strict: bool = False, progress: bool = False, landmarks=None) -> dict:
+    """Crop every sample of a loaded :class:`~meau.databases.Dataset` into ``out`` (see the module).
+
+    ``landmarks``: a ``landmarks.csv`` (``sample, point, x_source, y_source``, as meau crop and meau
+    synth write it) whose points replace detection on each sample's onset frame.
+    """
     from .databases import sample_keys
     from .faces import check_face_support
 
     settings.check()
-    check_face_support()
+    known = read_landmarks(landmarks) if landmarks is not None else None
+    if known is None:
+        check_face_support()
     out = Path(out)
     _prepare_output(out, resume, overwrite)
     base, pattern = cropped_layout(database, frames)
@@ -290,7 +322,12 @@ def crop_dataset(dataset, out, *, database: str, frames: str | None = None, shee
         apex_index = None
         if first["apex"] is not None:
             apex_index = max(i for i, n in enumerate(numbers) if n <= first["apex"])
-        units.append({"folder": unit["folder"], "samples": unit["samples"], "numbers": numbers,
+        points = None
+        if known is not None:
+            points = known.get(first["key"])
+            if points is None:
+                raise MeauError(f"{landmarks}: no landmarks for sample {first['key']}")
+        units.append({"folder": unit["folder"], "samples": unit["samples"], "numbers": numbers, "points": points,
                       "sources": [unit["frames"][n] for n in numbers],
                       "names": [pattern.path(unit["row"], n).rpartition("/")[2] for n in numbers],
                       "order": _reference_order(len(numbers), onset_index, apex_index)})

@@ -92,9 +92,11 @@ def available_methods() -> dict:
 
 
 def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, samples: int, seed: int,
-             methods: list[str] | None, n_jobs: int, echo=print, nuisance=None, magnify: dict | None = None) -> list[Path]:
+             methods: list[str] | None, n_jobs: int, echo=print, nuisance=None, magnify: dict | None = None,
+             root: Path | None = None) -> list[Path]:
     """Every demo method through the same 4 folds of the synthetic database (``nuisance``: the
-    subtle preset's settings; ``magnify``: magnification settings applied by every clip-reading method)."""
+    subtle preset's settings; ``magnify``: magnification settings applied by every clip-reading method;
+    ``root``: an existing CASME II-layout database to use instead, such as a crop of the synthetic one)."""
     from .databases import load_dataset
     from .databases.synth import SHEET_NAME
     from .experiment import run_experiment
@@ -106,8 +108,9 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
     unknown = [name for name in wanted if name not in found]
     if unknown:
         raise MeauError(f"demo method(s) {', '.join(unknown)} not available; choose from {', '.join(found)}")
-    root = synthetic_database(cache, subjects=subjects, samples=samples, intensity=intensity, seed=seed, echo=echo,
-                              nuisance=nuisance)
+    if root is None:
+        root = synthetic_database(cache, subjects=subjects, samples=samples, intensity=intensity, seed=seed, echo=echo,
+                                  nuisance=nuisance)
     dataset = load_dataset(root, "casme2", root / SHEET_NAME, aus="auto", min_count=max(3, samples // 20))
     echo(f"{len(dataset.table)} samples, AUs {', '.join(dataset.au_columns)}")
     feature_cache = Path(cache or cache_root()) / "features"

@@ -216,3 +216,25 @@ def test_missing_face_extra_is_one_line_with_the_install_command(tmp_path, monke
     result = CliRunner().invoke(cli, ["crop", str(tmp_path / "in"), "-o", str(tmp_path / "out")], obj={})
     faces._models.cache_clear()
     assert result.exit_code == 1 and "pip install 'meau[face]'" in result.output and "Traceback" not in result.output
+
+
+def test_known_landmarks_replace_detection(tmp_path):
+    from meau.databases import load_dataset
+    from meau.databases.synth import generate
+
+    generate(tmp_path / "db", subjects=2, samples=4, intensity=4.0, seed=1)
+    result = CliRunner().invoke(cli, ["crop", str(tmp_path / "db"), "--database", "casme2", "--layout", "cropped",
+                                      "--landmarks", str(tmp_path / "db" / "landmarks.csv"), "--stabilize", "ecc",
+                                      "--size", "128", "-o", str(tmp_path / "out")], obj={})
+    assert result.exit_code == 0, result.output
+    assert "4 of 4 cropped" in result.output
+    landmarks = pd.read_csv(tmp_path / "out" / "landmarks.csv")
+    targets = eye_targets(128)
+    for _, group in landmarks.groupby("sample"):
+        points = group.sort_values("point")[["x", "y"]].to_numpy()
+        assert np.allclose(points[36:42].mean(0), targets[0], atol=0.01)
+        assert np.allclose(points[42:48].mean(0), targets[1], atol=0.01)
+    assert len(pd.read_csv(tmp_path / "out" / "motion.csv")) > 0
+    dataset = load_dataset(tmp_path / "out", "casme2", tmp_path / "out" / "CASME2-coding-synth.xlsx", aus="auto",
+                           min_count=1)
+    assert len(dataset.table) == 4 and dataset.layout == "cropped"

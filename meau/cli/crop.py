@@ -28,10 +28,13 @@ from .options import column_option, n_jobs_option
 @click.option("--resume", is_flag=True, help="Continue an interrupted crop: finished clips are kept.")
 @click.option("--overwrite", is_flag=True, help="Replace a previous crop in OUT.")
 @click.option("--strict", is_flag=True, help="Fail when a clip has no face (default: list it and go on).")
+@click.option("--landmarks", type=click.Path(path_type=Path),
+              help="With --database: a landmarks.csv (meau crop's or meau synth's) whose points replace detection "
+                   "on each sample's onset frame.")
 @click.option("--figure", type=click.Path(path_type=Path),
               help="Also draw the 68 points and the 36 MDMO regions over the first aligned clip (PNG or PDF).")
 def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, stabilize, n_jobs, resume, overwrite,
-         strict, figure):
+         strict, landmarks, figure):
     """Find, align and crop faces offline (dlib HOG detector + 68 points; nothing is downloaded).
 
     \b
@@ -69,7 +72,8 @@ def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, 
         layout_database = frames if database == "csv" and frames and "{" not in frames else database
         dataset = load_dataset(root, database, sheet, frames=frames, columns=columns or None, aus="auto", min_count=1,
                                layout=raw_layout_first(layout_database, layout))
-        summary = crop_dataset(dataset, out, database=layout_database, frames=frames, sheet=sheet, **common)
+        summary = crop_dataset(dataset, out, database=layout_database, frames=frames, sheet=sheet, landmarks=landmarks,
+                               **common)
         click.echo(_summary(str(root), summary))
     else:
         summary = crop_inputs(list(inputs), out, **common)

@@ -260,23 +260,32 @@ class Policy:
         Whether ``ref()`` AUs count as present.
     sides : {'any', 'bilateral'}
         ``'bilateral'`` ignores unilateral (L/R) tokens.
+    uncertain : {'drop', 'keep'}
+        Whether an AU marked ``?`` (CAS(ME)^3 C's ``13?``) counts; by default it is reported, not counted.
+    static : {'keep', 'drop'}
+        Whether a static AU (4DME's ``AU4(k)``) counts; by default it does.
     """
 
     alternatives: str = "union"
     references: str = "keep"
     sides: str = "any"
+    uncertain: str = "drop"
+    static: str = "keep"
 
     def __post_init__(self):
         for name, allowed in (
             ("alternatives", ("union", "first", "drop")),
             ("references", ("keep", "drop")),
             ("sides", ("any", "bilateral")),
+            ("uncertain", ("drop", "keep")),
+            ("static", ("keep", "drop")),
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"Policy.{name} must be one of {allowed}, not {getattr(self, name)!r}")
 
     def describe(self) -> str:
-        return f"alternatives={self.alternatives}, references={self.references}, sides={self.sides}"
+        return (f"alternatives={self.alternatives}, references={self.references}, sides={self.sides}, "
+                f"uncertain={self.uncertain}, static={self.static}")
 
 
 POLICY_PRESETS = {
@@ -285,6 +294,8 @@ POLICY_PRESETS = {
     "alternatives-drop": {"alternatives": "drop"},
     "ref-drop": {"references": "drop"},
     "bilateral-only": {"sides": "bilateral"},
+    "uncertain-keep": {"uncertain": "keep"},
+    "static-drop": {"static": "drop"},
 }
 
 
@@ -309,6 +320,10 @@ def present_aus(tokens: list[AUToken], policy: Policy = Policy()) -> set[int]:
         if token.alternative and policy.alternatives == "drop":
             continue
         if token.alternative and policy.alternatives == "first" and token.rank != 0:
+            continue
+        if token.uncertain and policy.uncertain == "drop":
+            continue
+        if token.static and policy.static == "drop":
             continue
         present.add(token.au)
     return present

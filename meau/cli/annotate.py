@@ -9,7 +9,10 @@ from .options import check_output, column_option, label_options, overwrite_optio
 
 @click.command()
 @click.argument("sheet", type=click.Path(path_type=Path))
-@click.option("--database", type=click.Choice(["casme2", "casme", "samm", "csv"]), required=True)
+@click.option("--database", type=click.Choice(["casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme", "csv"]),
+              required=True)
+@click.option("--expressions", type=click.Choice(["micro", "macro", "all"]), default="micro", show_default=True,
+              help="CAS(ME)^3 part A's full sheet: which expressions to read.")
 @label_options
 @column_option()
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="labels.csv to write.")
@@ -17,8 +20,8 @@ from .options import check_output, column_option, label_options, overwrite_optio
               help="Where to write the problem list (default: beside the output, *.problems.csv).")
 @click.option("--figure", type=click.Path(path_type=Path), help="Also draw the AU correlation matrix (PNG or PDF).")
 @overwrite_option
-def annotate(sheet, database, aus, min_count, policies, skip_unparseable, apply_fixes, columns, output, problems_path, figure,
-             overwrite):
+def annotate(sheet, database, expressions, aus, min_count, policies, skip_unparseable, apply_fixes, columns, output,
+             problems_path, figure, overwrite):
     """Read a coding SHEET as distributed and write one 0/1 column per AU.
 
     \b
@@ -33,7 +36,7 @@ def annotate(sheet, database, aus, min_count, policies, skip_unparseable, apply_
 
     check_output(output, overwrite)
     labels = read_labels(sheet, database, aus=aus, min_count=min_count, policy=policy_from_names(policies),
-                         skip_unparseable=skip_unparseable, fixes=apply_fixes, columns=columns)
+                         skip_unparseable=skip_unparseable, fixes=apply_fixes, columns=columns, expressions=expressions)
     table = labels.table.drop(columns=["row"])
     write_csv(output, table)
     problems_path = problems_path or output.with_suffix(".problems.csv")

@@ -10,7 +10,7 @@ from .options import column_option, n_jobs_option
 @click.command()
 @click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="Folder to write.")
-@click.option("--database", type=click.Choice(["casme2", "casme", "samm", "csv"]),
+@click.option("--database", type=click.Choice(["casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme", "csv"]),
               help="INPUTS is one database root: write its cropped layout (onset..offset of every sample) and sheet.")
 @click.option("--datasets", type=click.Path(path_type=Path),
               help="A TOML datasets file: crop every entry into OUT/<label> and write OUT/datasets.toml.")

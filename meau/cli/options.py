@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-DATABASES = ["casme2", "casme", "samm", "csv"]
+DATABASES = ["casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme", "csv"]
 
 
 def stack(*decorators):
@@ -101,6 +101,9 @@ dataset_options = stack(
                       "'{subject}/{clip}/img{frame}.jpg' ({frame} the frame number, other fields sheet columns, "
                       "format specs pad: {frame:03d}), or a named layout casme2|casme|samm."),
     column_option(),
+    click.option("--expressions", type=click.Choice(["micro", "macro", "all"]), default="micro", show_default=True,
+                 help="CAS(ME)^3 part A: micro-expressions (the label sheet), or macro / all from the full part A "
+                      "sheet (CAS(ME)3_part_A_v2.xls), e.g. for pre-training."),
     click.option("--strict", is_flag=True, help="Fail on the first sample with missing frames instead of skipping it."),
     label_options,
 )
@@ -178,8 +181,8 @@ def validation_summary(dataset) -> str:
 
 
 def dataset_parameters(options: dict) -> dict:
-    keep = ("data_root", "datasets", "database", "sheet", "layout", "frames", "columns", "strict", "aus", "min_count",
-            "policies", "skip_unparseable", "apply_fixes")
+    keep = ("data_root", "datasets", "database", "sheet", "layout", "frames", "columns", "expressions", "strict", "aus",
+            "min_count", "policies", "skip_unparseable", "apply_fixes")
     return {key: (str(value) if isinstance(value, Path) else value) for key, value in options.items() if key in keep}
 
 

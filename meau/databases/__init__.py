@@ -17,7 +17,7 @@ from .layouts import ROW_FIELDS, FramePattern, describe_gaps, detect_layout, is_
 from .sheets import Problem, read_sheet
 
 KEY_COLUMNS = ["database", "subject", "clip", "onset"]
-DATABASES = ("casme2", "casme", "samm")
+DATABASES = ("casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme")
 
 __all__ = ["Labels", "Dataset", "annotate", "load_dataset", "find_sheet", "KEY_COLUMNS", "DATABASES", "Problem", "sample_keys"]
 
@@ -75,6 +75,7 @@ def annotate(
     columns: dict[str, str] | None = None,
     sheet_name: str | None = None,
     extra_fields: list[str] | tuple[str, ...] = (),
+    expressions: str = "micro",
 ) -> Labels:
     """Read a coding sheet and turn its AU cells into binary labels.
 
@@ -93,12 +94,15 @@ def annotate(
         Apply the documented fix table (:mod:`meau.databases.fixes`).
     extra_fields : list of str
         For ``'csv'``: further sheet columns to keep as text (those a frame pattern names).
+    expressions : {'micro', 'macro', 'all'}
+        CAS(ME)^3 part A's full sheet: which expressions to read (default micro).
     """
     import pandas as pd
 
-    rows = read_sheet(sheet, database, sheet=sheet_name, columns=columns, extra_fields=extra_fields)
+    rows = read_sheet(sheet, database, sheet=sheet_name, columns=columns, extra_fields=extra_fields,
+                      expressions=expressions)
     problems = list(rows.problems)
-    fixes_applied = apply_fixes(rows.rows) if fixes else []
+    fixes_applied = apply_fixes(rows.rows, rows.sha256) if fixes else []
     records, present, seen = [], [], {}
     for row in rows.rows:
         where = f"{rows.path.name} row {row['row']}"
@@ -116,6 +120,11 @@ def annotate(
             problems.append(Problem("unparseable-au", str(error), row["row"], _key(row), str(rows.path)))
             continue
         problems.extend(_check_frames(row, rows.path))
+        uncertain = [token.text for token in tokens if token.uncertain]
+        if uncertain:
+            counted = "counted" if policy.uncertain == "keep" else "not counted (--policy uncertain-keep counts it)"
+            problems.append(Problem("uncertain-au", f"{', '.join(uncertain)} marked uncertain: {counted}",
+                                    row["row"], key, str(rows.path)))
         records.append(row)
         present.append(present_aus(tokens, policy))
     table = pd.DataFrame(records, columns=list(rows.rows[0].keys()) if rows.rows else None)
@@ -151,9 +160,22 @@ def _key(row) -> str:
     return f"{row['database']}/{row['subject']}/{row['clip']}/{row['onset']}"
 
 
+LONGEST_SAMPLE_S = 4.0  # a macro-expression lasts at most about 4 s; longer rows are flagged as implausible
+ONE_BASED = ("casme3", "casme3c")  # JPG indices start at 1
+
+
 def _check_frames(row, path) -> list[Problem]:
+    from .sheets import FRAME_RATES
+
     onset, apex, offset = row["onset"], row["apex"], row["offset"]
     found = []
+    rate = FRAME_RATES.get(row["database"])
+    if rate and onset is not None and offset is not None and (offset - onset + 1) / rate > LONGEST_SAMPLE_S:
+        found.append(Problem("implausible-frames", f"onset {onset} to offset {offset} lasts {(offset - onset + 1) / rate:.1f} s "
+                             f"at {rate} fps", row["row"], _key(row), str(path)))
+    if row["database"] in ONE_BASED and 0 in (onset, apex):
+        found.append(Problem("implausible-frames", f"frame 0 where JPG indices start at 1 (onset {onset}, apex {apex})",
+                             row["row"], _key(row), str(path)))
     if onset is not None and offset is not None and onset > offset:
         found.append(Problem("impossible-frames", f"onset {onset} > offset {offset}", row["row"], _key(row), str(path)))
     if apex is not None:
@@ -204,7 +226,8 @@ def load_dataset(
     if pattern is not None:
         pattern.check_fields(set(labels.table.columns) - {"row", "au_raw"}, where=str(sheet))
     all_au_columns = labels.au_columns
-    chosen_layout, bases = detect_layout(root, frames, layout)
+    probe = labels.table.head(5).to_dict("records")  # rows whose folders tell the layout variants apart
+    chosen_layout, bases = detect_layout(root, frames, layout, probe=probe)
     table = labels.table
     problems = list(labels.problems)
     frames_column, numbers_column, keep = [], [], []
@@ -278,7 +301,8 @@ def load_from_parameters(parameters: dict, *, no_database: str = "no database na
     """
     from ..annotations import policy_from_names
 
-    common = dict(strict=parameters.get("strict", False), aus=parameters.get("aus", "auto"),
+    expressions = parameters.get("expressions") or "micro"
+    common = dict(strict=parameters.get("strict", False), aus=parameters.get("aus", "auto"), expressions=expressions,
                   min_count=parameters.get("min_count", 15), policy=policy_from_names(parameters.get("policies") or ()),
                   skip_unparseable=parameters.get("skip_unparseable", False), fixes=parameters.get("apply_fixes", False))
     if parameters.get("datasets"):
@@ -290,24 +314,34 @@ def load_from_parameters(parameters: dict, *, no_database: str = "no database na
     if not parameters.get("data_root"):
         raise MeauError(no_database)
     root = Path(parameters["data_root"])
-    sheet = find_sheet(root, parameters["database"], Path(parameters["sheet"]) if parameters.get("sheet") else None)
+    sheet = find_sheet(root, parameters["database"], Path(parameters["sheet"]) if parameters.get("sheet") else None,
+                       expressions)
     return load_dataset(root, parameters["database"], sheet, layout=parameters.get("layout"),
                         frames=parameters.get("frames"), columns=parameters.get("columns") or None, **common)
 
 
 SHEET_GLOBS = {
     "casme2": ["CASME2-coding*.xlsx", "*.xlsx"],
-    "casme": ["*.xls"],
+    "casme": ["*.xls", "*.xlsx"],
     "samm": ["SAMM_Micro_FACS_Codes*.xlsx", "*.xlsx"],
+    "casme3": ["cas(me)3_part_A_ME_label*.xlsx", "CAS(ME)3_part_A*.xls", "*.xlsx"],
+    "casme3c": ["CAS(ME)3_part_C*.xlsx", "*.xlsx"],
+    "mmew": ["MMEW_Micro_Exp*.xlsx", "*.xlsx"],
+    "4dme": ["4DME_Labelling*.xlsx", "*.xlsx"],
 }
+# the full part A sheet, which also codes the macro-expressions (--expressions macro|all)
+FULL_SHEET_GLOBS = {"casme3": ["CAS(ME)3_part_A_v2.xls", "CAS(ME)3_part_A*.xls*"]}
 
 
-def find_sheet(data_root, database: str, sheet=None) -> Path:
-    """``sheet`` if given, else the one coding sheet found in ``data_root``."""
+def find_sheet(data_root, database: str, sheet=None, expressions: str = "micro") -> Path:
+    """``sheet`` if given, else the one coding sheet found in ``data_root`` (for CAS(ME)^3 part A
+    with ``expressions`` macro or all: the full part A sheet)."""
     if sheet is not None:
         return Path(sheet)
-    for pattern in SHEET_GLOBS.get(database, ["*.xlsx", "*.xls", "*.csv"]):
-        found = sorted(Path(data_root).glob(pattern))
+    globs = FULL_SHEET_GLOBS[database] if expressions != "micro" and database in FULL_SHEET_GLOBS else \
+        SHEET_GLOBS.get(database, ["*.xlsx", "*.xls", "*.csv"])
+    for pattern in globs:
+        found = sorted(p for p in Path(data_root).glob(pattern) if not p.name.startswith(("~$", ".")))
         if len(found) == 1:
             return found[0]
         if len(found) > 1:

@@ -30,8 +30,8 @@ from pathlib import Path
 from ..errors import MeauError
 from .layouts import FramePattern, is_pattern
 
-READERS = ("casme2", "casme", "samm", "csv")
-KEYS = {"name", "root", "sheet", "layout", "label", "frames", "columns"}
+READERS = ("casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme", "csv")
+KEYS = {"name", "root", "sheet", "layout", "label", "frames", "columns", "expressions"}
 
 
 def read_datasets_file(path) -> list[dict]:
@@ -51,6 +51,9 @@ def read_datasets_file(path) -> list[dict]:
     entries = document.get("database")
     if not isinstance(entries, list) or not entries:
         raise MeauError(f"{path}: no [[database]] entries")
+    unknown_top = sorted(set(document) - {"database", "aus"})
+    if unknown_top:
+        raise MeauError(f"{path}: unknown top-level key(s) {', '.join(unknown_top)} (known: aus, [[database]])")
     base = path.parent
     seen: dict[str, int] = {}
     result = []
@@ -96,9 +99,30 @@ def read_datasets_file(path) -> list[dict]:
         columns = entry.get("columns")
         if columns is not None and not (isinstance(columns, dict) and all(isinstance(v, str) for v in columns.values())):
             raise MeauError(f"{where} ({label}): columns must map field names to column names")
+        expressions = entry.get("expressions")
+        if expressions is not None and expressions not in ("micro", "macro", "all"):
+            raise MeauError(f"{where} ({label}): expressions must be micro, macro or all, not {expressions!r}")
         result.append({"name": name, "root": root, "sheet": sheet, "layout": entry.get("layout"), "label": label,
-                       "frames": frames, "columns": columns, "where": where})
+                       "frames": frames, "columns": columns, "expressions": expressions, "where": where})
     return result
+
+
+def datasets_file_aus(path):
+    """The file's top-level ``aus`` (a list of AU numbers, e.g. CD6ME's 12), or None."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    try:
+        aus = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("aus")
+    except (OSError, ValueError):
+        return None
+    if aus is None:
+        return None
+    if not isinstance(aus, list) or not all(isinstance(au, int) for au in aus):
+        raise MeauError(f"{path}: aus must be a list of AU numbers such as [1, 2, 4]")
+    return aus
 
 
 def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = False, **annotate_options):
@@ -108,13 +132,18 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
     from . import Dataset, find_sheet, load_dataset, select_au_columns
 
     entries = read_datasets_file(path)
+    if (aus is None or str(aus).lower() == "auto") and datasets_file_aus(path):
+        aus = datasets_file_aus(path)  # the file's AU set (MEB's 12 for CD6ME) unless --aus says otherwise
     parts = []
     for entry in entries:
-        sheet = find_sheet(entry["root"], entry["name"], entry["sheet"])
+        options = dict(annotate_options)
+        if entry["expressions"]:
+            options["expressions"] = entry["expressions"]
+        sheet = find_sheet(entry["root"], entry["name"], entry["sheet"], options.get("expressions", "micro"))
         try:
             part = load_dataset(entry["root"], entry["name"], sheet, layout=entry["layout"], strict=strict, aus="auto",
                                 min_count=1, columns=entry["columns"], frames=entry["frames"],
-                                **annotate_options)
+                                **options)
         except MeauError as error:
             raise MeauError(f"{entry['label']}: {error}") from None
         part.table["database"] = entry["label"]

@@ -144,6 +144,27 @@ LAYOUTS = {
         _named("samm", "cropped", ("Cropped",), "{subject}/{clip}/reg_{subject}_{frame:05d}.jpg"),
         _named("samm", "raw", ("SAMM", "."), "{subject}/{clip}/{subject}_{frame}.jpg"),
     ],
+    # one long recording per (subject, letter): part_A/spNO.1/a/color/355.jpg (depth/355.png beside)
+    "casme3": [
+        _named("casme3", "cropped", ("Cropped",), "{subject}/{clip}/reg_{frame}.jpg"),
+        _named("casme3", "raw", ("part_A", "."), "{subject}/{clip}/color/{frame}.jpg"),
+    ],
+    # part C's tree is inferred from part A's: part_C/{sub}/{count}/color/{N}.jpg, sub padded or not
+    "casme3c": [
+        _named("casme3c", "cropped", ("Cropped",), "{subject}/{clip}/reg_{frame}.jpg"),
+        _named("casme3c", "raw", ("part_C", "."), "{subject}/{clip}/color/{frame}.jpg"),
+        _named("casme3c", "raw-unpadded", ("part_C", "."), "{subject:d}/{clip}/color/{frame}.jpg"),
+    ],
+    # inferred from MEB's loader: Micro_Expression/{emotion}/{Filename}/{n}.jpg
+    "mmew": [
+        _named("mmew", "cropped", ("Cropped",), "{subject}/{clip}/reg_{frame}.jpg"),
+        _named("mmew", "raw", ("Micro_Expression", "."), "{emotion}/{clip}/{frame}.jpg"),
+    ],
+    # gray_micro/{sub_ID}/{fold_name}/{n}.jpg (grey); the name of the cropped copy beside it is inferred
+    "4dme": [
+        _named("4dme", "cropped", ("Cropped", "gray_micro_crop", "cropped_micro"), "{subject}/{clip}/reg_{frame}.jpg"),
+        _named("4dme", "raw", ("gray_micro", "."), "{subject}/{clip}/{frame}.jpg"),
+    ],
 }
 
 
@@ -164,12 +185,14 @@ def pattern_layout(root, pattern: str) -> tuple[Layout, list[Path]]:
     return Layout("csv", "pattern", (".",), FramePattern(pattern)), [root]
 
 
-def detect_layout(root, database: str, name: str | None = None) -> tuple[Layout, list[Path]]:
+def detect_layout(root, database: str, name: str | None = None, probe=()) -> tuple[Layout, list[Path]]:
     """Choose the layout variant under ``root`` and the existing base folders for it.
 
     ``root`` may be the database root or one of the variant folders itself. With ``name`` the
-    variant is chosen by the user; otherwise the first variant found wins (cropped before raw).
-    ``database`` may also be a frame pattern (see :class:`FramePattern`), relative to ``root``.
+    variant is chosen by the user (``raw`` also tries ``raw-…`` variants); otherwise the first
+    variant found wins (cropped before raw). With ``probe`` (a few sheet rows), a variant whose
+    folder exists for one of them is preferred. ``database`` may also be a frame pattern (see
+    :class:`FramePattern`), relative to ``root``.
     """
     if is_pattern(database):
         return pattern_layout(root, database)
@@ -178,9 +201,14 @@ def detect_layout(root, database: str, name: str | None = None) -> tuple[Layout,
         raise FrameError(f"{root}: database root is not a folder")
     if database not in LAYOUTS:
         raise FrameError(f"no folder layout known for database {database!r}")
-    candidates = [layout for layout in LAYOUTS[database] if name in (None, "auto", layout.name)]
+    candidates = [layout for layout in LAYOUTS[database]
+                  if name in (None, "auto", layout.name) or layout.name.startswith(f"{name}-")]
     if not candidates:
         raise FrameError(f"unknown layout {name!r} for {database}; choose from {', '.join(layout_names(database))}")
+    for layout in candidates:  # a variant that finds a sheet row's folder first
+        bases = list(dict.fromkeys((root / folder).resolve() for folder in layout.folders if (root / folder).is_dir()))
+        if bases and any(_probe(layout, bases, row) for row in probe):
+            return layout, bases
     for layout in candidates:
         bases = [root / folder for folder in layout.folders if (root / folder).is_dir()]
         bases = [base for base in dict.fromkeys(base.resolve() for base in bases)]
@@ -193,8 +221,15 @@ def detect_layout(root, database: str, name: str | None = None) -> tuple[Layout,
     raise FrameError(f"{root}: no {database} frame folders found; looked for {tried}")
 
 
+def _probe(layout: Layout, bases, row) -> bool:
+    try:
+        return clip_folder(layout, bases, row) is not None
+    except (FrameError, KeyError, AttributeError):
+        return False
+
+
 def _has_subjects(base: Path, layout: Layout) -> bool:
-    prefix = layout.pattern.text.split("{subject")[0]
+    prefix = layout.pattern.text.split("{")[0]
     try:
         return any(entry.is_dir() and entry.name.startswith(prefix) for entry in os.scandir(base))
     except OSError:
@@ -213,12 +248,34 @@ def list_frames(folder: Path, regex: re.Pattern) -> dict[int, Path]:
 
 
 def clip_folder(layout: Layout, bases: list[Path], row) -> Path | None:
+    """The sample's frame folder: exact names first, then matching each folder name regardless of case
+    (MMEW's emotion folders and the sheet's emotions differ in case across copies)."""
     relative = layout.pattern.folder(row)
     for base in bases:
         folder = base / relative
         if folder.is_dir():
             return folder
+    for base in bases:
+        folder = _case_insensitive(base, relative)
+        if folder is not None:
+            return folder
     return None
+
+
+def _case_insensitive(base: Path, relative: str) -> Path | None:
+    current = base
+    for part in Path(relative).parts:
+        candidate = current / part
+        if not candidate.is_dir():
+            try:
+                matches = [entry for entry in os.scandir(current) if entry.is_dir() and entry.name.lower() == part.lower()]
+            except OSError:
+                return None
+            if not matches:
+                return None
+            candidate = Path(matches[0].path)
+        current = candidate
+    return current
 
 
 @dataclass

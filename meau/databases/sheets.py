@@ -1,4 +1,6 @@
-"""Coding-sheet readers: CASME II (.xlsx), CASME (combined Section A/B .xls), SAMM v2 (.xlsx), generic CSV.
+"""Coding-sheet readers: CASME II (.xlsx), CASME (combined Section A/B .xls), SAMM v2 (.xlsx), CAS(ME)^3
+part A (the micro-expression ``label`` sheet, or the full ``AU+Emotion`` sheet with its expression
+type) and part C (``mockCrimeME``), MMEW, 4DME, and a generic CSV.
 
 Every reader returns a :class:`SheetRows` table with one row per coded micro-expression and the
 columns ``database, subject, clip, onset, apex, offset, emotion, au_raw, row`` (``row`` is the
@@ -155,6 +157,8 @@ class SheetFormat:
     optional: tuple[str, ...] = ()
     header_search_rows: int = 1
     emotion_fixes: dict[str, str] = field(default_factory=dict)
+    sheets: tuple[str, ...] = ()  # worksheet names tried in order when none is given (else the first sheet)
+    header_key: str = "subject"  # the field whose column opens the header row
 
 
 FORMATS = {
@@ -204,13 +208,87 @@ FORMATS = {
         optional=("emotion",),
         header_search_rows=40,
     ),
+    # CAS(ME)^3 part A: the micro-expression sheet (sheet 'label') or the full part A sheet (sheet
+    # 'AU+Emotion', with 'Expression type'); one long recording per (subject, letter): key by onset
+    "casme3": SheetFormat(
+        database="casme3",
+        subject_width=0,
+        columns={
+            "subject": ("Subject",),
+            "clip": ("Filename",),
+            "onset": ("Onset",),
+            "apex": ("Apex",),
+            "offset": ("Offset",),
+            "au_raw": ("AU", "Action Units"),
+            "emotion": ("emotion", "Emotion"),
+            "expression": ("Expression type",),
+        },
+        optional=("emotion", "expression"),
+        sheets=("label", "AU+Emotion"),
+    ),
+    # CAS(ME)^3 part C: no apex column; 'count' numbers the samples of a subject
+    "casme3c": SheetFormat(
+        database="casme3c",
+        subject_width=2,
+        columns={
+            "subject": ("sub",),
+            "clip": ("count",),
+            "onset": ("onset",),
+            "apex": ("apex",),
+            "offset": ("offset",),
+            "au_raw": ("au",),
+            "emotion": ("emotion",),
+        },
+        optional=("emotion", "apex"),
+        sheets=("mockCrimeME",),
+    ),
+    "mmew": SheetFormat(
+        database="mmew",
+        subject_width=2,
+        columns={
+            "subject": ("Subject",),
+            "clip": ("Filename",),
+            "onset": ("OnsetFrame",),
+            "apex": ("ApexFrame",),
+            "offset": ("OffsetFrame",),
+            "au_raw": ("Action Units",),
+            "emotion": ("Estimated Emotion",),
+        },
+        optional=("emotion",),
+    ),
+    "4dme": SheetFormat(
+        database="4dme",
+        subject_width=0,
+        columns={
+            "subject": ("sub_ID",),
+            "clip": ("fold_name",),
+            "onset": ("Onset",),
+            "apex": ("Apex",),
+            "offset": ("Offset",),
+            "au_raw": ("AUs",),
+            "emotion": ("Emotion",),
+        },
+        optional=("emotion",),
+        header_key="subject",
+    ),
 }
 
-FRAME_RATES = {"casme2": 200, "casme": 60, "samm": 200}
+FRAME_RATES = {"casme2": 200, "casme": 60, "samm": 200, "casme3": 30, "casme3c": 30, "mmew": 90, "4dme": 60}
+EXPRESSIONS = ("micro", "macro", "all")
+
+
+def guess_database(header) -> str | None:
+    """The database whose sheet has every required column of ``header`` (for a wrong --database)."""
+    normalised = {_normalise(cell) for cell in header if cell is not None}
+    for name, fmt in FORMATS.items():
+        required = [candidates for field_name, candidates in fmt.columns.items() if field_name not in fmt.optional]
+        if all(any(_normalise(c) in normalised for c in candidates) for candidates in required):
+            return name
+    return None
 
 
 def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[str, str] | None = None,
-               extra_fields=()) -> SheetRows:
+               extra_fields=(), expressions: str = "micro") -> SheetRows:
     """Read a coding sheet as distributed.
 
     Parameters
@@ -227,6 +305,9 @@ def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[s
     extra_fields : list of str
         For ``'csv'``: further columns kept as text under their names (or ``columns``' names for
         them), such as the fields of a frame pattern; a missing one is an error naming it.
+    expressions : {'micro', 'macro', 'all'}
+        CAS(ME)^3 part A: which rows of the full sheet (its ``Expression type``) to keep; the
+        micro-expression sheet holds micro-expressions only.
 
     Returns
     -------
@@ -238,19 +319,34 @@ def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[s
     if database == "csv":
         return _read_generic(path, columns or {}, sheet, extra_fields)
     if database not in FORMATS:
-        raise SheetError(f"unknown database {database!r}; choose from casme2, casme, samm, csv")
+        raise SheetError(f"unknown database {database!r}; choose from {', '.join([*FORMATS, 'csv'])}")
+    if expressions not in EXPRESSIONS:
+        raise SheetError(f"--expressions must be one of {', '.join(EXPRESSIONS)}, not {expressions!r}")
     fmt = FORMATS[database]
-    table, sheet_name = _read_table(path, sheet or fmt.sheet)
+    table, sheet_name = _read_first_sheet(path, sheet or fmt.sheet, fmt.sheets)
+    key = _normalise(fmt.columns[fmt.header_key][0])
     header_index = None
     for index, row in enumerate(table[: fmt.header_search_rows]):
-        if row and _normalise(_text(row[0])) == "subject":
+        if row and _normalise(_text(row[0])) == key:
             header_index = index
             break
     if header_index is None:
-        raise SheetError(
-            f"{path}: no header row starting with 'Subject' in the first {fmt.header_search_rows} row(s)"
-        )
-    mapping = _find_columns(table[header_index], fmt.columns, path, fmt.optional)
+        found = table[0] if table else []
+        guess = guess_database(found)
+        hint = f"; its columns ({', '.join(str(c) for c in found if str(c).strip())}) look like {guess}, not {database}" \
+            if guess and guess != database else ""
+        raise SheetError(f"{path}: no header row starting with {fmt.columns[fmt.header_key][0]!r} in the first "
+                         f"{fmt.header_search_rows} row(s){hint}")
+    try:
+        mapping = _find_columns(table[header_index], fmt.columns, path, fmt.optional)
+    except SheetError as error:
+        guess = guess_database(table[header_index])
+        if guess and guess != database:
+            raise SheetError(f"{error}: these columns look like a {guess} sheet, not {database}") from None
+        raise
+    if database == "casme3" and expressions != "micro" and "expression" not in mapping:
+        raise SheetError(f"{path}: --expressions {expressions} needs the full part A sheet (CAS(ME)3_part_A_v2.xls, "
+                         "sheet AU+Emotion, with 'Expression type'); this one holds micro-expressions only")
     result = SheetRows([], path, file_sha256(path), sheet_name=sheet_name)
     for index in range(header_index + 1, len(table)):
         row = table[index]
@@ -258,8 +354,29 @@ def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[s
             continue
         row_number = index + 1
         cells = {name: (row[col] if col < len(row) else None) for name, col in mapping.items()}
-        result.rows.append(_make_row(fmt, cells, row_number, path, result.problems))
+        cells.setdefault("apex", None)
+        if "expression" in mapping:
+            kind = "macro" if "macro" in _text(cells["expression"]).lower() else "micro"
+            if expressions != "all" and kind != expressions:
+                continue
+        record = _make_row(fmt, cells, row_number, path, result.problems)
+        if database == "casme3":
+            record["expression"] = kind if "expression" in mapping else "micro"
+        result.rows.append(record)
     return result
+
+
+def _read_first_sheet(path: Path, sheet, candidates) -> tuple[list[list], str | None]:
+    """The named worksheet, else the first of ``candidates`` the file has, else its first sheet."""
+    if sheet is not None or not candidates or path.suffix.lower() in (".csv", ".tsv", ".txt"):
+        return _read_table(path, sheet)
+    for name in candidates:
+        try:
+            return _read_table(path, name)
+        except SheetError as error:
+            if "no sheet" not in str(error):
+                raise
+    return _read_table(path, None)
 
 
 def _make_row(fmt: SheetFormat, cells, row_number, path, problems) -> dict:

@@ -11,6 +11,9 @@ from .options import n_jobs_option
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--subjects", default=26, show_default=True, type=click.IntRange(1))
 @click.option("--samples", default=255, show_default=True, type=click.IntRange(1))
+@click.option("--like", type=click.Choice(["casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme"]),
+              default="casme2", show_default=True,
+              help="Write the database in this database's sheet format and folder layout, with its quirks.")
 @click.option("--preset", type=click.Choice(["classic", "subtle"]), default="classic", show_default=True,
               help="classic: still faces, --intensity px of AU motion (meau 0.2's database, byte for byte); subtle: "
                    "1-2 px at 128x128 per clip, head drift, blinks, more noise, stronger JPEG (see the options below).")
@@ -26,8 +29,8 @@ from .options import n_jobs_option
 @click.option("--plant", metavar="AUS",
               help="Plant these AUs (e.g. 4,9,17), each in half of the clips independently (a clip left without "
                    "any gets another AU), instead of CASME II-like combinations: targets for class activation maps.")
-def synth(out, subjects, samples, preset, intensity, drift, blink_rate, noise, jpeg_quality, seed, n_jobs, plant):
-    """Write a synthetic database (CASME II layout and sheet) to OUT.
+def synth(out, subjects, samples, like, preset, intensity, drift, blink_rate, noise, jpeg_quality, seed, n_jobs, plant):
+    """Write a synthetic database (CASME II's layout and sheet, or --like another's) to OUT.
 
     \b
     Example:
@@ -44,10 +47,11 @@ def synth(out, subjects, samples, preset, intensity, drift, blink_rate, noise, j
         raise MeauError(f"{out}: folder is not empty; choose a new one")
     try:
         sheet = generate(out, subjects=subjects, samples=samples, intensity=intensity, seed=seed, n_jobs=n_jobs,
-                         progress=True, plant=plant, nuisance=nuisance)
+                         progress=True, plant=plant, nuisance=nuisance, like=like)
     except ValueError as error:
         raise MeauError(str(error)) from None
-    click.echo(f"wrote {samples} samples of {subjects} subjects to {out} (sheet {sheet.name})")
+    click.echo(f"wrote {samples} samples of {subjects} subjects to {out} (sheet {sheet.name}; "
+               f"meau … {out} --database {like})")
 
 
 def synth_settings(preset: str, intensity, **nuisances):

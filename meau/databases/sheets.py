@@ -354,7 +354,6 @@ def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[s
             continue
         row_number = index + 1
         cells = {name: (row[col] if col < len(row) else None) for name, col in mapping.items()}
-        cells.setdefault("apex", None)
         if "expression" in mapping:
             kind = "macro" if "macro" in _text(cells["expression"]).lower() else "micro"
             if expressions != "all" and kind != expressions:
@@ -384,7 +383,8 @@ def _make_row(fmt: SheetFormat, cells, row_number, path, problems) -> dict:
     clip = _text(cells["clip"])
     key = f"{subject}/{clip}"
     onset = _frame(cells["onset"], "onset", row_number, key, problems, path)
-    apex = _frame(cells["apex"], "apex", row_number, key, problems, path)
+    # a sheet without an apex column (CAS(ME)^3 C) has no apex to report missing
+    apex = _frame(cells["apex"], "apex", row_number, key, problems, path) if "apex" in cells else None
     offset = _frame(cells["offset"], "offset", row_number, key, problems, path)
     if offset is None and onset is not None and _text(cells.get("total_ms")):
         # CASME gives the total duration in ms; with OffsetF missing ('\') it is the only way to the offset.
@@ -431,7 +431,6 @@ def _read_generic(path: Path, columns: dict[str, str], sheet, extra_fields=()) -
         if _empty(row):
             continue
         cells = {name: (row[col] if col < len(row) else None) for name, col in mapping.items()}
-        cells.setdefault("apex", None)
         record = _make_row(fmt, cells, index + 1, path, result.problems)
         if "database" in mapping:
             record["database"] = _text(cells["database"]).lower() or "csv"

@@ -336,8 +336,12 @@ def _emotion(aus) -> str:
 
 
 def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 1.0, seed: int = 0,
-             n_jobs: int = 1, progress: bool = False, plant=None, nuisance: Nuisance | None = None) -> Path:
-    """Write a synthetic CASME II-layout database to ``out``; return the sheet's path.
+             n_jobs: int = 1, progress: bool = False, plant=None, nuisance: Nuisance | None = None,
+             like: str = "casme2") -> Path:
+    """Write a synthetic database to ``out`` (CASME II's layout and sheet, or ``like``'s); return the sheet's path.
+
+    ``like`` (:data:`meau.databases.likes.LIKE_NAMES`) writes the same samples in another database's
+    sheet format and folder layout, with its quirks (:mod:`meau.databases.likes`).
 
     By default each clip holds a CASME II-like combination of AUs. ``plant`` (AU numbers) plants
     each of these independently with probability 1/2, on both sides (a clip left without any gets
@@ -353,6 +357,10 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
         raise ValueError(f"need at least one sample per subject (subjects={subjects}, samples={samples})")
     if intensity < 0:
         raise ValueError(f"intensity must be >= 0, not {intensity}")
+    from .likes import GREY, LIKE_NAMES, SHEETS, dropped, frame_path, name_rows, reader_key, write_sheet
+
+    if like not in LIKE_NAMES:
+        raise ValueError(f"synth --like: unknown database {like!r}; choose from {', '.join(LIKE_NAMES)}")
     if plant is not None:
         plant = sorted({int(au) for au in plant})
         unknown = [au for au in plant if au not in AU_MOTION]
@@ -375,19 +383,18 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
             offset = onset + length - 1
             used_frames = offset + FRAMES_AROUND + 1
             clip = f"EP{subject_index + 1:02d}_{k + 1:02d}" + ("f" if plan_rng.random() < 0.2 else "")
-            plan.append(dict(subject=f"{subject_index + 1:02d}", clip=clip, onset=onset, apex=apex, offset=offset,
+            plan.append(dict(index=subject_index, subject=f"{subject_index + 1:02d}", clip=clip, onset=onset, apex=apex,
+                             offset=offset,
                              aus=aus_sides, cell=_au_cell(aus_sides, plan_rng), emotion=_emotion(aus_sides)))
     unknown_row = int(plan_rng.integers(len(plan)))
     plan[unknown_row]["cell"], plan[unknown_row]["aus"], plan[unknown_row]["emotion"] = "?", {}, "others"
     slash_apex_row = (unknown_row + len(plan) // 2) % len(plan)
+    name_rows(like, plan, np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,))))
 
     def write_subject(subject_index):
         rng = np.random.default_rng(_subject_seed(seed, subject_index))
         face = _draw_face(rng)
-        subject = f"{subject_index + 1:02d}"
-        for row in (row for row in plan if row["subject"] == subject):
-            folder = out / "Cropped" / f"sub{subject}" / row["clip"]
-            folder.mkdir(parents=True, exist_ok=True)
+        for row in (row for row in plan if row["index"] == subject_index):
             if nuisance is None:
                 numbers, frames = render_clip(face, row["aus"], intensity, row["onset"], row["apex"], row["offset"], rng)
                 quality = 85
@@ -397,8 +404,14 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
                 numbers, frames = render_clip(face, row["aus"], clip_intensity, row["onset"], row["apex"], row["offset"],
                                               rng, nuisance=nuisance, nuisance_rng=nuisance_rng)
                 quality = nuisance.jpeg_quality
+            quirks = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(subject_index + 2, 2, row["onset"])))
             for number, frame in zip(numbers, frames):
-                cv2.imwrite(str(folder / f"reg_img{number}.jpg"), frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+                if dropped(like, row, number, quirks):
+                    continue
+                path = out / frame_path(like, row, number)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                image = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if like in GREY else frame[..., ::-1]
+                cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, quality])
 
     indices = range(subjects)
     if progress:
@@ -406,18 +419,19 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
 
         indices = tqdm(indices, desc="synth subjects", unit="subject")
     Parallel(n_jobs=n_jobs, backend="threading")(delayed(write_subject)(i) for i in indices)
-    sheet = out / SHEET_NAME
-    _write_sheet(sheet, plan, slash_apex_row)
-    _write_landmarks(out / "landmarks.csv", plan, seed)
+    sheet = out / SHEETS[like]
+    write_sheet(like, sheet, plan, slash_apex_row, np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, 1))))
+    _write_landmarks(out / "landmarks.csv", plan, seed, [reader_key(like, row) for row in plan])
     (out / "synth.json").write_text(json.dumps(
         {"generator": GENERATOR_VERSION, "subjects": subjects, "samples": samples, "intensity": intensity,
          "preset": "classic" if nuisance is None else "subtle" if nuisance == PRESETS["subtle"] else "custom",
          "nuisance": None if nuisance is None else nuisance.as_dict(),
-         "seed": seed, "plant": plant, "sheet": SHEET_NAME, "layout": "casme2 cropped"}, indent=2))
+         "seed": seed, "plant": plant, "sheet": sheet.name, "like": like,
+         "layout": "casme2 cropped" if like == "casme2" else f"{like} (as distributed)"}, indent=2))
     return sheet
 
 
-def _write_landmarks(path: Path, plan, seed: int) -> None:
+def _write_landmarks(path: Path, plan, seed: int, keys) -> None:
     """``landmarks.csv`` as ``meau crop`` writes it: the 68 points of every sample's face (drawn, not detected)."""
     import pandas as pd
 
@@ -425,28 +439,8 @@ def _write_landmarks(path: Path, plan, seed: int) -> None:
 
     faces = {}
     rows = []
-    for row in plan:
-        face = faces.get(row["subject"]) or faces.setdefault(row["subject"], subject_face(seed, row["subject"]))
-        key = f"casme2/{row['subject']}/{row['clip']}/{row['onset']}"
+    for row, key in zip(plan, keys):
+        face = faces.get(row["index"]) or faces.setdefault(row["index"], subject_face(seed, row["index"] + 1))
         for point, (x, y) in enumerate(face.landmarks):
             rows.append((key, point, round(x, 3), round(y, 3), round(x, 3), round(y, 3)))
     write_csv(path, pd.DataFrame(rows, columns=["sample", "point", "x_source", "y_source", "x", "y"]))
-
-
-def _write_sheet(path: Path, plan, slash_apex_row):
-    import openpyxl
-
-    from ..runs import atomic_path
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "Sheet1"
-    sheet.append(["Subject", "Filename", None, "OnsetFrame", "ApexFrame", "OffsetFrame", None, "Action Units",
-                  "Estimated Emotion"])
-    for index, row in enumerate(plan):
-        apex = "/" if index == slash_apex_row else row["apex"]
-        sheet.append([row["subject"], row["clip"], None, row["onset"], apex, row["offset"], None, row["cell"], row["emotion"]])
-    for cell in sheet["A"][1:]:
-        cell.number_format = "@"  # subjects are text '01', as distributed
-    with atomic_path(path) as temporary:
-        workbook.save(temporary)

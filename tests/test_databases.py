@@ -1,0 +1,124 @@
+"""Every AU-coded database: CAS(ME)^3 A and C, MMEW, 4DME (and the older three) through their readers."""
+
+import json
+from collections import Counter
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from meau.cli import cli
+from meau.databases import annotate, find_sheet, load_dataset
+from meau.databases.likes import LIKE_NAMES
+from meau.databases.synth import generate
+from meau.errors import MeauError, SheetError
+
+from .sheets import (CASME3_A_COUNTS, CASME3_C_COUNTS, casme3_a_rows, casme3_c_rows, write_casme2, write_casme3_a,
+                     write_casme3_c)
+
+
+def test_casme3_a_counts_equal_the_published_table(tmp_path):
+    sheet = write_casme3_a(tmp_path / "cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx", casme3_a_rows())
+    labels = annotate(sheet, "casme3", aus="auto", min_count=1)
+    assert len(labels.table) == 860 and labels.table["subject"].nunique() >= 94
+    positives = labels.positives()
+    for au, count in CASME3_A_COUNTS.items():
+        assert positives[f"AU{au:02d}"] == count, au
+    assert labels.sources[0]["sheet"] == "label"
+
+
+def test_casme3_a_errors_are_reported_by_key_and_fixed_only_when_asked(tmp_path):
+    sheet = write_casme3_a(tmp_path / "label.xlsx", casme3_a_rows())
+    labels = annotate(sheet, "casme3", aus="auto", min_count=1)
+    reported = {(p.key, p.kind) for p in labels.problems}
+    for key in ("casme3/spNO.149/d/112", "casme3/spNO.216/d/3647", "casme3/spNO.40/e/1812", "casme3/spNO.40/e/2327",
+                "casme3/spNO.214/c/5", "casme3/spNO.216/e/0"):
+        assert any(k == key and kind == "impossible-frames" or k == key and kind == "implausible-frames"
+                   for k, kind in reported), key
+    fixed = annotate(sheet, "casme3", aus="auto", min_count=1, fixes=True)
+    table = fixed.table.set_index(["subject", "clip", "onset"])
+    assert table.loc[("spNO.149", "d", 112), "apex"] == 160
+    assert ("spNO.216", "d", 2647) in table.index
+    assert table.loc[("spNO.40", "e", 1812), "offset"] == 1845 and table.loc[("spNO.40", "e", 2327), "offset"] == 2403
+    assert table.loc[("spNO.214", "c", 5), "offset"] == 34
+    assert table.loc[("spNO.216", "e", 1), "apex"] == 1
+    assert len(fixed.fixes_applied) == 7 and all("source:" in line for line in fixed.fixes_applied)
+    assert not [p for p in fixed.problems if p.kind in ("impossible-frames", "implausible-frames")]
+
+
+def test_casme3_full_sheet_selects_expression_types(tmp_path):
+    micro = casme3_a_rows(40, 8)
+    rows = [row + ["Micro-expression"] for row in micro] + \
+           [[f"spNO.{i % 8 + 1}", "a", 5000 + 30 * i, 5010 + 30 * i, 5020 + 30 * i, "12", 1, "happy", "Macro-expression"]
+            for i in range(25)]
+    sheet = write_casme3_a(tmp_path / "CAS(ME)3_part_A_v2.xlsx", rows, full=True)
+    sizes = {which: len(annotate(sheet, "casme3", min_count=1, expressions=which).table) for which in ("micro", "macro", "all")}
+    assert sizes == {"micro": 40, "macro": 25, "all": 65}
+    label = write_casme3_a(tmp_path / "label.xlsx", micro)
+    with pytest.raises(SheetError, match="--expressions macro needs the full part A sheet"):
+        annotate(label, "casme3", min_count=1, expressions="macro")
+    assert find_sheet(tmp_path, "casme3", expressions="macro").name == "CAS(ME)3_part_A_v2.xlsx"
+
+
+def test_casme3_c_counts_and_quirks(tmp_path):
+    sheet = write_casme3_c(tmp_path / "CAS(ME)3_part_C_ME.xlsx", casme3_c_rows())
+    labels = annotate(sheet, "casme3c", aus="auto", min_count=1)
+    assert len(labels.table) == 165 and labels.table["apex"].isna().all()
+    assert labels.table["subject"].str.len().eq(2).all()
+    positives = labels.positives()
+    for au, count in CASME3_C_COUNTS.items():
+        assert positives[f"AU{au:02d}"] == count, au
+    assert "AU13" not in positives  # 13? is uncertain: reported, not counted
+    assert Counter(p.kind for p in labels.problems)["uncertain-au"] == 6
+    from meau.annotations import policy_from_names
+
+    counted = annotate(sheet, "casme3c", aus="auto", min_count=1, policy=policy_from_names(["uncertain-keep"]))
+    assert counted.positives()["AU13"] == 6
+
+
+def test_a_sheet_of_another_database_is_named(tmp_path):
+    sheet = write_casme3_c(tmp_path / "c.xlsx", casme3_c_rows(20, 4))
+    with pytest.raises(SheetError, match="look like casme3c"):
+        annotate(sheet, "mmew", min_count=1)
+    other = write_casme2(tmp_path / "casme2.xlsx", [("01", "EP01", None, 1, 2, 3, None, "4", "others")])
+    with pytest.raises(SheetError, match="casme2"):
+        annotate(other, "4dme", min_count=1)
+
+
+@pytest.mark.parametrize("like", LIKE_NAMES)
+def test_synth_like_reads_back_through_its_reader(tmp_path, like):
+    generate(tmp_path / like, subjects=4, samples=24, intensity=6.0, seed=5, like=like)
+    root = tmp_path / like
+    dataset = load_dataset(root, like, find_sheet(root, like), aus="auto", min_count=1)
+    plan = json.loads((root / "synth.json").read_text())
+    assert len(dataset.table) == plan["samples"]
+    kinds = Counter(p.kind for p in dataset.problems)
+    expected = {"casme3": "dropped-frames", "casme": "offset-estimated", "casme3c": "uncertain-au",
+                "mmew": "missing-frame-number", "casme2": "missing-frame-number"}
+    if like in expected:
+        assert kinds[expected[like]] >= 1, kinds
+    # the same planted AUs whatever the layout
+    reference = load_dataset(tmp_path / like, like, find_sheet(root, like), aus="auto", min_count=1)
+    assert dataset.au_columns == reference.au_columns
+    if like == "casme2":
+        return
+    casme2 = tmp_path / "casme2_ref"
+    if not casme2.exists():
+        generate(casme2, subjects=4, samples=24, intensity=6.0, seed=5)
+    base = load_dataset(casme2, "casme2", find_sheet(casme2, "casme2"), aus="auto", min_count=1)
+    common = [c for c in base.au_columns if c in dataset.au_columns]
+    assert common and (dataset.table[common].sum() == base.table[common].sum()).all()
+
+
+def test_synth_like_cli_and_a_wrong_database(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["synth", str(tmp_path / "db"), "--like", "4dme", "--subjects", "3", "--samples", "9",
+                                 "--intensity", "6"], obj={})
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["baseline", "constant", str(tmp_path / "db"), "--database", "4dme", "--min-count", "1",
+                                 "--protocol", "loso", "-o", str(tmp_path / "run")], obj={})
+    assert result.exit_code == 0 and "9 samples kept" in result.output, result.output
+    result = runner.invoke(cli, ["baseline", "constant", str(tmp_path / "db"), "--database", "mmew",
+                                 "--sheet", str(next((tmp_path / "db").glob("*.xlsx"))), "-o", str(tmp_path / "bad")],
+                           obj={})
+    assert result.exit_code == 1 and "look like 4dme" in result.output and "Traceback" not in result.output

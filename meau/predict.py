@@ -91,7 +91,7 @@ class HandcraftedPredictor:
         clip = preprocess(grey, size=(size, size), tim_frames=settings["tim_frames"] or None, name=name,
                           magnify=settings.get("magnify"))
         points = face.points * np.array([size / grey.shape[2], size / grey.shape[1]])
-        return mdmo(clip, points, method=settings["flow"])[None]
+        return mdmo(clip, points, method=settings["flow"], head_motion=settings.get("head_motion", "none"))[None]
 
 
 class DeepPredictor:

@@ -122,3 +122,51 @@ def test_synth_like_cli_and_a_wrong_database(tmp_path):
                                  "--sheet", str(next((tmp_path / "db").glob("*.xlsx"))), "-o", str(tmp_path / "bad")],
                            obj={})
     assert result.exit_code == 1 and "look like 4dme" in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def six_databases(tmp_path_factory):
+    """MEB's six databases, synthetic, each in its own layout and sheet format, from meau template cd6me."""
+    from meau.databases.composite import CD6ME, TEMPLATE_NOTES, template_text
+
+    root = tmp_path_factory.mktemp("cd6me")
+    text = template_text(["cd6me"])
+    for seed, name in enumerate(CD6ME):
+        generate(root / name, subjects=3, samples=12, intensity=8.0, seed=seed, like=name)
+        text = text.replace(f'root = "{TEMPLATE_NOTES[name][1]}"', f'root = "{name}"', 1)
+    (root / "cd6me.toml").write_text(text)
+    return root
+
+
+def test_six_database_lodo(six_databases, tmp_path):
+    from meau.report import collect
+
+    runner = CliRunner()
+    run = tmp_path / "lodo"
+    aus = "1,2,4,7,12"  # the synthetic faces plant no AU5, AU6 or AU10 of MEB's 12
+    result = runner.invoke(cli, ["baseline", "constant", "--datasets", str(six_databases / "cd6me.toml"), "--aus", aus,
+                                 "--protocol", "lodo", "-o", str(run)], obj={})
+    assert result.exit_code == 0, result.output
+    splits = pd.read_csv(run / "splits.csv", dtype={"subject": str})
+    assert splits["fold"].nunique() == 6 and splits.groupby("fold")["database"].nunique().eq(1).all()
+    roles = splits.groupby(["database", "subject"])["fold"].nunique()
+    assert roles.eq(1).all()  # no subject in two roles
+    tables = collect([run], by_database=True)
+    pooled, per_database = tables[0], tables[1:]
+    assert len(per_database) == 6
+    for column, count in zip(pooled.columns, pooled.counts):
+        assert sum(table.counts[table.columns.index(column)] for table in per_database if column in table.columns) == count
+    # the file's 12 AUs are refused with the ones never coded named
+    result = runner.invoke(cli, ["baseline", "constant", "--datasets", str(six_databases / "cd6me.toml"),
+                                 "--protocol", "lodo", "-o", str(tmp_path / "all12")], obj={})
+    assert result.exit_code == 1 and "AU05" in result.output
+
+
+def test_template_subsets_and_unknown_names(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["template", "casme2", "mmew", "-o", str(tmp_path / "two.toml")], obj={})
+    assert result.exit_code == 0
+    text = (tmp_path / "two.toml").read_text()
+    assert text.count("[[database]]") == 2 and 'name = "mmew"' in text and "aus =" not in text
+    result = runner.invoke(cli, ["template", "smic", "-o", str(tmp_path / "x.toml")], obj={})
+    assert result.exit_code == 1 and "unknown database 'smic'" in result.output

@@ -25,6 +25,7 @@ SUBCOMMANDS = {
     "predict": "predict:predict",
     "explain": "explain:explain",
     "demo": "demo:demo",
+    "template": "template:template",
 }
 
 

@@ -169,6 +169,9 @@ def flow(**options):
 @click.option("--tim-frames", default=0, show_default=True, type=click.IntRange(0),
               help="TIM to this many frames first (0: every frame of the clip, as the paper).")
 @click.option("--flow", "flow_method", type=click.Choice(["farneback", "tvl1"]), default="farneback", show_default=True)
+@click.option("--head-motion", type=click.Choice(["affine", "none"]), default="affine", show_default=True,
+              help="affine: remove the affine motion of the stable face points (jaw, nose tip) from every flow "
+                   "first, as the paper; none: as MEB's benchmark.")
 def mdmo(**options):
     """MDMO (main directional mean optical flow over 36 landmark regions) + linear SVMs.
 
@@ -187,6 +190,6 @@ def mdmo(**options):
     cache = None if options["no_cache"] else (options["cache"] or cache_root())
     run_method(lambda seed: MdmoMethod(
         frame_size=options["frame_size"], tim_frames=options["tim_frames"], flow=options["flow_method"],
-        magnify=magnification(options),
+        magnify=magnification(options), head_motion=options["head_motion"],
         n_jobs=options["n_jobs"], cache=cache, seed=seed, backend=options["backend"],
         class_weight=None if options["class_weight"] == "none" else "balanced"), dataset, run, options)

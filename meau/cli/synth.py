@@ -20,16 +20,21 @@ from .options import n_jobs_option
 @click.option("--intensity", default=None,
               help="Apex displacement in pixels at 170x140: classic A (default 1; 4+ is easy); subtle LO,HI drawn per "
                    "clip (default 1.4,2.7, about 1-2 px at 128x128).")
+@click.option("--variation", type=click.FloatRange(0, 90),
+              help="subtle: each AU's motion direction turned by up to this many degrees per clip [30].")
 @click.option("--drift", type=click.FloatRange(0), help="subtle: largest rigid head drift across a clip, px at 128x128 [2].")
 @click.option("--blink-rate", type=click.FloatRange(0, 1), help="subtle: share of clips with a blink (not a label) [0.3].")
 @click.option("--noise", type=click.FloatRange(0), help="subtle: sensor noise sigma, grey levels [2].")
 @click.option("--jpeg-quality", type=click.IntRange(1, 100), help="subtle: JPEG quality of the frames [75].")
+@click.option("--distractors", "distractor_rate", type=click.FloatRange(0, 1),
+              help="subtle: share of clips where an uncoded facial region moves too (never a label) [0.5].")
 @click.option("--seed", default=0, show_default=True, type=int)
 @n_jobs_option(1, "Threads writing subjects.")
 @click.option("--plant", metavar="AUS",
               help="Plant these AUs (e.g. 4,9,17), each in half of the clips independently (a clip left without "
                    "any gets another AU), instead of CASME II-like combinations: targets for class activation maps.")
-def synth(out, subjects, samples, like, preset, intensity, drift, blink_rate, noise, jpeg_quality, seed, n_jobs, plant):
+def synth(out, subjects, samples, like, preset, intensity, variation, drift, blink_rate, noise, jpeg_quality,
+          distractor_rate, seed, n_jobs, plant):
     """Write a synthetic database (CASME II's layout and sheet, or --like another's) to OUT.
 
     \b
@@ -41,8 +46,8 @@ def synth(out, subjects, samples, like, preset, intensity, drift, blink_rate, no
     from ..errors import MeauError
 
     plant = parse_aus_option(plant, "--plant")
-    intensity, nuisance = synth_settings(preset, intensity, drift=drift, blink_rate=blink_rate, noise=noise,
-                                         jpeg_quality=jpeg_quality)
+    intensity, nuisance = synth_settings(preset, intensity, variation=variation, drift=drift, blink_rate=blink_rate, noise=noise,
+                                         jpeg_quality=jpeg_quality, distractor_rate=distractor_rate)
     if out.exists() and any(out.iterdir()):
         raise MeauError(f"{out}: folder is not empty; choose a new one")
     try:

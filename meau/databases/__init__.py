@@ -39,10 +39,39 @@ class Labels:
 
 @dataclass
 class Dataset(Labels):
-    """:class:`Labels` of the samples whose frames were found, with a ``frames`` column (list of paths)."""
+    """:class:`Labels` of the samples whose frames were found, with a ``frames`` column (list of paths).
+
+    ``table`` has one row per sample (keys, onset/apex/offset, AU columns, ``frames``,
+    ``frame_numbers``); ``validation`` lists every problem met; ``clip(i)`` reads sample ``i``'s
+    frames only when asked (lazily).
+    """
 
     layout: str = ""
     rows_read: int = 0
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def validation(self):
+        """The problems met (one row each: kind, message, row, key, path), as ``validation.csv`` has them."""
+        import pandas as pd
+
+        return pd.DataFrame([vars(problem) for problem in self.problems], columns=["kind", "message", "row", "key", "path"])
+
+    def labels(self, index: int):
+        """The 0/1 AU vector of sample ``index`` (``au_columns`` order)."""
+        return self.table[self.au_columns].iloc[index].to_numpy()
+
+    def clip(self, index: int, *, color: bool = False, size=(128, 128), tim_frames: int | None = 10,
+             magnify: dict | None = None):
+        """Sample ``index``'s frames as a uint8 clip ((T, H, W) grey or (T, H, W, 3) RGB), resized to
+        ``size`` (None: as stored), magnified with ``magnify`` settings, interpolated to ``tim_frames``
+        frames by TIM (None: every frame) - the handcrafted pipelines' reading."""
+        from ..video import load_clip
+
+        return load_clip([str(p) for p in self.table["frames"].iloc[index]], color=color, size=size,
+                         tim_frames=tim_frames, magnify=magnify)
 
 
 def sample_keys(table) -> list[str]:

@@ -165,3 +165,43 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
                    [f for part in parts for f in part.fixes_applied],
                    layout="+".join(f"{part.sources[0]['label']}:{part.layout}" for part in parts),
                    rows_read=sum(part.rows_read for part in parts))
+
+
+CD6ME = ("casme", "casme2", "samm", "4dme", "mmew", "casme3")
+MEB_AUS = [1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17]
+TEMPLATE_NOTES = {
+    "casme2": ("CASME II", "/path/to/CASME2", "CASME2-coding-20140508.xlsx (found in root)", "Cropped/, CASME2-RAW/ or CASME2_RAW_selected/"),
+    "casme": ("CASME", "/path/to/CASME", "the combined Section A/B .xls", "Cropped/ or CASME_A/Section A/ …"),
+    "samm": ("SAMM", "/path/to/SAMM", "SAMM_Micro_FACS_Codes_v2.xlsx (sheet MICRO_ONLY)", "SAMM/ (whole frames: meau crop first)"),
+    "casme3": ("CAS(ME)^3-A", "/path/to/CASME3", "cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx", "part_A/spNO.N/<letter>/color/ (meau crop first)"),
+    "casme3c": ("CAS(ME)^3-C", "/path/to/CASME3", "CAS(ME)3_part_C_ME.xlsx", "part_C/<sub>/<count>/color/ (inferred)"),
+    "mmew": ("MMEW", "/path/to/MMEW", "MMEW_Micro_Exp.xlsx", "Micro_Expression/<emotion>/<Filename>/ (inferred)"),
+    "4dme": ("4DME", "/path/to/4DME", "4DME_Labelling_Micro_release v1.xlsx", "gray_micro/<sub_ID>/<fold_name>/ (inferred)"),
+}
+
+
+def template_text(names) -> str:
+    """A datasets file for the named databases (``cd6me``: MEB's six, with its 12 AUs): roots to fill in."""
+    names = list(names)
+    if not names:
+        raise MeauError("name the databases (casme2, casme, samm, casme3, casme3c, mmew, 4dme) or cd6me")
+    expanded = []
+    for name in names:
+        for item in (CD6ME if name == "cd6me" else (name,)):
+            if item not in TEMPLATE_NOTES:
+                raise MeauError(f"template: unknown database {item!r}; choose from cd6me, {', '.join(TEMPLATE_NOTES)}")
+            if item not in expanded:
+                expanded.append(item)
+    lines = ["# meau datasets file: fill in each root (and sheet, if it is not in the root), then run for example",
+             "#   meau baseline flow --datasets THIS.toml --protocol lodo -o runs/flow-lodo",
+             "#   meau report runs/flow-lodo --by-database",
+             "# Relative paths are relative to this file. Raw recordings: meau crop --datasets THIS.toml -o cropped",
+             "# writes cropped/datasets.toml over the aligned faces."]
+    if "cd6me" in names:
+        lines += ["", "# MEB's composite benchmark (CD6ME) reports these 12 AUs; --aus on the command line overrides them",
+                  f"aus = {MEB_AUS}"]
+    for item in expanded:
+        label, root, sheet, layout = TEMPLATE_NOTES[item]
+        lines += ["", "[[database]]", f'name = "{item}"', f'label = "{label}"', f'root = "{root}"',
+                  f"# sheet = ...        {sheet}", f"# layout = ...       frames under {layout}"]
+    return "\n".join(lines) + "\n"

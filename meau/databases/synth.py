@@ -41,21 +41,30 @@ RESIZED = 128  # the pipelines' frame size: drift and subtle displacements are s
 class Nuisance:
     """What makes a synthetic clip look like a real recording (the ``subtle`` preset's defaults).
 
-    ``intensity_range``: per-clip apex displacement, px at 170 x 140; ``drift``: the largest rigid
+    ``intensity_range``: per-clip apex displacement, px at 170 x 140; ``variation``: each AU's
+    motion direction turned by up to this many degrees and its region scaled by 0.75-1.3, per clip
+    (people and occurrences differ); ``drift``: the largest rigid
     head displacement across a clip, px at 128 x 128; ``blink_rate``: share of clips with a blink;
-    ``blink_frames``: its duration; ``noise``: sensor noise σ (grey levels); ``jpeg_quality``.
+    ``blink_frames``: its duration; ``noise``: sensor noise σ (grey levels); ``jpeg_quality``;
+    ``distractor_rate``: share of clips where one facial region that is *not* coded also moves (at
+    half to all of the clip's displacement, at its own time), as real clips hold movements the coders
+    did not label; it never changes labels.
     """
 
     intensity_range: tuple = (1.4, 2.7)
+    variation: float = 30.0
     drift: float = 2.0
     blink_rate: float = 0.3
     blink_frames: int = 6
     noise: float = 2.0
     jpeg_quality: int = 75
+    distractor_rate: float = 0.5
 
     def as_dict(self) -> dict:
-        return {"intensity_range": list(self.intensity_range), "drift": self.drift, "blink_rate": self.blink_rate,
-                "blink_frames": self.blink_frames, "noise": self.noise, "jpeg_quality": self.jpeg_quality}
+        return {"intensity_range": list(self.intensity_range), "variation": self.variation, "drift": self.drift,
+                "blink_rate": self.blink_rate,
+                "blink_frames": self.blink_frames, "noise": self.noise, "jpeg_quality": self.jpeg_quality,
+                "distractor_rate": self.distractor_rate}
 
 
 PRESETS = {"classic": None, "subtle": Nuisance()}
@@ -166,13 +175,21 @@ AU_MOTION = {
 DIMPLE_AU = 14
 
 
-def displacement_fields(face: Face, aus_sides: dict[int, str | None]) -> tuple[np.ndarray, np.ndarray]:
-    """Displacement (dx, dy) at apex for unit intensity, and the shading field (AU14's dimple)."""
+def displacement_fields(face: Face, aus_sides: dict[int, str | None], variation=None) -> tuple[np.ndarray, np.ndarray]:
+    """Displacement (dx, dy) at apex for unit intensity, and the shading field (AU14's dimple).
+
+    ``variation`` (AU -> (angle in radians, extent factor)) turns each AU's motion direction and
+    scales its region for one clip: the same AU differs a little between people and occurrences.
+    """
     ys, xs = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
     field = np.zeros((2, HEIGHT, WIDTH), np.float32)
     shade = np.zeros((HEIGHT, WIDTH), np.float32)
     for au, side in aus_sides.items():
+        angle, extent = (variation or {}).get(au, (0.0, 1.0))
         for landmark, per_side, (dx, dy), sx, sy in AU_MOTION.get(au, []):
+            if angle:
+                dx, dy = dx * np.cos(angle) - dy * np.sin(angle), dx * np.sin(angle) + dy * np.cos(angle)
+            sx, sy = sx * extent, sy * extent
             sides = ("L", "R") if per_side else (None,)
             for this in sides:
                 if side is not None and this is not None and this != side:
@@ -216,21 +233,46 @@ def render_clip(face: Face, aus_sides, intensity, onset, apex, offset, rng, fram
     gain = (1 + np.cumsum(rng.normal(0, 0.003, size=len(numbers)))).astype(np.float32)
     noise = 1.0
     blink = np.zeros(len(numbers))
+    extra = None
     if nuisance is not None:
         jitter = jitter + _drift_path(len(numbers), nuisance.drift, nuisance_rng)
         blink = _blink_profile(len(numbers), nuisance, nuisance_rng)
         noise = nuisance.noise
+        extra = _distractor(face, aus_sides, numbers, intensity, nuisance, nuisance_rng)
+    if nuisance is not None and nuisance.variation:
+        variation = {au: (np.deg2rad(nuisance_rng.uniform(-nuisance.variation, nuisance.variation)),
+                          nuisance_rng.uniform(0.75, 1.3)) for au in aus_sides}
+        field, shade = displacement_fields(face, aus_sides, variation)
     frames = np.empty((len(numbers), HEIGHT, WIDTH, 3), np.uint8)
     for index, level in enumerate(amplitude):
         motion = np.float32(level * intensity)
         map_x = xs - motion * field[0] + jitter[index, 0]
         map_y = ys - motion * field[1] + jitter[index, 1]
+        if extra is not None:
+            map_x -= extra[1][index] * extra[0][0]
+            map_y -= extra[1][index] * extra[0][1]
         image = face.image if blink[index] == 0 else _closed_eyes(face, blink[index])
         warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         warped = warped * (1 - 0.05 * motion * shade)[..., None] * gain[index]
         warped += (rng if nuisance is None else nuisance_rng).normal(0, noise, size=warped.shape).astype(np.float32)
         frames[index] = np.clip(warped + 0.5, 0, 255).astype(np.uint8)
     return numbers, frames
+
+
+def _distractor(face: Face, aus_sides, numbers, intensity: float, nuisance: Nuisance, rng: np.random.Generator):
+    """(displacement field, amplitude per frame) of an uncoded movement, or None (no distractor this clip)."""
+    if rng.random() >= nuisance.distractor_rate:
+        return None
+    others = [au for au in AU_MOTION if au not in aus_sides]
+    if not others:
+        return None
+    field, _ = displacement_fields(face, {int(rng.choice(others)): None})
+    length = len(numbers)
+    start = int(rng.integers(0, max(length - 6, 1)))
+    peak = start + int(rng.integers(2, 5))
+    end = min(peak + int(rng.integers(2, 6)), length - 1)
+    amplitude = profile(np.arange(length), start, peak, end) * intensity * rng.uniform(0.5, 1.0)
+    return field, amplitude.astype(np.float32)
 
 
 def _drift_path(count: int, drift: float, rng: np.random.Generator) -> np.ndarray:

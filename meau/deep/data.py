@@ -207,3 +207,51 @@ class ClipBatcher:
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last_3d)
         return x
+
+
+class ClipDataset(torch.utils.data.Dataset):
+    """A PyTorch ``Dataset`` over a meau dataset: item ``i`` is (model input, AU labels) exactly as
+    ``meau train sca`` builds them (TIM, sampled frames, crop, ``rgb`` or ``diff`` input).
+
+    Parameters
+    ----------
+    dataset : meau.databases.Dataset
+        From :func:`meau.load_dataset`.
+    spec : ClipSpec
+        Frames, TIM length, short side, crop, sampling and input (the command's defaults).
+    indices : sequence of int, optional
+        The samples to serve (for example a fold of ``splits.csv``); default all.
+    train : bool
+        Random crops, flips and jitter per ``augment`` (the test-time centre crop otherwise).
+    normalisation : str
+        Colour statistics of the ``rgb`` input (a name of ``meau.deep.weights.NORMALISATION``; the
+        default is what ``train sca`` uses without pretrained weights).
+    cache : path-like, optional
+        Where decoded, interpolated clips are kept between epochs (by content and parameters).
+
+    Items are ``(x, y)``: ``x`` float32 3 x T x crop x crop, ``y`` float32 (number of AUs,) of 0/1.
+    """
+
+    def __init__(self, dataset, spec: ClipSpec = ClipSpec(), *, indices=None, train: bool = False,
+                 augment: Augment | None = None, normalisation: str | None = None, cache=None):
+        from .weights import DEFAULT_NORMALISATION
+
+        self.dataset = dataset
+        self.spec = spec
+        self.indices = list(range(len(dataset.table))) if indices is None else [int(i) for i in indices]
+        self.train = train
+        self.augment = augment or Augment()
+        self.normalisation = normalisation or DEFAULT_NORMALISATION
+        self.cache = cache
+        self.labels = dataset.table[dataset.au_columns].to_numpy(dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, item: int):
+        index = self.indices[item]
+        clip = load_clips([self.dataset.table["frames"].iloc[index]], self.spec, cache=self.cache,
+                          sample=not self.train or self.augment.jitter == 0)[0]
+        batcher = ClipBatcher([clip], "cpu", self.normalisation, self.spec, augment=self.augment)
+        x = batcher.batch([0], train=self.train)[0]
+        return x, torch.tensor(self.labels[index])

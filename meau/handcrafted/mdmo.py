@@ -12,6 +12,11 @@ back to polar, and divides ρ by its maximum over the 36 regions: 72 values, 36 
 Angle convention: θ is measured counter-clockwise from the image's +x axis with y pointing *up*
 (θ = atan2(−v, u), in [0, 2π)), so a region moving up has θ = π/2 although image rows grow
 downwards.
+
+Head motion (``head_motion='affine'``, the paper's option): before the regions are read, each flow
+field loses the affine motion fitted (least squares) to its vectors at the stable points of the
+face (the jaw's points 0-5 and 11-16 and the nose tip 30, as the paper's contour points), so a
+head that drifts does not become every region's main direction.
 """
 
 from __future__ import annotations
@@ -21,6 +26,23 @@ import numpy as np
 from ..errors import ClipError
 
 DIRECTIONS = 8
+STABLE_POINTS = (0, 1, 2, 3, 4, 5, 11, 12, 13, 14, 15, 16, 30)
+
+
+def remove_head_motion(flow: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``flow`` (H x W x 2) minus the affine motion fitted to it at the stable landmark points."""
+    height, width = flow.shape[:2]
+    stable = np.asarray(points, dtype=np.float64)[list(STABLE_POINTS)]
+    xs = np.clip(np.rint(stable[:, 0]).astype(int), 0, width - 1)
+    ys = np.clip(np.rint(stable[:, 1]).astype(int), 0, height - 1)
+    design = np.column_stack([xs, ys, np.ones(len(xs))])
+    # the median vector of a 7 x 7 window at each point: one pixel's flow is noisy on a face's edge
+    motion = np.array([np.median(flow[max(y - 3, 0):y + 4, max(x - 3, 0):x + 4].reshape(-1, 2), axis=0)
+                       for x, y in zip(xs, ys)], dtype=np.float64)
+    coefficients, *_ = np.linalg.lstsq(design, motion, rcond=None)  # 3 x 2: (u, v) = [x, y, 1] @ C
+    grid_y, grid_x = np.mgrid[0:height, 0:width]
+    fitted = np.stack([grid_x, grid_y, np.ones_like(grid_x)], axis=-1) @ coefficients
+    return (flow - fitted).astype(np.float32)
 
 
 def region_motion(u: np.ndarray, v: np.ndarray, masks: np.ndarray) -> np.ndarray:
@@ -43,7 +65,7 @@ def region_motion(u: np.ndarray, v: np.ndarray, masks: np.ndarray) -> np.ndarray
     return result
 
 
-def mdmo(clip: np.ndarray, points: np.ndarray, *, method: str = "farneback") -> np.ndarray:
+def mdmo(clip: np.ndarray, points: np.ndarray, *, method: str = "farneback", head_motion: str = "none") -> np.ndarray:
     """The 72-value MDMO feature of a grey clip.
 
     Parameters
@@ -52,6 +74,8 @@ def mdmo(clip: np.ndarray, points: np.ndarray, *, method: str = "farneback") -> 
         The aligned face clip, T >= 2.
     points : array (68, 2)
         The 68 landmarks of the first frame, in the clip's pixels (x, y).
+    head_motion : {'none', 'affine'}
+        Remove the affine motion of the stable points from every flow field first (see the module).
 
     Returns
     -------
@@ -66,11 +90,15 @@ def mdmo(clip: np.ndarray, points: np.ndarray, *, method: str = "farneback") -> 
     points = np.asarray(points, dtype=np.float64)
     if points.shape != (68, 2):
         raise ClipError(f"MDMO needs the 68 landmarks (68 x 2), got {points.shape}")
+    if head_motion not in ("none", "affine"):
+        raise ClipError(f"head_motion must be 'none' or 'affine', not {head_motion!r}")
     masks = region_masks(points, clip.shape[1:])
     first = np.ascontiguousarray(clip[0], dtype=np.uint8)
     cartesian = np.zeros((len(masks), 2))
     for frame in clip[1:]:
         flow = optical_flow(first, np.ascontiguousarray(frame, dtype=np.uint8), method)
+        if head_motion == "affine":
+            flow = remove_head_motion(flow, points)
         rho_theta = region_motion(flow[..., 0], flow[..., 1], masks)
         cartesian += np.stack([rho_theta[:, 0] * np.cos(rho_theta[:, 1]), rho_theta[:, 0] * np.sin(rho_theta[:, 1])], 1)
     cartesian /= len(clip) - 1

@@ -234,13 +234,13 @@ class FlowSVMMethod(HandcraftedMethod):
         return {"features": "flow", "flow": self.spec.as_dict()}
 
 
-def _mdmo_one(paths, points, frame_size, tim_frames, method, cache_folder, magnify=None):
+def _mdmo_one(paths, points, frame_size, tim_frames, method, cache_folder, magnify=None, head_motion="none"):
     from ..errors import ClipError
     from ..video import frame_header
     from .mdmo import mdmo
 
     cache = Path(cache_folder) if cache_folder else None
-    parameters = {"mdmo": 1, "frame_size": frame_size, "tim_frames": tim_frames, "flow": method,
+    parameters = {"mdmo": 1, "frame_size": frame_size, "tim_frames": tim_frames, "flow": method, "head": head_motion,
                   "points": np.round(np.asarray(points, dtype=np.float64), 3).tolist()}
     extra = {"magnify": dict(magnify)} if magnify else {}
     parameters.update(extra)
@@ -256,7 +256,7 @@ def _mdmo_one(paths, points, frame_size, tim_frames, method, cache_folder, magni
     clip = ClipCache(cache).load(paths, size=(frame_size, frame_size), tim_frames=tim_frames or None, **extra)
     scaled = np.asarray(points, dtype=np.float64) * np.array([frame_size / width, frame_size / height])
     try:
-        features = mdmo(clip, scaled, method=method)
+        features = mdmo(clip, scaled, method=method, head_motion=head_motion)
     except ClipError as error:
         raise ClipError(f"{Path(paths[0]).parent}: {error}") from None
     if path is not None:
@@ -277,10 +277,10 @@ class MdmoMethod(HandcraftedMethod):
 
     def __init__(self, *, frame_size: int = 128, tim_frames: int = 0, flow: str = "farneback", n_jobs: int = 1,
                  cache=None, class_weight: str | None = None, c_grid=C_GRID, seed: int = 0, backend: str | None = None,
-                 magnify: dict | None = None):
+                 magnify: dict | None = None, head_motion: str = "affine"):
         self.descriptor = "mdmo"
         self.name = "MDMO+SVM"
-        self.params = {"frame_size": frame_size, "tim_frames": tim_frames, "flow": flow}
+        self.params = {"frame_size": frame_size, "tim_frames": tim_frames, "flow": flow, "head_motion": head_motion}
         if magnify:
             self.params["magnify"] = dict(magnify)
         self.clip_params = {}
@@ -296,7 +296,8 @@ class MdmoMethod(HandcraftedMethod):
             landmarks = dataset_landmarks(dataset.table, cache=self.cache)
             jobs = (delayed(_mdmo_one)([str(p) for p in paths], points, self.params["frame_size"],
                                        self.params["tim_frames"], self.params["flow"],
-                                       str(self.cache) if self.cache else None, self.params.get("magnify"))
+                                       str(self.cache) if self.cache else None, self.params.get("magnify"),
+                                       self.params["head_motion"])
                     for paths, points in zip(dataset.table["frames"], landmarks))
             rows = Parallel(n_jobs=self.n_jobs, backend=self.backend)(jobs)
             self._features = (dataset, np.vstack(rows))

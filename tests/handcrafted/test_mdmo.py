@@ -98,3 +98,34 @@ def test_mdmo_baseline_beats_the_constant_on_the_demo_database(tmp_path):
 
     average = lambda run: json.loads((tmp_path / run / "metrics.json").read_text())["pooled"]["AVG"]["f1"]  # noqa: E731
     assert average("mdmo") >= average("constant") + 0.2, (average("mdmo"), average("constant"))
+
+
+def test_affine_head_motion_removal_recovers_the_region_motion():
+    import cv2
+
+    from meau.databases.synth import subject_face
+    from meau.handcrafted.mdmo import remove_head_motion
+
+    face = subject_face(0, "02")
+    frame = np.clip(face.image.mean(axis=2), 0, 255).astype(np.float32)
+    masks = region_masks(face.landmarks, frame.shape)
+    forehead = np.zeros(frame.shape, bool)
+    for index in FOREHEAD_REGIONS:
+        forehead |= masks[index]
+    weight = cv2.GaussianBlur(forehead.astype(np.float32), (0, 0), 3)
+    ys, xs = np.mgrid[0:frame.shape[0], 0:frame.shape[1]].astype(np.float32)
+    clip = [cv2.remap(frame, xs - 0.6 * step, ys + 0.5 * step * weight, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            for step in range(6)]  # the head drifts right by 0.6 px a frame while the forehead rises
+    clip = np.clip(np.rint(clip), 0, 255).astype(np.uint8)
+    plain = mdmo(clip, face.landmarks)
+    removed = mdmo(clip, face.landmarks, head_motion="affine")
+    forehead_theta = removed[36:36 + len(FOREHEAD_REGIONS)]
+    assert abs(np.median(forehead_theta) - np.pi / 2) < np.pi / 8, forehead_theta
+    # without the removal the drift (to the right, theta = 0) is the lower face's main direction;
+    # with it, what is left there has no common direction
+    assert np.median(np.cos(plain[36 + 16:])) > 0.9
+    assert np.median(np.cos(removed[36 + 16:])) < 0.5
+    # a pure translation is removed entirely
+    flow = np.zeros((*frame.shape, 2), np.float32)
+    flow[..., 0] = 1.5
+    assert np.abs(remove_head_motion(flow, face.landmarks)).max() < 1e-4

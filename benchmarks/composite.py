@@ -1,9 +1,11 @@
-"""Wall time of ``baseline flow`` 4-fold on a composite of three synthetic databases (~600 clips).
+"""MEB's CD6ME protocol end to end on synthetic data: six databases, each in its own sheet format and folder
+layout (``meau synth --like``), about 2,400 clips, ``baseline flow`` leave-one-database-out.
 
-    python benchmarks/composite.py [--n-jobs 2] [--workdir DIR]
+    python benchmarks/composite.py [--n-jobs 2] [--workdir DIR] [--scale 1.0]
 
-The databases have the supported databases' sizes (CASME II 255, CASME 197, SAMM 159 samples) and
-run as one composite through a datasets file, cold (flow computed) and warm (flow cache filled).
+The databases have about the real ones' sizes (CASME 197, CASME II 255, SAMM 159, 4DME 650, MMEW 300,
+CAS(ME)^3 A 860 samples; ``--scale`` shrinks them). Building them is not timed; the LODO run is timed
+cold (flow computed) and warm (flow cache filled), and the per-database report is printed.
 """
 
 import argparse
@@ -11,45 +13,55 @@ import tempfile
 import time
 from pathlib import Path
 
-SIZES = {"casme2": (26, 255), "casme": (19, 197), "samm": (29, 159)}
+SIZES = {"casme": (19, 197), "casme2": (26, 255), "samm": (29, 159), "4dme": (65, 650), "mmew": (36, 300),
+         "casme3": (94, 860)}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--intensity", type=float, default=4.0)
+    parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
 
-    from meau.databases.composite import load_composite
-    from meau.databases.synth import SHEET_NAME, generate
-    from meau.experiment import run_experiment
-    from meau.handcrafted.pipeline import FlowSVMMethod
-    from meau.runs import RunDir
+    from click.testing import CliRunner
 
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="meau-composite-"))
-    entries = []
-    for seed, (label, (subjects, samples)) in enumerate(SIZES.items()):
-        root = workdir / label
-        if not (root / SHEET_NAME).exists():
-            generate(root, subjects=subjects, samples=samples, intensity=args.intensity, seed=seed, n_jobs=2)
-        entries.append(f'[[database]]\nname = "casme2"\nroot = "{root}"\nlabel = "{label}"\n')
-    (workdir / "datasets.toml").write_text("\n".join(entries))
-    dataset = load_composite(workdir / "datasets.toml", aus="auto", min_count=15)
-    print(f"composite: {len(dataset.table)} samples, {dataset.table['database'].nunique()} databases, "
-          f"AUs {', '.join(dataset.au_columns)}")
-    quiet = lambda *_: None  # noqa: E731
+    from meau.cli import cli
+    from meau.databases.composite import CD6ME, TEMPLATE_NOTES, template_text
+    from meau.databases.synth import generate
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="meau-cd6me-"))
+    text = template_text(["cd6me"])
+    start = time.perf_counter()
+    for seed, name in enumerate(CD6ME):
+        subjects, samples = SIZES[name]
+        subjects, samples = max(2, round(subjects * args.scale)), max(4, round(samples * args.scale))
+        root = workdir / name
+        if not (root / "synth.json").exists():
+            generate(root, subjects=subjects, samples=samples, intensity=args.intensity, seed=seed, n_jobs=2, like=name)
+        text = text.replace(f'root = "{TEMPLATE_NOTES[name][1]}"', f'root = "{root}"', 1)
+    (workdir / "cd6me.toml").write_text(text)
+    print(f"six synthetic databases built in {time.perf_counter() - start:.0f} s under {workdir}")
+    runner = CliRunner()
+    aus = "1,2,4,7,9,12,14,15,17"  # the synthetic faces plant no AU5, AU6 or AU10 of MEB's 12
     for label in ("cold", "warm"):
         cache = workdir / "cache"
         if label == "cold" and cache.exists():
             import shutil
 
             shutil.rmtree(cache)
+        run = workdir / f"run-{label}"
         start = time.perf_counter()
-        metrics = run_experiment(FlowSVMMethod(n_jobs=args.n_jobs, cache=cache), dataset,
-                                 RunDir(workdir / f"run-{label}", overwrite=True), echo=quiet)
-        print(f"baseline flow, 4-fold, {label}: {time.perf_counter() - start:.1f} s, "
-              f"average F1 {metrics['pooled']['AVG']['f1']:.4f}")
+        result = runner.invoke(cli, ["baseline", "flow", "--datasets", str(workdir / "cd6me.toml"), "--aus", aus,
+                                     "--protocol", "lodo", "--n-jobs", str(args.n_jobs), "--cache", str(cache),
+                                     "--overwrite", "-o", str(run)], obj={})
+        seconds = time.perf_counter() - start
+        assert result.exit_code == 0, result.output
+        print(f"baseline flow, LODO, {label}: {seconds:.1f} s")
+        print(result.output.strip().splitlines()[-1])
+    report = runner.invoke(cli, ["report", str(workdir / "run-warm"), "--by-database", "--format", "markdown"], obj={})
+    print(report.output)
 
 
 if __name__ == "__main__":

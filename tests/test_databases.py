@@ -170,3 +170,36 @@ def test_template_subsets_and_unknown_names(tmp_path):
     assert text.count("[[database]]") == 2 and 'name = "mmew"' in text and "aus =" not in text
     result = runner.invoke(cli, ["template", "smic", "-o", str(tmp_path / "x.toml")], obj={})
     assert result.exit_code == 1 and "unknown database 'smic'" in result.output
+
+
+@pytest.mark.parametrize("like", LIKE_NAMES)
+def test_every_reader_goes_through_the_fault_paths(tmp_path, like):
+    """An unparseable AU cell names the sheet and row; a missing frame folder is listed and the run goes on."""
+    import shutil
+
+    import openpyxl
+
+    root = tmp_path / like
+    generate(root, subjects=3, samples=9, intensity=6.0, seed=9, like=like)
+    sheet = find_sheet(root, like)
+    dataset = load_dataset(root, like, sheet, aus="auto", min_count=1)
+    first = dataset.table["frames"].iloc[0][0].parent
+    shutil.rmtree(first)  # a sample's frames are gone (several rows may share the folder)
+    after = load_dataset(root, like, sheet, aus="auto", min_count=1)
+    assert len(after) < len(dataset)
+    assert any(p.kind == "missing-frames" and str(first.name) in p.message for p in after.problems)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["baseline", "constant", str(root), "--database", like, "--min-count", "1",
+                                 "--protocol", "loso", "--strict", "-o", str(tmp_path / "strict")], obj={})
+    assert result.exit_code == 1 and "frame" in result.output and "Traceback" not in result.output
+    # an AU cell that is no AU string
+    book = openpyxl.load_workbook(sheet)
+    worksheet = book[book.sheetnames[0]] if like not in ("samm",) else book["MICRO_ONLY"]
+    header_row = next(i for i, row in enumerate(worksheet.iter_rows(values_only=True), start=1) if row and row[0] in
+                      ("Subject", "sub", "sub_ID"))
+    header = [cell.value for cell in worksheet[header_row]]
+    au_column = next(i for i, name in enumerate(header, start=1) if str(name).lower() in ("action units", "au", "aus"))
+    worksheet.cell(row=header_row + 2, column=au_column, value="4+12x9")
+    book.save(sheet)
+    result = runner.invoke(cli, ["annotate", str(sheet), "--database", like, "-o", str(tmp_path / "labels.csv")], obj={})
+    assert result.exit_code == 1 and f"row {header_row + 2}" in result.output and "12x9" in result.output

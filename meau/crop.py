@@ -352,19 +352,10 @@ def input_frames(path) -> tuple[list[int], list]:
 
     path = Path(path)
     if path.is_dir():
-        import re
+        from .video import folder_frames
 
-        from .video import FRAME_SUFFIXES
-
-        entries = []
-        for entry in path.iterdir():
-            if entry.suffix.lower() in FRAME_SUFFIXES and entry.is_file():
-                numbers = re.findall(r"\d+", entry.stem)
-                entries.append((int(numbers[-1]) if numbers else -1, entry.name, entry))
-        if not entries:
-            raise FrameError(f"{path}: no frame images in the folder")
-        entries.sort()
-        return [number for number, _, _ in entries], [read_any(entry) for _, _, entry in entries]
+        entries = folder_frames(path)
+        return [number for number, _ in entries], [read_any(entry) for _, entry in entries]
     if path.is_file() and path.stat().st_size == 0:
         raise FrameError(f"{path}: empty file (zero-length video)")
     clip = frames_of_input(path, color=True)

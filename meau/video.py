@@ -277,27 +277,31 @@ def load_clip(paths, *, color: bool = False, size=(128, 128), tim_frames: int | 
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 
 
+def folder_frames(folder) -> list[tuple[int, Path]]:
+    """(number, path) of a folder's frame images, sorted by the last number in their names."""
+    import re
+
+    numbered = []
+    for entry in Path(folder).iterdir():
+        if entry.suffix.lower() in FRAME_SUFFIXES and entry.is_file():
+            numbers = re.findall(r"\d+", entry.stem)
+            numbered.append((int(numbers[-1]) if numbers else -1, entry.name, entry))
+    if not numbered:
+        raise FrameError(f"{folder}: no frame images in the folder")
+    return [(number, entry) for number, _, entry in sorted(numbered)]
+
+
 def frames_of_input(path, onset: int | None = None, offset: int | None = None, *, color: bool = True) -> np.ndarray:
     """A folder of frame images (sorted by the last number in their names) or a video file -> uint8 clip.
 
     ``onset``/``offset`` select frames by the number in the file names (folders) or by 0-based index
     (videos), inclusive.
     """
-    import re
-
     import cv2
 
     path = Path(path)
     if path.is_dir():
-        numbered = []
-        for entry in path.iterdir():
-            if entry.suffix.lower() in FRAME_SUFFIXES and entry.is_file():
-                numbers = re.findall(r"\d+", entry.stem)
-                numbered.append((int(numbers[-1]) if numbers else -1, entry.name, entry))
-        if not numbered:
-            raise FrameError(f"{path}: no frame images in the folder")
-        numbered.sort()
-        selected = [entry for number, _, entry in numbered
+        selected = [entry for number, entry in folder_frames(path)
                     if (onset is None or number >= onset) and (offset is None or number <= offset)]
         if not selected:
             raise FrameError(f"{path}: no frame numbered {onset}..{offset}")

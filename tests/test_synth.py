@@ -163,7 +163,7 @@ def test_subtle_preset_plants_one_to_two_pixels_at_128():
 
     from meau.databases.synth import PRESETS, au_region, render_clip, subject_face
 
-    quiet = dataclasses.replace(PRESETS["subtle"], drift=0.0, blink_rate=0.0, noise=0.0)
+    quiet = dataclasses.replace(PRESETS["subtle"], drift=0.0, blink_rate=0.0, noise=0.0, variation=0.0, distractor_rate=0.0)
     low, high = quiet.intensity_range
     for subject, intensity in (("01", low), ("02", (low + high) / 2), ("03", high)):
         face = subject_face(0, subject)

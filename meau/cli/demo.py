@@ -4,24 +4,19 @@ from pathlib import Path
 
 import click
 
-from .options import n_jobs_option
+from .options import magnify_options, n_jobs_option, preset_option
 
 
 @click.command()
 @click.option("--cache", type=click.Path(path_type=Path), help="Where the synthetic database is kept (built once).")
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), default=Path("meau-demo"), show_default=True,
               help="Folder of the demo's run folders.")
-@click.option("--preset", type=click.Choice(["classic", "subtle"]), default="classic", show_default=True,
-              help="The synthetic database: classic (still faces, --intensity px of motion) or subtle (1-2 px at "
-                   "128x128, head drift, blinks, noise, JPEG; see meau synth --help).")
+@preset_option("The synthetic database: classic (still faces, --intensity px of motion) or subtle (1-2 px at "
+               "128x128, head drift, blinks, noise, JPEG; see meau synth --help).")
 @click.option("--intensity", default=None,
               help="Apex displacement of the synthetic AUs in pixels at 170x140: classic A (default 8; 1 = "
                    "micro-expression, hard); subtle LO,HI per clip (default 1.4,2.7).")
-@click.option("--magnify", default=0.0, show_default=True, type=float, metavar="ALPHA",
-              help="Eulerian magnification for every method that reads clips (0: off).")
-@click.option("--magnify-band", default="0.4,0.05", show_default=True, metavar="R1,R2")
-@click.option("--magnify-levels", default=4, show_default=True, type=int)
-@click.option("--magnify-cutoff", default=16.0, show_default=True, type=float)
+@magnify_options
 @click.option("--subjects", default=26, show_default=True, type=click.IntRange(4))
 @click.option("--samples", default=255, show_default=True, type=click.IntRange(4))
 @click.option("--seed", default=0, show_default=True, type=int)

@@ -124,6 +124,12 @@ run_options = stack(
 )
 
 
+def preset_option(help: str):
+    """``--preset classic|subtle`` of the synthetic database (synth and demo)."""
+    return click.option("--preset", type=click.Choice(["classic", "subtle"]), default="classic", show_default=True,
+                        help=help)
+
+
 magnify_options = stack(
     click.option("--magnify", default=0.0, show_default=True, type=float, metavar="ALPHA",
                  help="Eulerian motion magnification factor, applied per clip after resizing and before TIM "

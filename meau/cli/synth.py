@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from .options import n_jobs_option
+from .options import n_jobs_option, preset_option
 
 
 @click.command()
@@ -14,9 +14,8 @@ from .options import n_jobs_option
 @click.option("--like", type=click.Choice(["casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme"]),
               default="casme2", show_default=True,
               help="Write the database in this database's sheet format and folder layout, with its quirks.")
-@click.option("--preset", type=click.Choice(["classic", "subtle"]), default="classic", show_default=True,
-              help="classic: still faces, --intensity px of AU motion (meau 0.2's database, byte for byte); subtle: "
-                   "1-2 px at 128x128 per clip, head drift, blinks, more noise, stronger JPEG (see the options below).")
+@preset_option("classic: still faces, --intensity px of AU motion (meau 0.2's database, byte for byte); subtle: "
+               "1-2 px at 128x128 per clip, head drift, blinks, more noise, stronger JPEG (see the options below).")
 @click.option("--intensity", default=None,
               help="Apex displacement in pixels at 170x140: classic A (default 1; 4+ is easy); subtle LO,HI drawn per "
                    "clip (default 1.4,2.7, about 1-2 px at 128x128).")

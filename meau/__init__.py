@@ -3,7 +3,7 @@
 Importing the package is cheap: it imports neither torch nor the numerical stack.
 """
 
-__version__ = "0.3.0"
+from ._version import __version__
 
 __all__ = ["load_dataset", "__version__"]
 

@@ -12,7 +12,7 @@ import logging
 
 import click
 
-from .. import __version__
+from .._version import __version__
 
 # name -> "module:attribute" (relative to meau.cli)
 SUBCOMMANDS = {

@@ -238,3 +238,19 @@ def test_known_landmarks_replace_detection(tmp_path):
     dataset = load_dataset(tmp_path / "out", "casme2", tmp_path / "out" / "CASME2-coding-synth.xlsx", aus="auto",
                            min_count=1)
     assert len(dataset.table) == 4 and dataset.layout == "cropped"
+
+
+def test_datasets_file_crop_writes_a_datasets_file_of_the_cropped_roots(tmp_path, head):
+    from meau.databases.composite import load_composite
+
+    _raw_casme2(tmp_path / "one", head, samples=2)
+    _raw_casme2(tmp_path / "two", head, samples=2)
+    (tmp_path / "raw.toml").write_text('[[database]]\nname = "casme2"\nroot = "one"\nlabel = "first"\n\n'
+                                       '[[database]]\nname = "casme2"\nroot = "two"\nlabel = "second"\n')
+    result = CliRunner().invoke(cli, ["crop", "--datasets", str(tmp_path / "raw.toml"), "-o", str(tmp_path / "out")],
+                                obj={})
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "first" / "Cropped").is_dir() and (tmp_path / "out" / "second" / "crop.csv").exists()
+    dataset = load_composite(tmp_path / "out" / "datasets.toml", aus="4", min_count=1)
+    assert len(dataset.table) == 4 and set(dataset.table["database"]) == {"first", "second"}
+    assert all("Cropped" in str(frames[0]) for frames in dataset.table["frames"])

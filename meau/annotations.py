@@ -238,9 +238,12 @@ def parse_au_string(cell, *, where: str | None = None) -> list[AUToken]:
         return []
     if not text:
         raise AUParseError(text, "empty cell", where)
-    # a separator left at either end (CAS(ME)^3 C's '14,L24,') joins nothing: drop it
-    text = text.strip("+,，").strip() or text
-    tokens, _ = _parse_cell(text, where, 0, reference=False, alternative=False, group_offset=0)
+    # a trailing comma (CAS(ME)^3 C's '14,L24,') ends a list; a dangling '+' stays an error
+    listed = text.rstrip(",，").strip() or text
+    try:
+        tokens, _ = _parse_cell(listed, where, 0, reference=False, alternative=False, group_offset=0)
+    except AUParseError as error:
+        raise AUParseError(text, error.reason, where) from None  # messages name the cell as written
     if not tokens:
         raise AUParseError(text, "no AU in the cell", where)
     return tokens

@@ -23,7 +23,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -53,8 +53,6 @@ class CropSettings:
 
 def read_any(path) -> np.ndarray:
     """One frame as stored: grey stays grey (H x W), colour is RGB (H x W x 3)."""
-    import cv2
-
     from .video import read_image
 
     image = read_image(path, color=True)
@@ -218,7 +216,7 @@ def _prepare_output(out: Path, resume: bool, overwrite: bool) -> None:
     (out / MARKER).mkdir(exist_ok=True)
 
 
-def _tables(records, key_of_sample=None):
+def _tables(records):
     """crop.csv, landmarks.csv and motion.csv rows from the units' records."""
     crop_rows, landmark_rows, motion_rows = [], [], []
     for record in records:
@@ -307,7 +305,7 @@ def crop_dataset(dataset, out, *, database: str, frames: str | None = None, shee
     keys = sample_keys(table)
     folders: dict[str, dict] = {}
     for key, row in zip(keys, table.to_dict("records")):
-        folder = f"{base}/{pattern.folder(row)}".lstrip("./") if base != "." else pattern.folder(row)
+        folder = str(PurePosixPath(base) / pattern.folder(row))
         unit = folders.setdefault(folder, {"folder": folder, "frames": {}, "samples": [], "row": row})
         for number, path in zip(row["frame_numbers"], row["frames"]):
             unit["frames"][number] = str(path)

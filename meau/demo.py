@@ -79,7 +79,7 @@ def available_methods() -> dict:
         import torch  # noqa: F401
 
         from .deep.train import FlowConfig, FlowMethod, demo_method
-        from .flow import FlowSpec
+        from .flow import FlowSpec  # noqa: F811 (also imported above, where the handcrafted methods may be missing)
 
         methods["sssnet"] = lambda n_jobs, cache, magnify: FlowMethod(
             FlowConfig(model="sssnet", epochs=60, device="cpu", deterministic=True, n_jobs=n_jobs,

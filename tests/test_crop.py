@@ -11,7 +11,7 @@ from click.testing import CliRunner
 pytest.importorskip("dlib")
 
 from meau.cli import cli  # noqa: E402
-from meau.crop import CropSettings, crop_dataset, crop_inputs  # noqa: E402
+from meau.crop import CropSettings, crop_inputs  # noqa: E402
 from meau.errors import MeauError  # noqa: E402
 from meau.faces import Similarity, eye_targets, landmark_model_path  # noqa: E402
 

@@ -11,7 +11,7 @@ from meau.cli import cli
 from meau.databases import annotate, find_sheet, load_dataset
 from meau.databases.likes import LIKE_NAMES
 from meau.databases.synth import generate
-from meau.errors import MeauError, SheetError
+from meau.errors import SheetError
 
 from .sheets import (CASME3_A_COUNTS, CASME3_C_COUNTS, casme3_a_rows, casme3_c_rows, write_casme2, write_casme3_a,
                      write_casme3_c)

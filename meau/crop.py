@@ -142,12 +142,29 @@ def _unit_id(relative: str) -> str:
     return hashlib.sha256(relative.encode()).hexdigest()[:20]
 
 
+def _publish(out: Path, folder: str, named_frames, quality: int, result: dict) -> None:
+    """Write a clip's frames to a hidden temporary folder, rename it into place, then its record:
+    a folder is never seen half-written, and a record means its folder is complete."""
+    from .runs import atomic_path
+
+    if named_frames is not None:
+        final = out / folder
+        temporary = final.parent / f".{final.name}.partial"
+        if temporary.exists():
+            shutil.rmtree(temporary)
+        temporary.mkdir(parents=True)
+        for name, frame in named_frames:
+            _write_image(temporary / name, frame, quality)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(temporary, final)
+    with atomic_path(out / MARKER / f"{_unit_id(folder)}.json") as path:
+        path.write_text(json.dumps(result, default=float))
+
+
 def _crop_unit(unit: dict, settings_dict: dict, out: str) -> dict:
     """Crop one output folder (one clip folder, possibly several samples); returns its record."""
     settings = CropSettings(**settings_dict)
-    out = Path(out)
-    final = out / unit["folder"]
-    record_path = out / MARKER / f"{_unit_id(unit['folder'])}.json"
     try:
         frames = [read_any(path) for path in unit["sources"]]
         if any(frame.shape != frames[0].shape for frame in frames):
@@ -162,24 +179,15 @@ def _crop_unit(unit: dict, settings_dict: dict, out: str) -> dict:
         result["motions"] = motions
     if aligned is None:
         result["message"] = f"no face found in any of the {len(frames)} frames"
-    else:
-        temporary = final.parent / f".{final.name}.partial"
-        if temporary.exists():
-            shutil.rmtree(temporary)
-        temporary.mkdir(parents=True)
-        for name, frame in zip(unit["names"], aligned):
-            _write_image(temporary / name, frame, settings.quality)
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(temporary, final)
-    from .runs import atomic_path
-
-    with atomic_path(record_path) as path:
-        path.write_text(json.dumps(result, default=float))
+    _publish(Path(out), unit["folder"], None if aligned is None else zip(unit["names"], aligned), settings.quality,
+             result)
     return result
 
 
-def _run_units(units, settings: CropSettings, out: Path, n_jobs: int, resume: bool, progress, what: str):
+def _run_units(worker, units, settings: CropSettings, out: Path, n_jobs: int, resume: bool, progress, what: str,
+               *, keep_failed: bool = True):
+    """``worker(unit, settings, out)`` for every unit (a dict with its output ``folder``) in parallel;
+    with ``resume``, units whose record says they are done are kept (failed ones too with ``keep_failed``)."""
     from joblib import Parallel, delayed
 
     done, todo = [], []
@@ -188,13 +196,13 @@ def _run_units(units, settings: CropSettings, out: Path, n_jobs: int, resume: bo
         if resume and record_path.exists():
             try:
                 record = json.loads(record_path.read_text())
-                if record.get("status") != "ok" or (out / unit["folder"]).is_dir():
+                if (record.get("status") != "ok" and keep_failed) or (out / unit["folder"]).is_dir():
                     done.append(record)
                     continue
             except (json.JSONDecodeError, OSError):
                 pass
         todo.append(unit)
-    jobs = (delayed(_crop_unit)(unit, vars(settings), str(out)) for unit in todo)
+    jobs = (delayed(worker)(unit, vars(settings), str(out)) for unit in todo)
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     if progress:
         from tqdm import tqdm
@@ -329,7 +337,7 @@ def crop_dataset(dataset, out, *, database: str, frames: str | None = None, shee
                       "sources": [unit["frames"][n] for n in numbers],
                       "names": [pattern.path(unit["row"], n).rpartition("/")[2] for n in numbers],
                       "order": _reference_order(len(numbers), onset_index, apex_index)})
-    records, skipped = _run_units(units, settings, out, n_jobs, resume, progress, "crop")
+    records, skipped = _run_units(_crop_unit, units, settings, out, n_jobs, resume, progress, "crop")
     failed = [record for record in records if record["status"] != "ok"]
     problems = [vars(problem) for problem in dataset.problems]
     crop_rows = _write_tables(out, records, problems)
@@ -371,39 +379,25 @@ def aligned_input(path, settings: CropSettings = CropSettings()):
     return numbers, aligned, {**record, "motions": motions}
 
 
-def _crop_input(path: str, settings_dict: dict, out: str, name: str) -> dict:
+def _crop_input(unit: dict, settings_dict: dict, out: str) -> dict:
     settings = CropSettings(**settings_dict)
-    out = Path(out)
+    name = unit["folder"]
     sample = {"key": name, "row": None}
     try:
-        numbers, aligned, record = aligned_input(path, settings)
+        numbers, aligned, record = aligned_input(unit["source"], settings)
     except FrameError as error:
         status = "no-face" if "no face" in str(error) else "unreadable"
         return {"folder": name, "samples": [{**sample, "frames": 0}], "status": status, "message": str(error),
                 "faces": 0}
-    final = out / name
-    temporary = out / f".{name}.partial"
-    if temporary.exists():
-        shutil.rmtree(temporary)
-    temporary.mkdir(parents=True)
-    for number, frame in zip(numbers, aligned):
-        _write_image(temporary / f"frame{number:06d}.jpg", frame, settings.quality)
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(temporary, final)
     result = {"folder": name, "samples": [{**sample, "frames": len(numbers)}], **record, "numbers": numbers}
-    from .runs import atomic_path
-
-    with atomic_path(out / MARKER / f"{_unit_id(name)}.json") as record_path:
-        record_path.write_text(json.dumps(result, default=float))
+    _publish(Path(out), name, ((f"frame{number:06d}.jpg", frame) for number, frame in zip(numbers, aligned)),
+             settings.quality, result)
     return result
 
 
 def crop_inputs(inputs, out, *, settings: CropSettings = CropSettings(), n_jobs: int = 1, resume: bool = False,
                 overwrite: bool = False, strict: bool = False, progress: bool = False) -> dict:
     """One folder of aligned frames (``frame000000.jpg`` …) per video or frame folder, named after it."""
-    from joblib import Parallel, delayed
-
     from .faces import check_face_support
 
     settings.check()
@@ -416,17 +410,10 @@ def crop_inputs(inputs, out, *, settings: CropSettings = CropSettings(), n_jobs:
         count = seen.get(stem, 0)
         seen[stem] = count + 1
         names.append(stem if count == 0 else f"{stem}_{count + 1}")
-    records, todo = [], []
-    for item, name in zip(inputs, names):
-        record_path = out / MARKER / f"{_unit_id(name)}.json"
-        if resume and record_path.exists() and (out / name).is_dir():
-            records.append(json.loads(record_path.read_text()))
-        else:
-            todo.append((item, name))
-    resumed = len(records)
-    results = Parallel(n_jobs=n_jobs)(delayed(_crop_input)(str(item), vars(settings), str(out), name)
-                                      for item, name in todo)
-    records += results
+    units = [{"folder": name, "source": str(item)} for item, name in zip(inputs, names)]
+    # a failed input is tried again on --resume (it may have been fixed); a failed database sample is kept
+    records, resumed = _run_units(_crop_input, units, settings, out, n_jobs, resume, progress, "crop",
+                                  keep_failed=False)
     failed = [record for record in records if record["status"] != "ok"]
     crop_rows = _write_tables(out, records)
     if strict and failed:

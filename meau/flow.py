@@ -243,11 +243,15 @@ def apex_position(onset, apex, frame_numbers=None) -> int | None:
     return max(bisect.bisect_right(list(frame_numbers), int(apex)) - 1, 0)
 
 
+def _frame_numbers(table) -> list:
+    """Each sample's frame numbers (None for tables made before datasets had them)."""
+    return list(table["frame_numbers"]) if "frame_numbers" in table.columns else [None] * len(table)
+
+
 def dataset_apex_indices(table) -> list[int | None]:
     """The sheet's apex of every sample as a position in its frames (None where unknown)."""
-    numbers = table["frame_numbers"] if "frame_numbers" in table.columns else [None] * len(table)
     return [apex_position(onset, apex, frame_numbers)
-            for onset, apex, frame_numbers in zip(table["onset"], table["apex"], numbers)]
+            for onset, apex, frame_numbers in zip(table["onset"], table["apex"], _frame_numbers(table))]
 
 
 def check_apex(table) -> None:
@@ -284,8 +288,7 @@ def flow_images(table, spec: FlowSpec, *, cache=None, n_jobs: int = 1, progress:
     results = list(results)
     images = np.stack([image for image, _, _ in results])
     used = table[KEY_COLUMNS].reset_index(drop=True).copy()
-    numbers = table["frame_numbers"] if "frame_numbers" in table.columns else [None] * len(table)
     used["apex"] = [int(frame_numbers[index]) if isinstance(frame_numbers, list) else int(onset) + index
-                    for onset, frame_numbers, (_, index, _) in zip(table["onset"], numbers, results)]
+                    for onset, frame_numbers, (_, index, _) in zip(table["onset"], _frame_numbers(table), results)]
     used["apex_source"] = [source for _, _, source in results]
     return images, used

@@ -61,6 +61,24 @@ def write_json(path, data) -> None:
     write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
 
 
+def cached_array(path, compute):
+    """The ``.npy`` array at ``path`` where a readable one is there, else ``compute()`` saved there
+    atomically (read without pickle; a damaged file is rebuilt). ``path=None``: no cache."""
+    import numpy as np
+
+    if path is not None and Path(path).exists():
+        try:
+            return np.load(path, allow_pickle=False)
+        except (ValueError, OSError):
+            pass
+    array = compute()
+    if path is not None:
+        with atomic_path(path) as temporary:
+            with open(temporary, "wb") as handle:
+                np.save(handle, array)
+    return array
+
+
 def write_csv(path, frame) -> None:
     with atomic_path(path) as temporary:
         frame.to_csv(temporary, index=False)

@@ -63,17 +63,17 @@ def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, 
     if database:
         if len(inputs) != 1:
             raise MeauError(f"--database crops one database root, got {len(inputs)} inputs")
-        from ..databases import find_sheet, load_dataset
+        from ..databases import load_from_parameters
 
         root = inputs[0]
         if not root.is_dir():
             raise MeauError(f"{root}: database root is not a folder")
-        sheet = find_sheet(root, database, sheet)
         layout_database = frames if database == "csv" and frames and "{" not in frames else database
-        dataset = load_dataset(root, database, sheet, frames=frames, columns=columns or None, aus="auto", min_count=1,
-                               layout=raw_layout_first(layout_database, layout))
-        summary = crop_dataset(dataset, out, database=layout_database, frames=frames, sheet=sheet, landmarks=landmarks,
-                               **common)
+        dataset = load_from_parameters({"data_root": root, "database": database, "sheet": sheet, "frames": frames,
+                                        "columns": columns, "layout": raw_layout_first(layout_database, layout),
+                                        "aus": "auto", "min_count": 1})
+        summary = crop_dataset(dataset, out, database=layout_database, frames=frames,
+                               sheet=dataset.sources[0]["path"], landmarks=landmarks, **common)
         click.echo(_summary(str(root), summary))
     else:
         summary = crop_inputs(list(inputs), out, **common)

@@ -269,12 +269,13 @@ def load_dataset(
             problem = Problem("impossible-frames", f"onset {row.onset} > offset {row.offset}", row.row, key)
         else:
             try:
-                found = resolve_frames(chosen_layout, bases, row._asdict(), int(row.onset), int(row.offset))
+                fields = row._asdict()
+                found = resolve_frames(chosen_layout, bases, fields, int(row.onset), int(row.offset))
                 damaged = check_frames(found.paths)
                 if damaged:
                     problem = Problem("bad-frame", damaged, row.row, key, damaged.split(": ")[0])
                 elif not chosen_layout.whole_clip:
-                    total = len(list_frames(found.paths[0].parent, chosen_layout.pattern.regex(row._asdict())))
+                    total = len(list_frames(found.paths[0].parent, chosen_layout.pattern.regex(fields)))
                     if total != len(found.paths):
                         problems.append(Problem("frame-count", f"folder holds {total} frames, sheet range "
                                                 f"{len(found.paths)}", row.row, key, str(found.paths[0].parent)))

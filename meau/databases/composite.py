@@ -132,8 +132,8 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
     from . import Dataset, find_sheet, load_dataset, select_au_columns
 
     entries = read_datasets_file(path)
-    if (aus is None or str(aus).lower() == "auto") and datasets_file_aus(path):
-        aus = datasets_file_aus(path)  # the file's AU set (MEB's 12 for CD6ME) unless --aus says otherwise
+    if aus is None or str(aus).lower() == "auto":
+        aus = datasets_file_aus(path) or aus  # the file's AU set (MEB's 12 for CD6ME) unless --aus says otherwise
     parts = []
     for entry in entries:
         options = dict(annotate_options)

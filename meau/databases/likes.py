@@ -1,8 +1,8 @@
 """``meau synth --like NAME``: the synthetic database in another database's sheet format and folder
 layout, with that database's quirks, so every reader is exercised end to end.
 
-One :class:`Like` per database: how subjects and clips are named, where a frame file goes, whether
-frames are grey, and how the sheet is written. The synthetic plan (subjects, samples, AUs, frame
+Per database: how subjects and clips are named (:func:`name_rows`), where a frame file goes
+(:func:`frame_path`), whether frames are grey (``GREY``), and how the sheet is written (:func:`write_sheet`). The synthetic plan (subjects, samples, AUs, frame
 ranges) is the same for every ``like``; only names, layout and sheet differ. Quirks that need
 chance draw from their own random stream, so the plan and the frames never depend on them.
 
@@ -24,23 +24,13 @@ Quirks written, per database (data.md §3, §4):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from .sheets import FRAME_RATES
+
 LIKE_NAMES = ("casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme")
-
-
-@dataclass(frozen=True)
-class Like:
-    database: str
-    sheet_name: str
-    subject: Callable[[int], str]  # subject index -> the subject as the sheet writes it
-    grey: bool = False
-    frame_path: Callable[[dict, int], str] = None  # (row, frame number) -> path under the root
-    jpeg_quality: int | None = None  # None: the caller's
 
 
 def _letter(k: int) -> str:
@@ -111,7 +101,6 @@ SHEETS = {"casme2": "CASME2-coding-synth.xlsx", "casme": "CASME-Section-AB-synth
           "samm": "SAMM_Micro_FACS_Codes_v2.xlsx", "casme3": "cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx",
           "casme3c": "CAS(ME)3_part_C_ME.xlsx", "mmew": "MMEW_Micro_Exp.xlsx",
           "4dme": "4DME_Labelling_Micro_release v1.xlsx"}
-FRAME_RATE = {"casme": 60}
 
 
 def dropped(like: str, row: dict, number: int, rng: np.random.Generator) -> bool:
@@ -167,7 +156,7 @@ def write_sheet(like: str, path: Path, plan: list[dict], slash_apex_row: int, rn
                       "Emotion"])
         for index, row in enumerate(plan):
             frames = row["offset"] - row["onset"] + 1
-            total_ms = round(frames * 1000 / FRAME_RATE["casme"])
+            total_ms = round(frames * 1000 / FRAME_RATES["casme"])
             offset = "\\" if index % 10 == 7 else row["offset"]  # OffsetF missing: recovered from Total
             emotion = "comtempt" if row["emotion"] == "others" and index % 4 == 0 else row["emotion"]
             sheet.append([row["sheet_subject"], row["clip"], None, row["onset"], row["apex"], None, offset, None,

@@ -28,8 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .likes import GREY, LIKE_NAMES, SHEETS, dropped, frame_path, name_rows, reader_key, write_sheet
+
 HEIGHT, WIDTH = 170, 140
-SHEET_NAME = "CASME2-coding-synth.xlsx"
+SHEET_NAME = SHEETS["casme2"]
 # Marginal probabilities close to CASME II (AU2 is drawn from AU1 to correlate them).
 AU_PROBABILITY = {4: 0.5, 1: 0.16, 7: 0.16, 9: 0.09, 12: 0.13, 14: 0.11, 15: 0.09, 17: 0.13}
 FRAMES_AROUND = 2  # frames stored before the onset and after the offset, as in the real database
@@ -399,8 +401,6 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
         raise ValueError(f"need at least one sample per subject (subjects={subjects}, samples={samples})")
     if intensity < 0:
         raise ValueError(f"intensity must be >= 0, not {intensity}")
-    from .likes import GREY, LIKE_NAMES, SHEETS, dropped, frame_path, name_rows, reader_key, write_sheet
-
     if like not in LIKE_NAMES:
         raise ValueError(f"synth --like: unknown database {like!r}; choose from {', '.join(LIKE_NAMES)}")
     if plant is not None:

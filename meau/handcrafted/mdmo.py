@@ -158,23 +158,17 @@ def _detected_landmarks(path, cache) -> np.ndarray:
 
     from ..errors import MeauError
     from ..faces import find_face
+    from ..runs import cached_array
     from ..video import content_key, read_image
 
     cached = None
     if cache is not None:
         cached = Path(cache) / "landmarks" / f"{content_key([path], {'landmarks': 'dlib68', 'v': 1})}.npy"
-        if cached.exists():
-            try:
-                return np.load(cached, allow_pickle=False)
-            except (ValueError, OSError):
-                pass
-    face = find_face(read_image(path, color=True))
-    if face is None:
-        raise MeauError(f"{path}: no landmarks.csv above it and no face found for MDMO (run meau crop first)")
-    if cached is not None:
-        from ..runs import atomic_path
 
-        with atomic_path(cached) as temporary:
-            with open(temporary, "wb") as handle:
-                np.save(handle, face.points)
-    return face.points
+    def detect():
+        face = find_face(read_image(path, color=True))
+        if face is None:
+            raise MeauError(f"{path}: no landmarks.csv above it and no face found for MDMO (run meau crop first)")
+        return face.points
+
+    return cached_array(cached, detect)

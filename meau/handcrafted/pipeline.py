@@ -24,35 +24,29 @@ FEATURE_CACHE_VERSION = 3  # 2: LPQ-TOP as the reference, LBP-TOP XT as scikit-i
 
 def _extract_one(paths, descriptor, params, clip_params, cache_folder):
     from ..errors import ClipError
+    from ..runs import cached_array
     from .registry import create_descriptor
 
     cache = Path(cache_folder) if cache_folder else None
-    digest = None
+    digest = path = None
     if cache is not None:
         digest = frames_digest(paths)
         key = content_key(paths, {"clip": clip_params, "descriptor": descriptor, "params": params,
                                   "v": FEATURE_CACHE_VERSION}, digest=digest)
         path = cache / "features" / descriptor / f"{key}.npy"
-        if path.exists():
-            try:
-                return np.load(path)
-            except (ValueError, OSError):
-                pass  # rebuilt below
-    clip = ClipCache(cache).load(paths, digest=digest, **clip_params)
-    try:
-        features = np.asarray(create_descriptor(descriptor, **params)(clip), dtype=np.float32)
-    except ClipError as error:
-        raise ClipError(f"{Path(paths[0]).parent}: {error}") from None
-    if features.ndim != 1 or not np.isfinite(features).all():
-        raise ClipError(f"{Path(paths[0]).parent}: descriptor {descriptor!r} returned {features.shape} "
-                        "values or non-finite numbers")
-    if cache is not None:
-        from ..runs import atomic_path
 
-        with atomic_path(path) as temporary:
-            with open(temporary, "wb") as handle:
-                np.save(handle, features)
-    return features
+    def compute():
+        clip = ClipCache(cache).load(paths, digest=digest, **clip_params)
+        try:
+            features = np.asarray(create_descriptor(descriptor, **params)(clip), dtype=np.float32)
+        except ClipError as error:
+            raise ClipError(f"{Path(paths[0]).parent}: {error}") from None
+        if features.ndim != 1 or not np.isfinite(features).all():
+            raise ClipError(f"{Path(paths[0]).parent}: descriptor {descriptor!r} returned {features.shape} "
+                            "values or non-finite numbers")
+        return features
+
+    return cached_array(path, compute)
 
 
 def extract_features(frame_lists, descriptor: str, params: dict | None = None, *, clip_params: dict | None = None,
@@ -236,7 +230,8 @@ class FlowSVMMethod(HandcraftedMethod):
 
 def _mdmo_one(paths, points, frame_size, tim_frames, method, cache_folder, magnify=None, head_motion="none"):
     from ..errors import ClipError
-    from ..video import frame_header
+    from ..runs import cached_array
+    from ..video import frame_header, read_image
     from .mdmo import mdmo
 
     cache = Path(cache_folder) if cache_folder else None
@@ -244,28 +239,19 @@ def _mdmo_one(paths, points, frame_size, tim_frames, method, cache_folder, magni
                   "points": np.round(np.asarray(points, dtype=np.float64), 3).tolist()}
     extra = {"magnify": dict(magnify)} if magnify else {}
     parameters.update(extra)
-    path = None
-    if cache is not None:
-        path = cache / "features" / "mdmo" / f"{content_key(paths, parameters)}.npy"
-        if path.exists():
-            try:
-                return np.load(path, allow_pickle=False)
-            except (ValueError, OSError):
-                pass
-    (height, width), _ = frame_header(paths[0])
-    clip = ClipCache(cache).load(paths, size=(frame_size, frame_size), tim_frames=tim_frames or None, **extra)
-    scaled = np.asarray(points, dtype=np.float64) * np.array([frame_size / width, frame_size / height])
-    try:
-        features = mdmo(clip, scaled, method=method, head_motion=head_motion)
-    except ClipError as error:
-        raise ClipError(f"{Path(paths[0]).parent}: {error}") from None
-    if path is not None:
-        from ..runs import atomic_path
+    path = cache / "features" / "mdmo" / f"{content_key(paths, parameters)}.npy" if cache is not None else None
 
-        with atomic_path(path) as temporary:
-            with open(temporary, "wb") as handle:
-                np.save(handle, features)
-    return features
+    def compute():
+        size, _ = frame_header(paths[0])  # the points are in the stored frames' pixels
+        height, width = size if size is not None else read_image(paths[0]).shape[:2]
+        clip = ClipCache(cache).load(paths, size=(frame_size, frame_size), tim_frames=tim_frames or None, **extra)
+        scaled = np.asarray(points, dtype=np.float64) * np.array([frame_size / width, frame_size / height])
+        try:
+            return mdmo(clip, scaled, method=method, head_motion=head_motion)
+        except ClipError as error:
+            raise ClipError(f"{Path(paths[0]).parent}: {error}") from None
+
+    return cached_array(path, compute)
 
 
 class MdmoMethod(HandcraftedMethod):

@@ -3,6 +3,8 @@
 Importing the package is cheap: it imports neither torch nor the numerical stack.
 """
 
+from pathlib import Path
+
 from ._version import __version__
 
 __all__ = ["load_dataset", "__version__"]
@@ -35,7 +37,18 @@ def load_dataset(root=None, database: str = "casme2", *, sheet=None, datasets=No
         problems met) and ``.clip(i)`` (the frames of sample i, read when asked).
     """
     from .databases import load_from_parameters
+    from .errors import MeauError
 
+    known = ("layout", "frames", "columns", "expressions", "strict", "policies", "skip_unparseable", "apply_fixes")
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        raise TypeError(f"load_dataset() got an unexpected keyword argument {unknown[0]!r}"
+                        f"{f' (did you mean {close[0]!r}?)' if close else ''}; known: {', '.join(known)}")
+    if root is not None and not Path(root).is_dir():
+        raise MeauError(f"{root}: database root is not a folder")
     parameters = {"data_root": str(root) if root is not None else None, "database": database,
                   "sheet": str(sheet) if sheet is not None else None,
                   "datasets": str(datasets) if datasets is not None else None, "aus": aus, "min_count": min_count,

@@ -10,7 +10,9 @@ Grammar (tokens never concatenate digits across a boundary)::
     cell        := term (SEP term)*          SEP is '+', ',' or the full-width '，'
     term        := alternative ('or' alternative)*
     alternative := 'ref(' cell ')' | '(' cell ')' | atom | free text
-    atom        := ['AU'] [A | A/] [L | R] [T | B] number [intensity] ['(k)'] ['?']
+    atom        := ['AU'] [A | A/] [L | R] [T | B] number [L | R] [intensity] ['(k)'] ['?']
+
+The side may stand before the number (``L12``) or after it (MMEW's ``12L``), not both.
     intensity   := A-E | A-E '/' A-E
 
 A term with words but no digits (``soft focus``) is free text and ignored; a term with
@@ -42,6 +44,7 @@ _ATOM = re.compile(
         (?P<side>[LR])?
         (?P<mark>[TB])?
         (?P<number>[0-9]{1,3})(?:\.0+)?
+        (?P<side_after>[LR])?
         (?P<intensity>[A-E](?:\s*/\s*[A-E])?)?
         (?P<static>\(K\))?
         (?P<uncertain>\?)?$""",
@@ -185,10 +188,13 @@ def _parse_alternative(piece, text, where, depth, *, reference, alternative, gro
             return []  # free text such as 'soft focus'
         raise AUParseError(text, f"{shorten(piece, 30)} is not an AU", where)
     intensity = match["intensity"]
+    if match["side"] and match["side_after"]:
+        raise AUParseError(text, f"{shorten(piece, 30)} gives its side twice", where)
+    side = match["side"] or match["side_after"]
     return [
         AUToken(
             au=int(match["number"]),
-            side=match["side"].upper() if match["side"] else None,
+            side=side.upper() if side else None,
             intensity=re.sub(r"\s", "", intensity).upper() if intensity else None,
             asymmetric=bool(match["asym"]),
             alternative=alternative,

@@ -18,22 +18,27 @@ points of the reference frame in source and output pixels, one row per point), `
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import FrameError, MeauError
 
-MARKER = ".meau-crop"
+if TYPE_CHECKING:
+    from .outputs import OutputFolder
+
+RECORDS = ".meau-crop"  # one record per finished clip folder (what --resume reads)
 CROP_COLUMNS = ["sample", "status", "reference_frame", "frames", "left_eye_x", "left_eye_y", "right_eye_x",
                 "right_eye_y", "scale", "angle_deg", "tx", "ty", "box_left", "box_top", "box_right", "box_bottom",
                 "score", "faces", "folder"]
-MIN_SIZE = 32
+MIN_SIZE, MAX_SIZE = 32, 2048
 
 
 @dataclass(frozen=True)
@@ -44,11 +49,15 @@ class CropSettings:
     stabilize: str = "none"
     quality: int = 95
 
-    def check(self) -> None:
-        if self.size < MIN_SIZE:
-            raise MeauError(f"--size {self.size}: an aligned face needs at least {MIN_SIZE} pixels")
+    def check(self) -> "CropSettings":
+        if not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise MeauError(f"--size {self.size}: the aligned face is {MIN_SIZE} to {MAX_SIZE} pixels square "
+                            "(databases crop to about 170)")
         if self.stabilize not in ("none", "ecc"):
             raise MeauError(f"--stabilize {self.stabilize!r}: choose none or ecc")
+        if not 1 <= self.quality <= 100:
+            raise MeauError(f"JPEG quality {self.quality}: between 1 and 100")
+        return self
 
 
 def read_any(path) -> np.ndarray:
@@ -142,36 +151,54 @@ def _unit_id(relative: str) -> str:
     return hashlib.sha256(relative.encode()).hexdigest()[:20]
 
 
+def crop_folder(out) -> "OutputFolder":
+    """The guard of a crop's output folder (:mod:`meau.outputs`); crops of meau < 0.4 left only their records."""
+    from .outputs import OutputFolder
+
+    return OutputFolder(out, "crop", legacy=lambda folder: (Path(folder) / RECORDS).is_dir())
+
+
 def _publish(out: Path, folder: str, named_frames, quality: int, result: dict) -> None:
     """Write a clip's frames to a hidden temporary folder, rename it into place, then its record:
-    a folder is never seen half-written, and a record means its folder is complete."""
+    a folder is never seen half-written, and a record means its folder is complete. Every path is
+    checked to lie inside ``out``; a failure (disk full …) removes the temporary folder."""
     from .runs import atomic_path
 
+    output = crop_folder(out)
     if named_frames is not None:
-        final = out / folder
-        temporary = final.parent / f".{final.name}.partial"
-        if temporary.exists():
-            shutil.rmtree(temporary)
+        final = output.file(folder)
+        temporary = output.file(str(PurePosixPath(folder).parent), f".{final.name}.partial")
+        output.remove(temporary)
         temporary.mkdir(parents=True)
-        for name, frame in named_frames:
-            _write_image(temporary / name, frame, quality)
-        if final.exists():
-            shutil.rmtree(final)
+        try:
+            for name, frame in named_frames:
+                _write_image(output.file(str(PurePosixPath(folder).parent), temporary.name, name), frame, quality)
+        except BaseException:
+            output.remove(temporary)
+            raise
+        output.remove(final)
         os.replace(temporary, final)
-    with atomic_path(out / MARKER / f"{_unit_id(folder)}.json") as path:
+    with atomic_path(output.file(RECORDS, f"{_unit_id(folder)}.json")) as path:
         path.write_text(json.dumps(result, default=float))
 
 
 def _crop_unit(unit: dict, settings_dict: dict, out: str) -> dict:
     """Crop one output folder (one clip folder, possibly several samples); returns its record."""
+    import cv2
+
     settings = CropSettings(**settings_dict)
     try:
         frames = [read_any(path) for path in unit["sources"]]
         if any(frame.shape != frames[0].shape for frame in frames):
-            raise FrameError(f"{unit['sources'][0]}: frames of one clip differ in size")
+            odd = next(path for path, frame in zip(unit["sources"], frames) if frame.shape != frames[0].shape)
+            raise FrameError(f"{odd}: frame size differs from the clip's first frame")
     except FrameError as error:
         return {"folder": unit["folder"], "samples": unit["samples"], "status": "bad-frame", "message": str(error)}
-    aligned, record, motions = align(frames, unit["order"], settings, unit.get("points"))
+    try:
+        aligned, record, motions = align(frames, unit["order"], settings, unit.get("points"))
+    except (MemoryError, cv2.error) as error:  # an allocation OpenCV cannot make: listed, the others go on
+        return {"folder": unit["folder"], "samples": unit["samples"], "status": "crop-failed",
+                "message": f"{unit['sources'][0]}: {type(error).__name__}: {str(error).strip().splitlines()[-1][:200]}"}
     result = {"folder": unit["folder"], "samples": unit["samples"], **record,
               "reference_frame": unit["numbers"][record["reference_index"]] if aligned is not None else None,
               "numbers": unit["numbers"]}
@@ -192,7 +219,7 @@ def _run_units(worker, units, settings: CropSettings, out: Path, n_jobs: int, re
 
     done, todo = [], []
     for unit in units:
-        record_path = out / MARKER / f"{_unit_id(unit['folder'])}.json"
+        record_path = out / RECORDS / f"{_unit_id(unit['folder'])}.json"
         if resume and record_path.exists():
             try:
                 record = json.loads(record_path.read_text())
@@ -211,17 +238,20 @@ def _run_units(worker, units, settings: CropSettings, out: Path, n_jobs: int, re
     return done + list(results), len(done)
 
 
-def _prepare_output(out: Path, resume: bool, overwrite: bool) -> None:
-    if out.exists() and any(out.iterdir()):
-        if resume:
-            return
-        if not overwrite:
-            raise MeauError(f"{out}: exists and is not empty; --resume continues a crop, --overwrite replaces it")
-        if not (out / MARKER).is_dir():
-            raise MeauError(f"{out}: --overwrite only replaces a folder written by meau crop (no {MARKER} inside)")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).mkdir(exist_ok=True)
+def _open_output(out: Path, resume: bool, overwrite: bool, settings: dict, inputs) -> "OutputFolder":
+    """Check then claim the crop's output folder: separate from every input, meau's own for --resume
+    or --overwrite, the same settings for --resume. Called once every input has been checked, so a
+    refused command leaves nothing behind."""
+    from .outputs import check_separate
+
+    check_separate(out, inputs)
+    output = crop_folder(out)
+    mode = output.check_claim(resume=resume, overwrite=overwrite, settings=settings, what="output folder")
+    if mode == "overwrite":
+        output.clear()
+    output.mark(settings)
+    (out / RECORDS).mkdir(exist_ok=True)
+    return output
 
 
 def _tables(records):
@@ -252,18 +282,20 @@ def _write_tables(out: Path, records, extra_problems=()):
 
     from .runs import write_csv
 
+    output = crop_folder(out)
     crop_rows, landmark_rows, motion_rows = _tables(records)
-    write_csv(out / "crop.csv", pd.DataFrame(crop_rows, columns=CROP_COLUMNS))
-    write_csv(out / "landmarks.csv", pd.DataFrame(landmark_rows, columns=["sample", "point", "x_source", "y_source", "x", "y"]))
+    write_csv(output.file("crop.csv"), pd.DataFrame(crop_rows, columns=CROP_COLUMNS))
+    write_csv(output.file("landmarks.csv"), pd.DataFrame(landmark_rows, columns=["sample", "point", "x_source",
+                                                                                 "y_source", "x", "y"]))
     if motion_rows:
-        write_csv(out / "motion.csv", pd.DataFrame(motion_rows))
+        write_csv(output.file("motion.csv"), pd.DataFrame(motion_rows))
     problems = list(extra_problems)
     for record in records:
         if record["status"] != "ok":
             for sample in record["samples"]:
                 problems.append({"kind": record["status"], "message": record.get("message", ""), "row": sample.get("row"),
                                  "key": sample["key"], "path": record["folder"]})
-    write_csv(out / "validation.csv", pd.DataFrame(problems, columns=["kind", "message", "row", "key", "path"]))
+    write_csv(output.file("validation.csv"), pd.DataFrame(problems, columns=["kind", "message", "row", "key", "path"]))
     return crop_rows
 
 
@@ -298,22 +330,34 @@ def crop_dataset(dataset, out, *, database: str, frames: str | None = None, shee
 
     ``landmarks``: a ``landmarks.csv`` (``sample, point, x_source, y_source``, as meau crop and meau
     synth write it) whose points replace detection on each sample's onset frame.
+
+    Everything is checked before ``out`` is created: the settings, the landmarks of every sample,
+    the output names built from the sheet's cells, and that ``out`` overlaps no input (the roots,
+    the sheet, the landmarks file). ``--resume`` and ``--overwrite`` act only on a folder meau crop
+    wrote, and ``--resume`` only with the same settings.
     """
     from .databases import sample_keys
     from .faces import check_face_support
+    from .outputs import safe_name
 
     settings.check()
     known = read_landmarks(landmarks) if landmarks is not None else None
     if known is None:
         check_face_support()
     out = Path(out)
-    _prepare_output(out, resume, overwrite)
     base, pattern = cropped_layout(database, frames)
     table = dataset.table
     keys = sample_keys(table)
     folders: dict[str, dict] = {}
+    problems = [vars(problem) for problem in dataset.problems]
     for key, row in zip(keys, table.to_dict("records")):
-        folder = str(PurePosixPath(base) / pattern.folder(row))
+        try:
+            folder = str(PurePosixPath(base) / pattern.folder(row))
+            name = pattern.path(row, int(row["onset"])).rpartition("/")[2]
+            safe_name(name, "frame file name")
+        except (FrameError, MeauError) as error:  # a cell that cannot name a folder: listed, never followed
+            problems.append({"kind": "unsafe-name", "message": str(error), "row": row["row"], "key": key, "path": ""})
+            continue
         unit = folders.setdefault(folder, {"folder": folder, "frames": {}, "samples": [], "row": row})
         for number, path in zip(row["frame_numbers"], row["frames"]):
             unit["frames"][number] = str(path)
@@ -337,12 +381,15 @@ def crop_dataset(dataset, out, *, database: str, frames: str | None = None, shee
                       "sources": [unit["frames"][n] for n in numbers],
                       "names": [pattern.path(unit["row"], n).rpartition("/")[2] for n in numbers],
                       "order": _reference_order(len(numbers), onset_index, apex_index)})
-    records, skipped = _run_units(_crop_unit, units, settings, out, n_jobs, resume, progress, "crop")
-    failed = [record for record in records if record["status"] != "ok"]
-    problems = [vars(problem) for problem in dataset.problems]
-    crop_rows = _write_tables(out, records, problems)
-    if sheet is not None:
-        shutil.copy2(sheet, out / Path(sheet).name)
+    roots = [source.get("root") for source in dataset.sources]
+    identity = {**vars(settings), "database": database, "frames": frames}
+    output = _open_output(out, resume, overwrite, identity, [*roots, sheet, landmarks])
+    with _discard_on_failure(output):
+        records, skipped = _run_units(_crop_unit, units, settings, out, n_jobs, resume, progress, "crop")
+        failed = [record for record in records if record["status"] != "ok"]
+        crop_rows = _write_tables(out, records, problems)
+        if sheet is not None:
+            shutil.copy2(sheet, output.file(Path(sheet).name))
     if strict and failed:
         raise MeauError(f"{failed[0]['folder']}: {failed[0]['status']} ({failed[0].get('message', '')}); "
                         "without --strict the sample is listed and the others cropped")
@@ -350,18 +397,36 @@ def crop_dataset(dataset, out, *, database: str, frames: str | None = None, shee
             "failed": len(failed), "resumed": skipped, "frames": sum(len(unit["numbers"]) for unit in units)}
 
 
+@contextlib.contextmanager
+def _discard_on_failure(output):
+    """A crop that fails before it published anything leaves no folder behind to block the next command."""
+    try:
+        yield
+    except BaseException:
+        output.discard_if_empty(ignore=(RECORDS,))
+        raise
+
+
 # --- videos and frame folders -------------------------------------------------------------------
 
 def input_frames(path) -> tuple[list[int], list]:
-    """(frame numbers, frames) of a video (0-based indices) or a folder of frames (numbers in names)."""
-    from .video import frames_of_input
+    """(frame numbers, frames) of a video (0-based indices) or a folder of frames (numbers in names);
+    a FrameError when the folder's frames differ in size (as a database clip's would be refused)."""
+    from .video import check_frames, frames_of_input
 
     path = Path(path)
     if path.is_dir():
         from .video import folder_frames
 
         entries = folder_frames(path)
-        return [number for number, _ in entries], [read_any(entry) for _, entry in entries]
+        problem = check_frames([entry for _, entry in entries])
+        if problem:
+            raise FrameError(problem)
+        frames = [read_any(entry) for _, entry in entries]
+        odd = next((entry for (_, entry), frame in zip(entries, frames) if frame.shape != frames[0].shape), None)
+        if odd is not None:
+            raise FrameError(f"{odd}: frame size differs from the folder's first frame")
+        return [number for number, _ in entries], frames
     if path.is_file() and path.stat().st_size == 0:
         raise FrameError(f"{path}: empty file (zero-length video)")
     clip = frames_of_input(path, color=True)
@@ -380,19 +445,40 @@ def aligned_input(path, settings: CropSettings = CropSettings()):
 
 
 def _crop_input(unit: dict, settings_dict: dict, out: str) -> dict:
+    import cv2
+
     settings = CropSettings(**settings_dict)
     name = unit["folder"]
     sample = {"key": name, "row": None}
     try:
         numbers, aligned, record = aligned_input(unit["source"], settings)
-    except FrameError as error:
-        status = "no-face" if "no face" in str(error) else "unreadable"
-        return {"folder": name, "samples": [{**sample, "frames": 0}], "status": status, "message": str(error),
+    except (FrameError, MemoryError, cv2.error) as error:
+        status = "no-face" if "no face" in str(error) else "unreadable" if isinstance(error, FrameError) \
+            else "crop-failed"
+        message = str(error) if isinstance(error, FrameError) else \
+            f"{unit['source']}: {type(error).__name__}: {str(error).strip().splitlines()[-1][:200]}"
+        return {"folder": name, "samples": [{**sample, "frames": 0}], "status": status, "message": message,
                 "faces": 0}
     result = {"folder": name, "samples": [{**sample, "frames": len(numbers)}], **record, "numbers": numbers}
     _publish(Path(out), name, ((f"frame{number:06d}.jpg", frame) for number, frame in zip(numbers, aligned)),
              settings.quality, result)
     return result
+
+
+def input_names(inputs) -> list[str]:
+    """One output folder name per video (its stem) or frame folder (its name, ``.`` resolved), made
+    unique (``take_2``); never hidden, never a path."""
+    from .outputs import resolved, safe_name
+
+    names, seen = [], {}
+    for item in inputs:
+        path = resolved(item)
+        stem = path.stem if path.is_file() else path.name
+        stem = safe_name(stem.lstrip(".") or "input", "input name")
+        count = seen.get(stem, 0)
+        seen[stem] = count + 1
+        names.append(stem if count == 0 else f"{stem}_{count + 1}")
+    return names
 
 
 def crop_inputs(inputs, out, *, settings: CropSettings = CropSettings(), n_jobs: int = 1, resume: bool = False,
@@ -403,19 +489,18 @@ def crop_inputs(inputs, out, *, settings: CropSettings = CropSettings(), n_jobs:
     settings.check()
     check_face_support()
     out = Path(out)
-    _prepare_output(out, resume, overwrite)
-    names, seen = [], {}
-    for item in inputs:
-        stem = Path(item).stem if Path(item).is_file() else Path(item).name
-        count = seen.get(stem, 0)
-        seen[stem] = count + 1
-        names.append(stem if count == 0 else f"{stem}_{count + 1}")
+    missing = [item for item in inputs if not Path(item).exists()]
+    if missing:
+        raise MeauError(f"{missing[0]}: no such video or frame folder")
+    names = input_names(inputs)
+    output = _open_output(out, resume, overwrite, {**vars(settings), "inputs": "videos or frame folders"}, inputs)
     units = [{"folder": name, "source": str(item)} for item, name in zip(inputs, names)]
     # a failed input is tried again on --resume (it may have been fixed); a failed database sample is kept
-    records, resumed = _run_units(_crop_input, units, settings, out, n_jobs, resume, progress, "crop",
-                                  keep_failed=False)
-    failed = [record for record in records if record["status"] != "ok"]
-    crop_rows = _write_tables(out, records)
+    with _discard_on_failure(output):
+        records, resumed = _run_units(_crop_input, units, settings, out, n_jobs, resume, progress, "crop",
+                                      keep_failed=False)
+        failed = [record for record in records if record["status"] != "ok"]
+        crop_rows = _write_tables(out, records)
     if strict and failed:
         raise MeauError(f"{failed[0]['folder']}: {failed[0].get('message', failed[0]['status'])}")
     return {"samples": len(crop_rows), "ok": len(crop_rows) - len(failed), "failed": len(failed), "resumed": resumed,
@@ -423,26 +508,53 @@ def crop_inputs(inputs, out, *, settings: CropSettings = CropSettings(), n_jobs:
             [f"{record['folder']}: {record.get('message', record['status'])}" for record in failed]}
 
 
-def raw_layout_first(database: str, layout: str | None) -> str | None:
-    """The layout to crop from: the user's, else the raw variant where the database has one."""
-    from .databases.layouts import layout_names
+def raw_layout_first(root, database: str, layout: str | None) -> str | None:
+    """The layout to crop from: the user's, else the raw variant where the root has one, else the
+    layout detected as the run commands detect it (a database that arrives cropped is cropped again)."""
+    from .databases.layouts import detect_layout, is_pattern, layout_names
 
     if layout not in (None, "auto"):
         return layout
-    return "raw" if "raw" in layout_names(database) else None
+    if is_pattern(database) or "raw" not in layout_names(database):
+        return None
+    try:
+        detect_layout(root, database, "raw")
+    except FrameError:
+        return None
+    return "raw"
+
+
+def toml_string(value) -> str:
+    """A TOML basic string (JSON's escapes are TOML's): labels with quotes or backslashes read back."""
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def crop_datasets_file(path, out, **options) -> list[tuple[str, dict]]:
-    """Crop every ``[[database]]`` entry of a datasets file into ``out/<label>`` and write
-    ``out/datasets.toml`` naming the cropped roots (so ``--datasets out/datasets.toml`` runs on them)."""
+    """Crop every ``[[database]]`` entry of a datasets file into ``out/<label>`` (the label made a safe
+    folder name) and write ``out/datasets.toml`` naming the cropped roots (so ``--datasets
+    out/datasets.toml`` runs on them). ``out`` overlaps no root, sheet or the datasets file, and a
+    ``datasets.toml`` already there is replaced only if meau wrote it."""
     from .databases import find_sheet, load_dataset
     from .databases.composite import read_datasets_file
     from .databases.layouts import is_pattern
-    from .runs import atomic_path
+    from .outputs import OutputFolder, check_separate, folder_name
+    from .runs import write_text
 
     entries = read_datasets_file(path)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    folders: dict[str, str] = {}
+    for entry in entries:
+        folder = folder_name(entry["label"])
+        if folder in folders:
+            raise MeauError(f"{path}: labels {folders[folder]!r} and {entry['label']!r} both become the folder "
+                            f"{folder!r}; give distinct labels")
+        folders[folder] = entry["label"]
+        entry["folder"] = folder
+    check_separate(out, [path, *[entry["root"] for entry in entries], *[entry["sheet"] for entry in entries]])
+    container = OutputFolder(out, "crop-set")
+    if container.exists() and not container.is_meau():
+        raise MeauError(f"{out}: not written by meau (no marker); crop --datasets writes OUT/<label> folders and "
+                        "OUT/datasets.toml, choose a new folder")
     results, lines = [], []
     for entry in entries:
         sheet = find_sheet(entry["root"], entry["name"], entry["sheet"])
@@ -450,21 +562,24 @@ def crop_datasets_file(path, out, **options) -> list[tuple[str, dict]]:
         layout_database = frames if not is_pattern(frames) else entry["name"]
         try:
             dataset = load_dataset(entry["root"], entry["name"], sheet, frames=frames, columns=entry["columns"],
-                                   layout=raw_layout_first(layout_database, entry["layout"]), aus="auto", min_count=1)
-            summary = crop_dataset(dataset, out / entry["label"], database=layout_database, frames=frames, sheet=sheet,
-                                   **options)
+                                   layout=raw_layout_first(entry["root"], layout_database, entry["layout"]),
+                                   aus="auto", min_count=1)
+            container.mark()
+            summary = crop_dataset(dataset, out / entry["folder"], database=layout_database, frames=frames,
+                                   sheet=sheet, **options)
         except MeauError as error:
+            container.discard_if_empty()
             raise MeauError(f"{entry['label']}: {error}") from None
         results.append((entry["label"], summary))
-        lines += ["[[database]]", f'name = "{entry["name"]}"', f'label = "{entry["label"]}"',
-                  f'root = "{entry["label"]}"', f'sheet = "{Path(sheet).name}"']
+        lines += ["[[database]]", f"name = {toml_string(entry['name'])}", f"label = {toml_string(entry['label'])}",
+                  f"root = {toml_string(entry['folder'])}", f"sheet = {toml_string(Path(sheet).name)}"]
         if is_pattern(frames):
-            lines.append(f"frames = {json.dumps(frames)}")
+            lines.append(f"frames = {toml_string(frames)}")
         else:
-            lines += [f'frames = "{frames}"', 'layout = "cropped"']
+            lines += [f"frames = {toml_string(frames)}", 'layout = "cropped"']
         if entry["columns"]:
-            lines.append("columns = { " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in entry["columns"].items()) + " }")
+            lines.append("columns = { " + ", ".join(f"{json.dumps(k)} = {toml_string(v)}"
+                                                    for k, v in entry["columns"].items()) + " }")
         lines.append("")
-    with atomic_path(out / "datasets.toml") as temporary:
-        temporary.write_text("\n".join(lines))
+    write_text(container.file("datasets.toml"), "\n".join(lines))
     return results

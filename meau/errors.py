@@ -34,6 +34,10 @@ class FrameError(MeauError):
     """A missing or unreadable frame folder or image."""
 
 
+class PathError(FrameError):
+    """A path built from data (a sheet cell, a label, a pattern) that would leave its folder."""
+
+
 class ClipError(MeauError, ValueError):
     """A clip that a descriptor or model cannot take (too short, wrong shape, NaNs)."""
 

@@ -1,7 +1,9 @@
 """The one path every method takes: dataset -> protocol -> folds -> run folder -> metrics.
 
 A method is any object with a ``name`` (the row label of the report), ``parameters`` (a dict for
-``config.json``) and ``run_fold(dataset, rotation, run) -> FoldResult``. Folds are independent:
+``config.json``) and ``run_fold(dataset, rotation, run) -> FoldResult``; optionally
+``prepare(dataset) -> dataset`` (describe every sample once; samples it cannot describe leave the
+dataset, listed in ``validation.csv``) and ``finalize(dataset, run)`` (the final model for ``predict``). Folds are independent:
 ``fold=i`` runs one of them (one process per fold scales out), finished folds are kept on
 ``resume``, and the metrics are written once every fold is present.
 """
@@ -17,6 +19,7 @@ from .databases import KEY_COLUMNS, Dataset
 from .errors import RunError
 from .metrics import combine_seeds, evaluate  # noqa: F401 (combine_seeds: used by run_seeds)
 from .protocols import Rotation, assign_folds, read_splits, rotations, splits_frame
+from .outputs import check_separate
 from .runs import RunDir, base_config, write_csv, write_json
 
 
@@ -55,6 +58,11 @@ def dataset_summary(dataset: Dataset) -> dict:
     }
 
 
+def dataset_inputs(dataset: Dataset) -> list[str]:
+    """The folders and files a dataset was read from (its roots and sheets): no output may overlap them."""
+    return [value for source in dataset.sources for value in (source.get("root"), source.get("path")) if value]
+
+
 def write_validation(run: RunDir, dataset: Dataset) -> None:
     import pandas as pd
 
@@ -76,6 +84,9 @@ def run_experiment(method, dataset: Dataset, run: RunDir, *, protocol: str = "kf
     """
     import pandas as pd
 
+    check_separate(run.path, dataset_inputs(dataset))
+    if hasattr(method, "prepare"):  # samples the method cannot describe leave here, before the folds are drawn
+        dataset = method.prepare(dataset)
     table = dataset.table
     folds = read_splits(splits, table) if splits else assign_folds(table, dataset.au_columns, protocol, k, seed)
     split = splits_frame(table, folds)
@@ -90,6 +101,7 @@ def run_experiment(method, dataset: Dataset, run: RunDir, *, protocol: str = "kf
                                        "splits_from": str(splits) if splits else None})
     config["dataset"] = dataset_summary(dataset)
     if run.main:
+        run.mark()
         if not run.file("config.json").exists() or not run.resume:
             write_json(run.file("config.json"), config)
         write_csv(existing, split)
@@ -163,6 +175,8 @@ def run_seeds(make_method, dataset: Dataset, run: RunDir, seeds, *, parameters: 
     if options.get("fold") is not None:
         raise RunError("--fold and --seeds do not combine: run one seed per process with --seed instead")
     results, method_name = [], None
+    check_separate(run.path, dataset_inputs(dataset))
+    run.mark()
     for seed in seeds:
         echo(f"seed {seed}:")
         method = make_method(seed)

@@ -264,31 +264,29 @@ def check_apex(table) -> None:
                             f"onset..offset {row.onset}..{row.offset}; use --apex estimate or --apply-fixes")
 
 
-def flow_images(table, spec: FlowSpec, *, cache=None, n_jobs: int = 1, progress: bool | None = None):
-    """(N x C x S x S float32 flow images, DataFrame of the apex used per sample) for a samples table."""
-    import sys
+def flow_images(table, spec: FlowSpec, *, cache=None, n_jobs: int = 1, progress: bool | None = None,
+                failures: dict | None = None):
+    """(N x C x S x S float32 flow images, DataFrame of the apex used per sample) for a samples table.
 
-    from joblib import Parallel, delayed
-
+    ``failures``: a dict that collects {index: message} of the samples whose flow cannot be made (a
+    frozen clip); their images are NaN and their apex unknown. Without it the first one raises.
+    """
     from .databases import KEY_COLUMNS
+    from .parallel import run_guarded
 
     spec.check()
     apexes = dataset_apex_indices(table) if spec.apex == "sheet" else [None] * len(table)
     if spec.apex == "sheet":
         check_apex(table)
-    jobs = (delayed(_flow_one)([str(p) for p in paths], apex, spec.as_dict(), str(cache) if cache else None)
-            for paths, apex in zip(table["frames"], apexes))
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if progress:
-        from tqdm import tqdm
-
-        results = tqdm(results, total=len(table), desc="optical flow", unit="clip")
-    results = list(results)
-    images = np.stack([image for image, _, _ in results])
+    results = run_guarded(_flow_one, ([[str(p) for p in paths], apex, spec.as_dict(), str(cache) if cache else None]
+                                      for paths, apex in zip(table["frames"], apexes)),
+                          n_jobs=n_jobs, progress=progress, what="optical flow", failures=failures)
+    shape = next(result[0].shape for result in results if result is not None)
+    images = np.stack([np.full(shape, np.nan, np.float32) if result is None else result[0] for result in results])
     used = table[KEY_COLUMNS].reset_index(drop=True).copy()
-    used["apex"] = [int(frame_numbers[index]) if isinstance(frame_numbers, list) else int(onset) + index
-                    for onset, frame_numbers, (_, index, _) in zip(table["onset"], _frame_numbers(table), results)]
-    used["apex_source"] = [source for _, _, source in results]
+    used["apex"] = [None if result is None else
+                    int(frame_numbers[result[1]]) if isinstance(frame_numbers, list) else int(onset) + result[1]
+                    for onset, frame_numbers, result in zip(table["onset"], _frame_numbers(table), results)]
+    used["apex"] = used["apex"].astype("Int64")
+    used["apex_source"] = [None if result is None else result[2] for result in results]
     return images, used

@@ -36,6 +36,13 @@ class Magnification:
     cutoff: float = 16.0
 
     def check(self) -> "Magnification":
+        import math
+
+        values = {"--magnify": self.alpha, "--magnify-band": self.r1, "--magnify-band ": self.r2,
+                  "--magnify-cutoff": self.cutoff}
+        for option, value in values.items():
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise MeauError(f"{option.strip()} {value}: must be a finite number")
         if not self.alpha >= 0:
             raise MeauError(f"--magnify {self.alpha:g}: the magnification factor must be 0 (off) or positive")
         if not 0 < self.r2 < self.r1 <= 1:
@@ -109,8 +116,8 @@ def magnify(clip: np.ndarray, alpha: float, r1: float = 0.4, r2: float = 0.05, l
 
     Parameters
     ----------
-    clip : uint8 array (T, H, W) or (T, H, W, 3)
-        Grey frames (colour frames are magnified per channel).
+    clip : uint8 or float array (T, H, W) or (T, H, W, 3)
+        Grey frames on the 0-255 scale (colour frames are magnified per channel).
     alpha : float
         Magnification factor (0 returns the clip unchanged).
     r1, r2 : float
@@ -122,12 +129,18 @@ def magnify(clip: np.ndarray, alpha: float, r1: float = 0.4, r2: float = 0.05, l
 
     Returns
     -------
-    uint8 array of the clip's shape.
+    An array of the clip's shape: uint8 for a uint8 clip (rounded), float32 otherwise; clipped to [0, 255].
     """
     Magnification(alpha, r1, r2, levels, cutoff).check()
     clip = np.asarray(clip)
-    if clip.dtype != np.uint8 or clip.ndim not in (3, 4):
-        raise MeauError(f"magnify takes a uint8 clip (T, H, W[, 3]), got {clip.dtype} {clip.shape}")
+    if clip.ndim not in (3, 4) or not (clip.dtype == np.uint8 or np.issubdtype(clip.dtype, np.floating)
+                                       or np.issubdtype(clip.dtype, np.integer)):
+        raise MeauError(f"magnify takes a clip (T, H, W[, 3]) of numbers on the 0-255 scale, got {clip.dtype} "
+                        f"{clip.shape}")
+    if clip.dtype != np.uint8:
+        if not np.isfinite(clip).all():
+            raise MeauError("magnify: the clip holds NaN or infinite values")
+        clip = clip.astype(np.float32)
     if alpha == 0 or len(clip) < 2:
         return clip.copy()
     if clip.ndim == 4:
@@ -136,7 +149,8 @@ def magnify(clip: np.ndarray, alpha: float, r1: float = 0.4, r2: float = 0.05, l
     alphas = _level_alphas(clip.shape[1:], alpha, len(pyramids[0]) - 1, cutoff)
     low1 = [level.copy() for level in pyramids[0]]
     low2 = [level.copy() for level in pyramids[0]]
-    out = np.empty(clip.shape, np.uint8)
+    integer = clip.dtype == np.uint8
+    out = np.empty(clip.shape, np.uint8 if integer else np.float32)
     out[0] = clip[0]
     for index in range(1, len(clip)):
         magnified = []
@@ -144,7 +158,8 @@ def magnify(clip: np.ndarray, alpha: float, r1: float = 0.4, r2: float = 0.05, l
             low1[level] += r1 * (band_in - low1[level])
             low2[level] += r2 * (band_in - low2[level])
             magnified.append(band_in + a * (low1[level] - low2[level]))
-        out[index] = np.clip(np.rint(_collapse(magnified)), 0, 255).astype(np.uint8)
+        collapsed = np.clip(_collapse(magnified), 0, 255)
+        out[index] = np.rint(collapsed) if integer else collapsed
     return out
 
 

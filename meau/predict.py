@@ -42,56 +42,40 @@ def read_final_models(run: Path) -> tuple[dict, dict]:
 
 
 class HandcraftedPredictor:
+    """The final SVMs of an SVM run, with the features its ``model.json`` describes (rebuilt by the
+    features object itself: the same code as the run's)."""
+
     def __init__(self, run: Path):
+        from .handcrafted.features import features_from_bundle
+
         self.meta, self.arrays = read_final_models(run)
+        try:
+            self.features = features_from_bundle(self.meta)
+        except (KeyError, TypeError, ValueError) as error:
+            raise MeauError(f"{run / 'model.json'}: unreadable features ({type(error).__name__}: {error})") from None
         self.au_columns = self.meta["au_columns"]
         self.label = self.meta["method"]
         self.thresholds = np.array([self.meta["thresholds"][c] for c in self.au_columns])
         self.threshold = "AU_p >= AU_t (AU_t: probability of SVM score 0)"
 
-    def __call__(self, frames: np.ndarray, name: str):
-        from .handcrafted.registry import create_descriptor
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        """SVM scores (n, number of AUs) of feature rows (n, d); -1 for an AU without a model."""
         from .handcrafted.svm import linear_scores
-        from .video import preprocess, to_grey
 
-        if self.meta.get("features") == "flow":
-            from .flow import FlowSpec, sample_flow
-
-            spec = FlowSpec.from_dict({**self.meta["flow"], "apex": "estimate"})  # a new clip has no coded apex
-            features = sample_flow(frames, None, spec, name)[0].reshape(1, -1)
-        elif self.meta.get("features") == "mdmo":
-            features = self._mdmo_features(frames, name)
-        else:
-            grey = np.clip(np.rint(to_grey(frames)), 0, 255).astype(np.uint8) if frames.ndim == 4 else frames
-            clip_params = {key: tuple(v) if isinstance(v, list) else v for key, v in self.meta["clip_params"].items()}
-            params = {key: tuple(v) if isinstance(v, list) else v for key, v in self.meta["params"].items()}
-            clip = preprocess(grey, name=name, **clip_params)
-            features = create_descriptor(self.meta["descriptor"], **params)(clip)[None]
-        probabilities = []
+        columns = []
         for column in self.au_columns:
             parts = {key.split("/", 1)[1]: value for key, value in self.arrays.items() if key.startswith(f"{column}/")}
-            score = float(linear_scores(parts, features)[0]) if parts else -1.0
-            slope, intercept = self.meta["calibration"][column]
-            probabilities.append(1 / (1 + np.exp(-(slope * score + intercept))))
-        return np.array(probabilities), self.thresholds
+            columns.append(linear_scores(parts, features) if parts else np.full(len(features), -1.0))
+        return np.stack(columns, axis=1)
 
+    def probabilities(self, scores: np.ndarray) -> np.ndarray:
+        """The run's calibration of SVM scores (n, AUs) into probabilities."""
+        calibration = np.array([self.meta["calibration"][column] for column in self.au_columns])
+        return 1 / (1 + np.exp(-(calibration[:, 0] * scores + calibration[:, 1])))
 
-    def _mdmo_features(self, frames: np.ndarray, name: str) -> np.ndarray:
-        """MDMO of a new clip: landmarks detected on its first frame (dlib), scaled with the frames."""
-        from .faces import find_face
-        from .handcrafted.mdmo import mdmo
-        from .video import preprocess, to_grey
-
-        settings = self.meta["mdmo"]
-        face = find_face(frames[0])
-        if face is None:
-            raise MeauError(f"{name}: no face found on the first frame for MDMO's landmarks")
-        grey = np.clip(np.rint(to_grey(frames)), 0, 255).astype(np.uint8) if frames.ndim == 4 else frames
-        size = settings["frame_size"]
-        clip = preprocess(grey, size=(size, size), tim_frames=settings["tim_frames"] or None, name=name,
-                          magnify=settings.get("magnify"))
-        points = face.points * np.array([size / grey.shape[2], size / grey.shape[1]])
-        return mdmo(clip, points, method=settings["flow"], head_motion=settings.get("head_motion", "none"))[None]
+    def __call__(self, frames: np.ndarray, name: str):
+        features = self.features.clip(frames, name)[None]
+        return self.probabilities(self.scores(features))[0], self.thresholds
 
 
 class DeepPredictor:
@@ -280,7 +264,10 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
         columns[1:1] = ["window_start", "window_end", "start_s", "end_s"]
     for column in predictor.au_columns:
         columns += [f"{column}_p", f"{column}_t", f"{column}_c"]
-    return pd.DataFrame(rows, columns=columns).astype({f"{c}_c": "Int64" for c in predictor.au_columns})
+    integers = {f"{c}_c": "Int64" for c in predictor.au_columns}
+    if window is not None:  # frame numbers stay integers even where a failed input leaves them empty
+        integers.update(window_start="Int64", window_end="Int64")
+    return pd.DataFrame(rows, columns=columns).astype(integers)
 
 
 def traces_figure(table, path) -> Path:

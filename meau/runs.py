@@ -110,33 +110,44 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def _legacy_run(folder) -> bool:
+    """A run folder of meau < 0.4 (no marker): its config.json names a meau version."""
+    try:
+        return "meau_version" in json.loads((Path(folder) / "config.json").read_text())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 class RunDir:
-    """A run folder. ``resume=True`` keeps finished folds; otherwise a non-empty folder is refused."""
+    """A run folder. ``resume=True`` keeps finished folds; otherwise a non-empty folder is refused.
+
+    The folder carries meau's marker (:mod:`meau.outputs`): ``--resume`` and ``--overwrite`` act only
+    on a folder meau wrote, and every file written lies inside it.
+    """
 
     def __init__(self, path, *, resume: bool = False, overwrite: bool = False):
-        self.path = Path(path)
-        if self.path.exists() and not self.path.is_dir():
-            raise RunError(f"{self.path}: exists and is not a folder")
-        finished = self.path.is_dir() and any(self.path.iterdir())
-        if finished and not (resume or overwrite):
-            raise RunError(f"{self.path}: run folder is not empty; use --resume to continue it or --overwrite")
-        if overwrite and not resume and finished:
-            for name in ("metrics.json", "predictions.csv", "splits.csv", "config.json"):
-                with contextlib.suppress(FileNotFoundError):
-                    (self.path / name).unlink()
-            import shutil
+        from .outputs import OutputFolder
 
-            for folder in ("folds", "checkpoints"):
-                shutil.rmtree(self.path / folder, ignore_errors=True)
+        self.path = Path(path)
+        self.output = OutputFolder(self.path, "run", legacy=_legacy_run)
+        mode = self.output.check_claim(resume=resume, overwrite=overwrite, what="run folder")
+        if mode == "overwrite" and not resume:
+            for name in ("metrics.json", "predictions.csv", "splits.csv", "config.json", "folds", "checkpoints"):
+                self.output.remove(self.path / name)
         # the folder itself appears with the first file written: a run that fails before it leaves nothing
         self.resume = resume
         self.main = True  # False on the non-zero ranks of a torchrun job: they compute, rank 0 writes
 
+    def mark(self) -> None:
+        """Create the folder with meau's marker (before the first file is written)."""
+        if self.main:
+            self.output.mark()
+
     def file(self, name) -> Path:
-        return self.path / name
+        return self.output.file(name)
 
     def fold_file(self, fold: int, suffix: str = "csv") -> Path:
-        return self.path / "folds" / f"fold_{fold}.{suffix}"
+        return self.output.file("folds", f"fold_{fold}.{suffix}")
 
     def fold_done(self, fold: int) -> bool:
         return self.resume and self.fold_file(fold).exists()
@@ -145,7 +156,7 @@ class RunDir:
         if not self.main:
             return
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.mark()
         with open(self.file("run.log"), "a", encoding="utf-8") as handle:
             handle.write(f"{stamp} {message}\n")
 

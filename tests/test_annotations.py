@@ -95,3 +95,16 @@ def test_cell_to_text_reads_numbers_as_text():
     assert cell_to_text(float("nan")) == ""
     assert cell_to_text(" 4+L10 ") == "4+L10"
     assert au_column(1) == "AU01" and au_column(12) == "AU12"
+
+
+@pytest.mark.parametrize("cell, expected", [("12L", [(12, "L", None)]), ("4R+7", [(4, "R", None), (7, None, None)]),
+                                            ("10R", [(10, "R", None)]), ("20L", [(20, "L", None)]),
+                                            ("12LB", [(12, "L", "B")]), ("L12", [(12, "L", None)])])
+def test_side_after_the_number(cell, expected):
+    """MMEW's sheet writes the side after the number; the token is the same as with the side before it."""
+    assert [(t.au, t.side, t.intensity) for t in parse_au_string(cell)] == expected
+
+
+def test_a_side_given_twice_is_an_error():
+    with pytest.raises(AUParseError, match="gives its side twice"):
+        parse_au_string("L12R")

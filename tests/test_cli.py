@@ -96,7 +96,8 @@ def test_constant_baseline_end_to_end_resume_and_fold(tiny_db, tmp_path):
 
 def test_missing_data_root_is_clear(tmp_path):
     result = invoke("baseline", "constant", tmp_path / "nowhere", "-o", tmp_path / "r")
-    assert result.exit_code == 1 and "no coding sheet found" in result.output
+    # the root is named, not the sheet it could not hold
+    assert result.exit_code == 1 and "nowhere: database root is not a folder" in result.output
 
 
 def test_demo_small_runs_end_to_end(tmp_path, monkeypatch):

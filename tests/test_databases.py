@@ -203,3 +203,21 @@ def test_every_reader_goes_through_the_fault_paths(tmp_path, like):
     book.save(sheet)
     result = runner.invoke(cli, ["annotate", str(sheet), "--database", like, "-o", str(tmp_path / "labels.csv")], obj={})
     assert result.exit_code == 1 and f"row {header_row + 2}" in result.output and "12x9" in result.output
+
+
+def test_the_real_mmew_sheet_with_sides_after_the_number_is_read(tmp_path):
+    """MMEW writes the side after the AU number in 7 cells (12L, 4R+7, 10R, 20L): every row is read."""
+    import openpyxl
+
+    cells = ["12L", "4R+7", "10R", "20L", "12L+14", "4R", "L1+L2+10R", "4+7", "12", 9, "1+2"]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Subject", "Filename", "OnsetFrame", "ApexFrame", "OffsetFrame", "Action Units",
+                  "Estimated Emotion", "remarks"])
+    for index, cell in enumerate(cells):
+        sheet.append([index % 3 + 1, f"S0{index % 3 + 1}-01-{index + 1:03d}", 1, 5, 12, cell, "others", None])
+    book.save(tmp_path / "MMEW_Micro_Exp.xlsx")
+    labels = annotate(tmp_path / "MMEW_Micro_Exp.xlsx", "mmew", aus="auto", min_count=1)
+    assert len(labels.table) == len(cells) and not [p for p in labels.problems if p.kind == "unparseable-au"]
+    assert labels.positives() == {"AU01": 2, "AU02": 2, "AU04": 3, "AU07": 2, "AU09": 1, "AU10": 2, "AU12": 3,
+                                  "AU14": 1, "AU20": 1}

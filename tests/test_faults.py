@@ -127,8 +127,11 @@ def _explain_payload(tmp, db):
 def _resume_payload(tmp, db):
     import torch
 
+    from meau.outputs import OutputFolder
+
     run = tmp / "resumed"
     (run / "checkpoints" / "fold_0").mkdir(parents=True)
+    OutputFolder(run, "run").mark()  # a shared run folder, tampered with: meau's marker is there
     torch.save({"model": Payload(tmp / MARKER)}, run / "checkpoints" / "fold_0" / "last.pt")
     return ["train", "sca", str(db), *TINY_TRAIN, "--cache", str(tmp / "cache"), "--fold", "0", "--resume",
             "-o", str(run)]
@@ -263,6 +266,11 @@ def _still_clip(tmp, db):
             "-o", str(tmp / "run")]
 
 
+def _frozen_lbptop(tmp, db):
+    words = _still_clip(tmp, db)
+    return ["baseline", "lbptop", str(tmp / "db"), "--min-count", "3", "--no-cache", "-o", str(tmp / "run")]
+
+
 CASES = [
     # -- coding sheets ----------------------------------------------------------------------
     Case("sheet missing", _words("annotate", "@nope.xlsx", "--database", "casme2", "-o", "@labels.csv"),
@@ -331,8 +339,11 @@ CASES = [
                                        "--intensity", "6", "--cache", "@cache", "-o", "@demo"),
          "demo method(s) magic not available"),
     Case("flow with an apex after the offset", _apex_after_offset, "row 3", absent=["run/metrics.json"]),
+    # a frozen clip (a stalled camera, a copied frame) is listed and skipped; the run goes on
     Case("flow of a clip of one distinct frame", _still_clip, "optical flow needs two distinct frames",
-         absent=["run/metrics.json"]),
+         exit_code=0, report="run/validation.csv"),
+    Case("LBP-TOP of a clip of one distinct frame", _frozen_lbptop, "TIM needs at least 2 distinct frames",
+         exit_code=0, report="run/validation.csv"),
     Case("unknown flow model", _words("train", "flow", "DB", "--min-count", "3", "--model", "flownet9", "-o", "@run"),
          "unknown flow model 'flownet9'", absent=["run"]),
     Case("datasets file missing", _words("baseline", "flow", "--datasets", "@nope.toml", "-o", "@run"),

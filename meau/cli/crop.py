@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from .options import column_option, n_jobs_option
+from .options import column_option, frames_option, n_jobs_option
 
 
 @click.command()
@@ -16,7 +16,7 @@ from .options import column_option, n_jobs_option
               help="A TOML datasets file: crop every entry into OUT/<label> and write OUT/datasets.toml.")
 @click.option("--sheet", type=click.Path(path_type=Path), help="Coding sheet (default: found in the root).")
 @click.option("--layout", default="auto", show_default=True, help="Layout to crop from (default: raw where there is one).")
-@click.option("--frames", metavar="PATTERN", help="For --database csv: the frame pattern (see meau baseline --help).")
+@frames_option("For --database csv: the frame pattern (see meau baseline --help).")
 @column_option()
 @click.option("--size", default=160, show_default=True, type=int,
               help="Output frames are SIZE x SIZE; the eye centres land level, 0.34 SIZE apart, centred, at 0.32 SIZE "
@@ -46,9 +46,16 @@ def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, 
 
     from ..crop import CropSettings, crop_dataset, crop_datasets_file, crop_inputs, raw_layout_first
     from ..errors import MeauError
+    from ..outputs import check_separate
+    from .options import check_output
 
-    settings = CropSettings(size=size, stabilize=stabilize)
-    settings.check()
+    settings = CropSettings(size=size, stabilize=stabilize).check()
+    if landmarks is not None and not database:
+        raise MeauError("--landmarks gives the points of a database's samples: it needs --database "
+                        "(videos and frame folders are detected)")
+    if figure is not None:
+        check_output(figure, overwrite)
+        check_separate(figure, [*inputs, datasets, sheet], option="--figure")
     common = dict(settings=settings, n_jobs=n_jobs, resume=resume, overwrite=overwrite, strict=strict,
                   progress=sys.stderr.isatty())
     if datasets:
@@ -68,9 +75,10 @@ def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, 
         root = inputs[0]
         if not root.is_dir():
             raise MeauError(f"{root}: database root is not a folder")
+        check_separate(out, [root, sheet, landmarks])
         layout_database = frames if database == "csv" and frames and "{" not in frames else database
         dataset = load_from_parameters({"data_root": root, "database": database, "sheet": sheet, "frames": frames,
-                                        "columns": columns, "layout": raw_layout_first(layout_database, layout),
+                                        "columns": columns, "layout": raw_layout_first(root, layout_database, layout),
                                         "aus": "auto", "min_count": 1})
         summary = crop_dataset(dataset, out, database=layout_database, frames=frames,
                                sheet=dataset.sources[0]["path"], landmarks=landmarks, **common)

@@ -73,6 +73,12 @@ def _check_frames(ctx, param, value):
     return value
 
 
+def frames_option(help: str = "Where the frames are, for --database csv: a pattern under DATA_ROOT such as "
+                  "'{subject}/{clip}/img{frame}.jpg' ({frame} the frame number, other fields sheet columns, "
+                  "format specs pad: {frame:03d}), or a named layout casme2|casme|samm."):
+    return click.option("--frames", metavar="PATTERN", callback=_check_frames, help=help)
+
+
 def column_option():
     return click.option("--column", "columns", multiple=True, metavar="FIELD=NAME", callback=_parse_columns,
                         help="For --database csv: which column holds subject, clip, onset, apex, offset, au_raw, "
@@ -96,10 +102,7 @@ dataset_options = stack(
     click.option("--database", type=click.Choice(DATABASES), default="casme2", show_default=True),
     click.option("--sheet", type=click.Path(path_type=Path), help="Coding sheet (default: found in DATA_ROOT)."),
     click.option("--layout", default="auto", show_default=True, help="Frame layout variant: auto, cropped, raw, selected."),
-    click.option("--frames", metavar="PATTERN", callback=_check_frames,
-                 help="Where the frames are, for --database csv: a pattern under DATA_ROOT such as "
-                      "'{subject}/{clip}/img{frame}.jpg' ({frame} the frame number, other fields sheet columns, "
-                      "format specs pad: {frame:03d}), or a named layout casme2|casme|samm."),
+    frames_option(),
     column_option(),
     click.option("--expressions", type=click.Choice(["micro", "macro", "all"]), default="micro", show_default=True,
                  help="CAS(ME)^3 part A: micro-expressions (the label sheet), or macro / all from the full part A "
@@ -193,8 +196,10 @@ def dataset_parameters(options: dict) -> dict:
 
 
 def open_run(options: dict):
+    from ..outputs import check_separate
     from ..runs import RunDir
 
+    check_separate(options["run_dir"], [options.get(name) for name in ("data_root", "datasets", "sheet")])
     # One process per fold shares the folder: --fold implies keeping what is there.
     resume = options.get("resume", False) or options.get("fold") is not None
     return RunDir(options["run_dir"], resume=resume, overwrite=options.get("overwrite", False))

@@ -35,15 +35,18 @@ def predict(source, inputs, onset, offset, crop, crop_size, window, stride, fps,
       meau predict runs/flow interview.mp4 --crop --window 30 --stride 10 --figure traces.png -o traces.csv
     """
     from ..errors import MeauError
+    from ..outputs import check_separate
     from ..predict import predict_inputs, traces_figure
     from ..runs import write_csv
     from .options import check_output
 
     check_output(output, overwrite)
+    check_separate(output, [source, *inputs])
     if figure is not None:
         if window is None:
             raise MeauError("--figure draws AU traces over time: it needs --window")
         check_output(figure, overwrite)
+        check_separate(figure, [source, *inputs], option="--figure")
     if stride is not None and window is None:
         raise MeauError("--stride needs --window")
     settings = None

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..annotations import Policy, au_column, parse_au_string, present_aus
-from ..errors import AUParseError, FrameError, MeauError
+from ..errors import AUParseError, FrameError, MeauError, PathError
 from .fixes import FIX_TABLE_VERSION, apply_fixes
 from ..video import check_frames
 from .layouts import ROW_FIELDS, FramePattern, describe_gaps, detect_layout, is_pattern, list_frames, resolve_frames
@@ -58,6 +58,23 @@ class Dataset(Labels):
         import pandas as pd
 
         return pd.DataFrame([vars(problem) for problem in self.problems], columns=["kind", "message", "row", "key", "path"])
+
+    def without(self, failures: dict, *, kind: str) -> "Dataset":
+        """The dataset without the samples ``failures`` names ({index: message}), each listed as a
+        problem of ``kind`` (the same object when nothing failed)."""
+        if not failures:
+            return self
+        import dataclasses
+
+        table = self.table
+        problems = list(self.problems)
+        for index in sorted(failures):
+            row = table.iloc[index]
+            problems.append(Problem(kind, failures[index], int(row["row"]) if "row" in table else None,
+                                    f"{row['database']}/{row['subject']}/{row['clip']}/{row['onset']}",
+                                    str(row["frames"][0]) if "frames" in table and len(row["frames"]) else ""))
+        keep = [index for index in range(len(table)) if index not in failures]
+        return dataclasses.replace(self, table=table.iloc[keep].reset_index(drop=True), problems=problems)
 
     def labels(self, index: int):
         """The 0/1 AU vector of sample ``index`` (``au_columns`` order)."""
@@ -282,6 +299,8 @@ def load_dataset(
                 if problem is None and found.gaps:
                     problems.append(Problem("dropped-frames", describe_gaps(found.gaps), row.row, key,
                                             str(found.paths[0].parent)))
+            except PathError as error:  # a cell that would climb out of the root: never followed
+                problem = Problem("unsafe-path", str(error), row.row, key)
             except FrameError as error:
                 problem = Problem("missing-frames", str(error), row.row, key)
         if problem is not None:
@@ -301,6 +320,8 @@ def load_dataset(
                                    where=f"among the {len(kept)} samples found")
     dropped = [column for column in all_au_columns if column not in au_columns]
     kept = kept.drop(columns=dropped)
+    for source in labels.sources:
+        source.setdefault("root", str(root))
     return Dataset(kept, au_columns, problems, labels.sources, labels.policy, labels.fixes_applied,
                    layout=chosen_layout.name if pattern is None else f"pattern {pattern.text}", rows_read=len(table))
 
@@ -344,6 +365,8 @@ def load_from_parameters(parameters: dict, *, no_database: str = "no database na
     if not parameters.get("data_root"):
         raise MeauError(no_database)
     root = Path(parameters["data_root"])
+    if not root.is_dir():
+        raise MeauError(f"{root}: database root is not a folder")
     sheet = find_sheet(root, parameters["database"], Path(parameters["sheet"]) if parameters.get("sheet") else None,
                        expressions)
     return load_dataset(root, parameters["database"], sheet, layout=parameters.get("layout"),

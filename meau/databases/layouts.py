@@ -19,7 +19,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FrameError, MeauError
+from ..errors import FrameError, MeauError, PathError
 
 IMAGE_SUFFIX = r"\.(?:jpe?g|png|bmp)"
 ROW_FIELDS = ("database", "subject", "clip", "onset", "apex", "offset", "emotion")
@@ -37,6 +37,9 @@ class FramePattern:
     any_image_suffix: bool = False
 
     def __post_init__(self):
+        from ..outputs import safe_relative
+
+        safe_relative(self.text, "frame pattern")
         if "{frame" not in self.text:
             raise MeauError(f"frame pattern {self.text!r} has no {{frame}} field (the frame number)")
         folder, _, name = self.text.rpartition("/")
@@ -49,9 +52,17 @@ class FramePattern:
         frames = [field for _, field, _, _ in parsed if field == "frame"]
         if len(frames) != 1:
             raise MeauError(f"frame pattern {self.text!r} must hold {{frame}} exactly once")
-        for _, field, _, _ in parsed:
-            if field is not None and not field.isidentifier():
+        for _, field, spec, conversion in parsed:
+            if field is None:
+                continue
+            if not field.isidentifier():
                 raise MeauError(f"frame pattern {self.text!r}: field {{{field}}} is not a name")
+            if conversion:
+                raise MeauError(f"frame pattern {self.text!r}: {{{field}!{conversion}}}: no conversions, only "
+                                "format specs such as {frame:03d}")
+            if spec and not _spec_works(spec, field == "frame"):
+                raise MeauError(f"frame pattern {self.text!r}: {{{field}:{spec}}} is not a format spec for "
+                                f"{'a frame number' if field == 'frame' else 'a sheet field'} (such as :03d)")
 
     @property
     def fields(self) -> list[str]:
@@ -96,7 +107,21 @@ class FramePattern:
         return f"{self.folder(row)}/{filled}" if folder else filled
 
 
+def _spec_works(spec: str, number_only: bool) -> bool:
+    """Whether a format spec formats a frame number (``number_only``) or a sheet field (text or number)."""
+    samples = (0,) if number_only else ("a", 1)
+    for sample in samples:
+        try:
+            format(sample, spec)
+            return True
+        except (ValueError, TypeError):
+            continue
+    return False
+
+
 def _fill(literal: str, field, spec, row) -> str:
+    from ..outputs import safe_name
+
     if field is None:
         return literal
     value = row[field] if isinstance(row, dict) else getattr(row, field)
@@ -107,7 +132,15 @@ def _fill(literal: str, field, spec, row) -> str:
             raise FrameError(f"field {{{field}}} is {value!r}, not a number for the format {{{field}:{spec}}}") from None
     elif value is None:
         value = ""
-    return literal + format(value, spec or "")
+    try:
+        text = format(value, spec or "")
+    except (ValueError, TypeError) as error:
+        raise FrameError(f"field {{{field}}} = {value!r} does not take the format {{{field}:{spec}}} ({error})") from None
+    try:  # sheet cells are data from outside: one folder or file name part, never a path that climbs
+        safe_name(text, f"field {{{field}}}")
+    except MeauError as error:
+        raise PathError(str(error)) from None
+    return literal + text
 
 
 @dataclass(frozen=True)

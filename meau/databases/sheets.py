@@ -318,6 +318,9 @@ def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[s
     path = Path(path)
     if database == "csv":
         return _read_generic(path, columns or {}, sheet, extra_fields)
+    if columns:
+        raise SheetError(f"columns ({', '.join(f'{k}={v}' for k, v in columns.items())}) map the columns of a CSV "
+                         f"sheet (--database csv); the {database} reader finds its columns by name")
     if database not in FORMATS:
         raise SheetError(f"unknown database {database!r}; choose from {', '.join([*FORMATS, 'csv'])}")
     if expressions not in EXPRESSIONS:
@@ -418,6 +421,10 @@ def _read_generic(path: Path, columns: dict[str, str], sheet, extra_fields=()) -
     defaults = {"subject": "subject", "clip": "clip", "onset": "onset", "apex": "apex", "offset": "offset",
                 "au_raw": "au", "emotion": "emotion", "database": "database"}
     defaults.update({name: name for name in extra_fields if name not in defaults})
+    unknown = [name for name in columns if name not in defaults]
+    if unknown:
+        raise SheetError(f"{path}: column mapping {unknown[0]}={columns[unknown[0]]}: {unknown[0]!r} is no field "
+                         f"(fields: {', '.join(defaults)})")
     wanted = {name: (columns.get(name, default),) for name, default in defaults.items()}
     mapping = _find_columns(table[0], wanted, path, optional=("apex", "emotion", "database", *extra_fields))
     for name in extra_fields:

@@ -42,6 +42,19 @@ class ClipSpec:
         """A spec from a checkpoint's config; files written before ``input`` existed were RGB."""
         return cls(**{"input": "rgb", **values})
 
+    def check(self) -> "ClipSpec":
+        """A ``ValueError`` naming the first setting that cannot make a clip."""
+        for name, least in (("frames", 1), ("tim_frames", 2), ("short_side", 1), ("crop", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < least:
+                raise ValueError(f"ClipSpec.{name} must be an integer >= {least}, not {value!r}")
+        if self.crop > self.short_side:
+            raise ValueError(f"ClipSpec.crop {self.crop} is larger than short_side {self.short_side}")
+        if self.sampling not in ("uniform", "mean"):
+            raise ValueError(f"ClipSpec.sampling must be 'uniform' or 'mean', not {self.sampling!r}")
+        get_input(self.input)
+        return self
+
 
 @dataclass(frozen=True)
 class Augment:
@@ -126,30 +139,31 @@ def sample_frames(clip: np.ndarray, frames: int, sampling: str) -> np.ndarray:
 
 
 def _load_one(paths, spec_dict, cache_folder, sample):
+    from ..errors import ClipError
+
     spec = ClipSpec(**spec_dict)
     extra = {"magnify": spec.magnify} if spec.magnify else {}
     clip = ClipCache(cache_folder).load(paths, color=True, size=None, short_side=spec.short_side,
                                         tim_frames=spec.tim_frames, **extra)
+    if min(clip.shape[1:3]) < spec.crop:
+        raise ClipError(f"{paths[0]}: frames of {clip.shape[1:3]} are smaller than the {spec.crop} crop")
     return sample_frames(clip, spec.frames, spec.sampling) if sample else clip
 
 
-def load_clips(frame_lists, spec: ClipSpec, *, cache=None, n_jobs: int = 1, sample: bool = True) -> list[np.ndarray]:
+def load_clips(frame_lists, spec: ClipSpec, *, cache=None, n_jobs: int = 1, sample: bool = True,
+               failures: dict | None = None) -> list:
     """uint8 clips (T, H, W, 3), short side ``spec.short_side``.
 
     ``sample=True``: T = ``spec.frames`` (the model's frames); ``sample=False``: the whole TIM clip
     (T = ``spec.tim_frames``), from which the batcher samples, with jitter in training.
+    ``failures``: a dict that collects {index: message} of clips that cannot be made (None in the
+    list); without it the first one raises.
     """
-    from joblib import Parallel, delayed
+    from ..parallel import run_guarded
 
-    clips = Parallel(n_jobs=n_jobs)(delayed(_load_one)([str(p) for p in paths], spec.as_dict(),
-                                                       str(cache) if cache else None, sample)
-                                    for paths in frame_lists)
-    for clip, paths in zip(clips, frame_lists):
-        if min(clip.shape[1:3]) < spec.crop:
-            from ..errors import ClipError
-
-            raise ClipError(f"{paths[0]}: frames of {clip.shape[1:3]} are smaller than the {spec.crop} crop")
-    return clips
+    return run_guarded(_load_one, ([[str(p) for p in paths], spec.as_dict(), str(cache) if cache else None, sample]
+                                   for paths in frame_lists), n_jobs=n_jobs, what="clips", failures=failures,
+                       progress=False)
 
 
 def jittered_indices(length: int, count: int, jitter: int, generator: torch.Generator | None) -> np.ndarray:
@@ -237,8 +251,12 @@ class ClipDataset(torch.utils.data.Dataset):
         from .weights import DEFAULT_NORMALISATION
 
         self.dataset = dataset
-        self.spec = spec
+        self.spec = spec.check()
         self.indices = list(range(len(dataset.table))) if indices is None else [int(i) for i in indices]
+        outside = [index for index in self.indices if not 0 <= index < len(dataset.table)]
+        if outside:
+            raise IndexError(f"ClipDataset: sample index {outside[0]} is outside the dataset's "
+                             f"{len(dataset.table)} samples (0..{len(dataset.table) - 1})")
         self.train = train
         self.augment = augment or Augment()
         self.normalisation = normalisation or DEFAULT_NORMALISATION
@@ -249,6 +267,8 @@ class ClipDataset(torch.utils.data.Dataset):
         return len(self.indices)
 
     def __getitem__(self, item: int):
+        if not -len(self.indices) <= item < len(self.indices):
+            raise IndexError(f"ClipDataset: item {item} is outside its {len(self.indices)} samples")
         index = self.indices[item]
         clip = load_clips([self.dataset.table["frames"].iloc[index]], self.spec, cache=self.cache,
                           sample=not self.train or self.augment.jitter == 0)[0]

@@ -163,36 +163,12 @@ def _save(path: Path, payload: dict) -> None:
         torch.save(payload, temporary)
 
 
-class DeepMethod:
-    """Res3D + SCA (or an ablation) trained per fold; plugs into :func:`meau.experiment.run_experiment`."""
+class NetworkMethod:
+    """What every network trained per fold shares: device, processes, precision, hooks, the training
+    loop (:meth:`run_fold`) and prediction. A subclass builds its inputs (:meth:`load_inputs`) and its
+    model (:meth:`build`), and calls this ``__init__`` first."""
 
-    def __init__(self, config: TrainConfig, *, cache=None, echo=print, on_epoch_end=None):
-        self._init_runtime(config, cache, echo, on_epoch_end)
-        device = self.device
-        self.pretrained = read_pretrained(config.pretrained) if config.pretrained else None
-        if self.pretrained is not None:
-            check_architecture(self.pretrained, config.backbone)
-        self.normalisation = self.pretrained.normalisation if self.pretrained else DEFAULT_NORMALISATION
-        depth = backbone_depth(config.backbone)
-        backbone_label = f"Res3D-{depth}" if depth else config.backbone
-        suffix = {"none": "", "learn": "+SCA"}.get(config.fusion, f"+{config.fusion.upper()}")
-        self.name = backbone_label + suffix
-        get_input(config.clip.input)
-        if config.augment.jitter and config.clip.sampling != "uniform":
-            raise MeauError("temporal jitter needs --sampling uniform")
-        self.parameters = {"model": {**{k: v for k, v in asdict(config).items() if k not in ("clip", "augment")},
-                                     "clip": config.clip.as_dict(), "augment": config.augment.as_dict()},
-                           "device": str(device), "amp": "bf16" if self.amp else None,
-                           "normalisation": self.normalisation, "world_size": self.world,
-                           "pretrained": self.pretrained.describe() if self.pretrained else None,
-                           "architecture": {
-                               "shortcut": self.pretrained.shortcut if self.pretrained else "B",
-                               "stem": self.pretrained.stem if self.pretrained else "777",
-                               "widen_factor": self.pretrained.widen_factor if self.pretrained else config.widen_factor},
-                           "threshold": 0.5 if config.threshold == "fixed" else "validation"}
-
-    def _init_runtime(self, config, cache, echo, on_epoch_end) -> None:
-        """What every deep method shares: device, processes, precision, hooks."""
+    def __init__(self, config, *, cache=None, echo=print, on_epoch_end=None):
         self.config = config
         self.cache = cache
         self.echo = echo
@@ -205,28 +181,31 @@ class DeepMethod:
         self.amp = config.amp if config.amp is not None else device.type == "cuda"
         if config.threshold not in ("fixed", "validation"):
             raise MeauError(f"threshold must be 'fixed' or 'validation', not {config.threshold!r}")
-        self._clips = None
+        self._inputs = None
 
     # -- data ---------------------------------------------------------------------------------
-    def batcher(self, dataset) -> ClipBatcher:
-        if self._clips is None or self._clips[0] is not dataset:
-            spec, augment = self.config.clip, self.config.augment
-            clips = load_clips(list(dataset.table["frames"]), spec, cache=self.cache, n_jobs=self.config.n_jobs,
-                               sample=augment.jitter == 0)
-            batcher = ClipBatcher(clips, self.device, self.normalisation, spec, augment=augment,
-                                  channels_last=self.device.type == "cuda")
-            self._clips = (dataset, batcher)
-        return self._clips[1]
+    def load_inputs(self, dataset, failures: dict | None = None):
+        """A batcher over the model inputs of the dataset's samples (without ``failures``, which
+        collects {index: message} of the samples that cannot be made into an input)."""
+        raise NotImplementedError
 
-    # -- model --------------------------------------------------------------------------------
+    def prepare(self, dataset):
+        """Make every sample's input once; samples that cannot be made leave the dataset (listed in
+        its problems as ``bad-clip``). Returns the dataset the folds are drawn from."""
+        failures: dict[int, str] = {}
+        batcher = self.load_inputs(dataset, failures)
+        kept = dataset.without(failures, kind="bad-clip")
+        self._inputs = (kept, batcher)
+        return kept
+
+    def batcher(self, dataset):
+        if self._inputs is None or self._inputs[0] is not dataset:
+            self._inputs = (dataset, self.load_inputs(dataset))
+        return self._inputs[1]
+
     def build(self, num_aus: int):
-        model = model_from_parameters(self.parameters, num_aus)
-        if self.pretrained is not None:
-            load_backbone(model.backbone, self.pretrained)
-        model = model.to(self.device)
-        if self.device.type == "cuda":
-            model = model.to(memory_format=torch.channels_last_3d)
-        return model
+        """The model for ``num_aus`` binary tasks, on the device."""
+        raise NotImplementedError
 
     def _autocast(self):
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp)
@@ -349,6 +328,52 @@ class DeepMethod:
                            "history": state["history"], "parameters": count_parameters(model)})
 
 
+class DeepMethod(NetworkMethod):
+    """Res3D + SCA (or an ablation) trained per fold; plugs into :func:`meau.experiment.run_experiment`."""
+
+    def __init__(self, config: TrainConfig, *, cache=None, echo=print, on_epoch_end=None):
+        super().__init__(config, cache=cache, echo=echo, on_epoch_end=on_epoch_end)
+        device = self.device
+        self.pretrained = read_pretrained(config.pretrained) if config.pretrained else None
+        if self.pretrained is not None:
+            check_architecture(self.pretrained, config.backbone)
+        self.normalisation = self.pretrained.normalisation if self.pretrained else DEFAULT_NORMALISATION
+        depth = backbone_depth(config.backbone)
+        backbone_label = f"Res3D-{depth}" if depth else config.backbone
+        suffix = {"none": "", "learn": "+SCA"}.get(config.fusion, f"+{config.fusion.upper()}")
+        self.name = backbone_label + suffix
+        get_input(config.clip.input)
+        if config.augment.jitter and config.clip.sampling != "uniform":
+            raise MeauError("temporal jitter needs --sampling uniform")
+        self.parameters = {"model": {**{k: v for k, v in asdict(config).items() if k not in ("clip", "augment")},
+                                     "clip": config.clip.as_dict(), "augment": config.augment.as_dict()},
+                           "device": str(device), "amp": "bf16" if self.amp else None,
+                           "normalisation": self.normalisation, "world_size": self.world,
+                           "pretrained": self.pretrained.describe() if self.pretrained else None,
+                           "architecture": {
+                               "shortcut": self.pretrained.shortcut if self.pretrained else "B",
+                               "stem": self.pretrained.stem if self.pretrained else "777",
+                               "widen_factor": self.pretrained.widen_factor if self.pretrained else config.widen_factor},
+                           "threshold": 0.5 if config.threshold == "fixed" else "validation"}
+
+    def load_inputs(self, dataset, failures=None) -> ClipBatcher:
+        spec, augment = self.config.clip, self.config.augment
+        clips = load_clips(list(dataset.table["frames"]), spec, cache=self.cache, n_jobs=self.config.n_jobs,
+                           sample=augment.jitter == 0, failures=failures)
+        return ClipBatcher([clip for clip in clips if clip is not None], self.device, self.normalisation, spec,
+                           augment=augment, channels_last=self.device.type == "cuda")
+
+    # -- model --------------------------------------------------------------------------------
+    def build(self, num_aus: int):
+        model = model_from_parameters(self.parameters, num_aus)
+        if self.pretrained is not None:
+            load_backbone(model.backbone, self.pretrained)
+        model = model.to(self.device)
+        if self.device.type == "cuda":
+            model = model.to(memory_format=torch.channels_last_3d)
+        return model
+
+
 @dataclass
 class FlowConfig:
     """Training settings of a shallow flow CNN (the same loop as :class:`TrainConfig`'s)."""
@@ -376,18 +401,18 @@ class FlowConfig:
     n_jobs: int = 1
 
 
-class FlowMethod(DeepMethod):
+class FlowMethod(NetworkMethod):
     """A shallow CNN on onset -> apex flow images (SSSNet, STSTNet, Off-ApexNet or a plug-in), per fold.
 
     Flow images are computed once per dataset (cached like clips) and kept on the device; training,
-    checkpoints, ``--resume``, thresholds and torchrun are :class:`DeepMethod`'s.
+    checkpoints, ``--resume``, thresholds and torchrun are :class:`NetworkMethod`'s.
     """
 
     def __init__(self, config: FlowConfig, *, cache=None, echo=print, on_epoch_end=None):
         from ..flow import FlowSpec
         from .flownets import get_flow_model
 
-        self._init_runtime(config, cache, echo, on_epoch_end)
+        super().__init__(config, cache=cache, echo=echo, on_epoch_end=on_epoch_end)
         try:
             builder = get_flow_model(config.model)
         except ValueError as error:
@@ -405,14 +430,15 @@ class FlowMethod(DeepMethod):
                            "threshold": 0.5 if config.threshold == "fixed" else "validation"}
         self.apex_used = None
 
-    def batcher(self, dataset):
+    def load_inputs(self, dataset, failures=None):
         from ..flow import flow_images
         from .flownets import FlowBatcher
 
-        if self._clips is None or self._clips[0] is not dataset:
-            images, self.apex_used = flow_images(dataset.table, self.spec, cache=self.cache, n_jobs=self.config.n_jobs)
-            self._clips = (dataset, FlowBatcher(images, self.device, self.spec.channels, flip=self.config.flip))
-        return self._clips[1]
+        images, apex_used = flow_images(dataset.table, self.spec, cache=self.cache, n_jobs=self.config.n_jobs,
+                                        failures=failures)
+        keep = [index for index in range(len(images)) if index not in (failures or {})]
+        self.apex_used = apex_used.iloc[keep].reset_index(drop=True)
+        return FlowBatcher(images[keep], self.device, self.spec.channels, flip=self.config.flip)
 
     def build(self, num_aus: int):
         return model_from_parameters(self.parameters, num_aus).to(self.device)

@@ -1,6 +1,6 @@
 """AU strings -> per-token records -> binary labels.
 
-The coding sheets of CASME II, CASME and SAMM write Action Units as free-form strings
+The coding sheets of the micro-expression databases write Action Units as free-form strings
 (``4+L10``, ``(R6 or R12)+R15``, ``ref(7B)+43``, ``A/L12``, ``?``, Excel numbers such as
 ``12.0``). :func:`parse_au_string` turns one cell into :class:`AUToken` records and
 :func:`present_aus` applies a documented presence :class:`Policy` to them.
@@ -259,7 +259,7 @@ def parse_au_string(cell, *, where: str | None = None) -> list[AUToken]:
 class Policy:
     """How token records become "AU present" decisions.
 
-    The default is the documented policy of data.md §2: an AU is present if its number appears
+    The default is the documented policy (README, "Pointing meau at a licensed database"): an AU is present if its number appears
     anywhere in the cell, whatever its side, intensity or prefix; every alternative counts
     (union); ``ref()`` counts; a ``?`` cell has no AU.
 

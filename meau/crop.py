@@ -50,13 +50,15 @@ class CropSettings:
     quality: int = 95
 
     def check(self) -> "CropSettings":
+        from .errors import SettingError
+
         if not MIN_SIZE <= self.size <= MAX_SIZE:
-            raise MeauError(f"--size {self.size}: the aligned face is {MIN_SIZE} to {MAX_SIZE} pixels square "
-                            "(databases crop to about 170)")
+            raise SettingError("crop.size", self.size, f"the aligned face is {MIN_SIZE} to {MAX_SIZE} pixels square "
+                               "(databases crop to about 170)")
         if self.stabilize not in ("none", "ecc"):
-            raise MeauError(f"--stabilize {self.stabilize!r}: choose none or ecc")
+            raise SettingError("crop.stabilize", self.stabilize, "choose none or ecc")
         if not 1 <= self.quality <= 100:
-            raise MeauError(f"JPEG quality {self.quality}: between 1 and 100")
+            raise SettingError("crop.quality", self.quality, "JPEG quality is between 1 and 100")
         return self
 
 
@@ -162,7 +164,7 @@ def _publish(out: Path, folder: str, named_frames, quality: int, result: dict) -
     """Write a clip's frames to a hidden temporary folder, rename it into place, then its record:
     a folder is never seen half-written, and a record means its folder is complete. Every path is
     checked to lie inside ``out``; a failure (disk full …) removes the temporary folder."""
-    from .runs import atomic_path
+    from .outputs import atomic_path
 
     output = crop_folder(out)
     if named_frames is not None:
@@ -280,13 +282,14 @@ def _tables(records):
 def _write_tables(out: Path, records, extra_problems=()):
     import pandas as pd
 
-    from .runs import write_csv
+    from .databases.sheets import problems_frame
+    from .faces import LANDMARK_COLUMNS
+    from .outputs import write_csv
 
     output = crop_folder(out)
     crop_rows, landmark_rows, motion_rows = _tables(records)
     write_csv(output.file("crop.csv"), pd.DataFrame(crop_rows, columns=CROP_COLUMNS))
-    write_csv(output.file("landmarks.csv"), pd.DataFrame(landmark_rows, columns=["sample", "point", "x_source",
-                                                                                 "y_source", "x", "y"]))
+    write_csv(output.file("landmarks.csv"), pd.DataFrame(landmark_rows, columns=LANDMARK_COLUMNS))
     if motion_rows:
         write_csv(output.file("motion.csv"), pd.DataFrame(motion_rows))
     problems = list(extra_problems)
@@ -295,32 +298,21 @@ def _write_tables(out: Path, records, extra_problems=()):
             for sample in record["samples"]:
                 problems.append({"kind": record["status"], "message": record.get("message", ""), "row": sample.get("row"),
                                  "key": sample["key"], "path": record["folder"]})
-    write_csv(output.file("validation.csv"), pd.DataFrame(problems, columns=["kind", "message", "row", "key", "path"]))
+    write_csv(output.file("validation.csv"), problems_frame(problems))
     return crop_rows
-
-
-def read_landmarks(path) -> dict:
-    """``landmarks.csv`` -> {sample key: 68 x 2 points in source pixels}."""
-    import pandas as pd
-
-    try:
-        table = pd.read_csv(path, dtype={"sample": str})
-        return {sample: group.sort_values("point")[["x_source", "y_source"]].to_numpy(dtype=np.float64)
-                for sample, group in table.groupby("sample", sort=False)}
-    except (OSError, KeyError, ValueError) as error:
-        raise MeauError(f"{path}: not a landmarks.csv (sample, point, x_source, y_source …): {error}") from None
 
 
 def cropped_layout(database: str, frames: str | None = None):
     """(base folder, FramePattern) of the layout ``meau crop`` writes for a database."""
-    from .databases.layouts import LAYOUTS, FramePattern, is_pattern
+    from .databases import get
+    from .databases.layouts import FramePattern, is_pattern
 
     if is_pattern(frames):
         return ".", FramePattern(frames)
-    for layout in LAYOUTS.get(frames or database, []):
-        if layout.name == "cropped":
-            return layout.folders[0], layout.pattern
-    raise MeauError(f"no cropped layout known for {database}")
+    layout = get(frames or database).cropped_layout()
+    if layout is None:
+        raise MeauError(f"no cropped layout known for {database}")
+    return layout.folders[0], layout.pattern
 
 
 def crop_dataset(dataset, out, *, database: str, frames: str | None = None, sheet=None,
@@ -337,7 +329,7 @@ def crop_dataset(dataset, out, *, database: str, frames: str | None = None, shee
     wrote, and ``--resume`` only with the same settings.
     """
     from .databases import sample_keys
-    from .faces import check_face_support
+    from .faces import check_face_support, read_landmarks
     from .outputs import safe_name
 
     settings.check()
@@ -538,7 +530,7 @@ def crop_datasets_file(path, out, **options) -> list[tuple[str, dict]]:
     from .databases.composite import read_datasets_file
     from .databases.layouts import is_pattern
     from .outputs import OutputFolder, check_separate, folder_name
-    from .runs import write_text
+    from .outputs import write_text
 
     entries = read_datasets_file(path)
     out = Path(out)
@@ -583,3 +575,21 @@ def crop_datasets_file(path, out, **options) -> list[tuple[str, dict]]:
         lines.append("")
     write_text(container.file("datasets.toml"), "\n".join(lines))
     return results
+
+
+def regions_of_first_clip(out, figure) -> Path:
+    """Draw the 68 points and the 36 MDMO regions over the first aligned clip of a crop (an alignment check)."""
+    import pandas as pd
+
+    from .faces import read_landmarks, regions_figure
+    from .video import read_image
+
+    out = Path(out)
+    crop_table = pd.read_csv(out / "crop.csv")
+    done = crop_table[crop_table["status"] == "ok"]
+    if done.empty:
+        raise MeauError(f"{out}: no aligned clip to draw")
+    sample, folder = done["sample"].iloc[0], done["folder"].iloc[0]
+    points = read_landmarks(out / "landmarks.csv", points="output")[str(sample)]
+    first = sorted((out / folder).iterdir())[0]
+    return regions_figure(read_image(first, color=True), points, figure, title=str(sample))

@@ -8,23 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
 from .errors import MeauError
+from .paths import cache_root
 
 # the demo's rows, in table order (each one only if its dependencies are installed)
 DEMO_METHODS = ["constant", "lbptop", "flow", "mdmo", "sssnet", "res3d", "sca"]
 # the database `meau demo` builds by default (its command-line defaults)
 DEMO_DATABASE = {"subjects": 26, "samples": 255, "intensity": 8.0, "seed": 0}
-
-
-def cache_root() -> Path:
-    """``$MEAU_CACHE``, else ``$XDG_CACHE_HOME/meau``, else ``~/.cache/meau``."""
-    if os.environ.get("MEAU_CACHE"):
-        return Path(os.environ["MEAU_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meau"
 
 
 def synthetic_database(cache: Path | None, *, subjects: int, samples: int, intensity: float, seed: int, echo,
@@ -98,10 +91,12 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
     subtle preset's settings; ``magnify``: magnification settings applied by every clip-reading method;
     ``root``: an existing CASME II-layout database to use instead, such as a crop of the synthetic one)."""
     from .databases import load_dataset
+    from .databases import default_name
     from .databases.synth import SHEET_NAME
     from .experiment import run_experiment
     from .report import collect, render, render_text
-    from .runs import RunDir, write_text
+    from .runs import RunDir
+    from .outputs import write_text
 
     found = available_methods()
     wanted = methods or [name for name in DEMO_METHODS if name in found]
@@ -111,7 +106,8 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
     if root is None:
         root = synthetic_database(cache, subjects=subjects, samples=samples, intensity=intensity, seed=seed, echo=echo,
                                   nuisance=nuisance)
-    dataset = load_dataset(root, "casme2", root / SHEET_NAME, aus="auto", min_count=max(3, samples // 20))
+    database = default_name()  # the synthetic database's own layout and sheet
+    dataset = load_dataset(root, database, root / SHEET_NAME, aus="auto", min_count=max(3, samples // 20))
     echo(f"{len(dataset.table)} samples, AUs {', '.join(dataset.au_columns)}")
     feature_cache = Path(cache or cache_root()) / "features"
     runs = []
@@ -126,7 +122,7 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
             run_experiment(method, dataset, run, protocol="kfold", k=4, seed=seed, splits=splits,
                            parameters={"demo": True, "intensity": intensity, "data_root": str(root),
                                        "preset": "classic" if nuisance is None else "subtle",
-                                       "database": "casme2", "aus": "auto", "min_count": max(3, samples // 20)})
+                                       "database": database, "aus": "auto", "min_count": max(3, samples // 20)})
             echo(f"[{name}] done in {time.perf_counter() - start:.0f} s")
         splits = splits or run.file("splits.csv")
         runs.append(run_path)

@@ -15,6 +15,27 @@ class MeauError(Exception):
     """A problem with the user's input or environment, explained in one line."""
 
 
+class SettingError(MeauError, ValueError):
+    """A setting that cannot be used. The library names the setting (``alpha``, ``root``); the command
+    line names its option instead (``--magnify``, ``DATA_ROOT``): see ``meau.cli.FLAGS``. ``reason``
+    may name other settings as ``{name}``, rendered the same way."""
+
+    def __init__(self, setting: str, value, reason: str, where: str | None = None):
+        self.setting, self.value, self.reason, self.where = setting, value, reason, where
+        super().__init__(self.render())
+
+    def render(self, names: dict | None = None) -> str:
+        names = names or {}
+
+        class Named(dict):
+            def __missing__(self, key):
+                return names.get(key, key)
+
+        location = f"{self.where}: " if self.where else ""
+        subject = f"{names.get(self.setting, self.setting)} {self.value}: " if self.value is not None else ""
+        return location + subject + self.reason.format_map(Named())
+
+
 class AUParseError(MeauError, ValueError):
     """An AU cell that cannot be read. The message names the text (and the sheet row, if known)."""
 

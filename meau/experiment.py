@@ -20,7 +20,8 @@ from .errors import RunError
 from .metrics import combine_seeds, evaluate  # noqa: F401 (combine_seeds: used by run_seeds)
 from .protocols import Rotation, assign_folds, read_splits, rotations, splits_frame
 from .outputs import check_separate
-from .runs import RunDir, base_config, write_csv, write_json
+from .runs import RunDir, base_config
+from .outputs import write_csv, write_json
 
 
 @dataclass
@@ -64,11 +65,7 @@ def dataset_inputs(dataset: Dataset) -> list[str]:
 
 
 def write_validation(run: RunDir, dataset: Dataset) -> None:
-    import pandas as pd
-
-    frame = pd.DataFrame([vars(problem) for problem in dataset.problems],
-                         columns=["kind", "message", "row", "key", "path"])
-    write_csv(run.file("validation.csv"), frame)
+    write_csv(run.file("validation.csv"), dataset.validation)
 
 
 def run_experiment(method, dataset: Dataset, run: RunDir, *, protocol: str = "kfold", k: int = 4, seed: int = 0,

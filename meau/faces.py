@@ -314,6 +314,24 @@ def region_masks(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return masks.astype(bool)
 
 
+LANDMARK_COLUMNS = ["sample", "point", "x_source", "y_source", "x", "y"]
+
+
+def read_landmarks(path, *, points: str = "source") -> dict:
+    """A ``landmarks.csv`` (as ``meau crop`` and ``meau synth`` write it: ``sample, point, x_source,
+    y_source, x, y``) -> {sample key: 68 x 2 points}, in the source frames' pixels (``points='source'``)
+    or the aligned output's (``'output'``); a file that is not one is a one-line error naming it."""
+    import pandas as pd
+
+    columns = {"source": ["x_source", "y_source"], "output": ["x", "y"]}[points]
+    try:
+        table = pd.read_csv(path, dtype={"sample": str})
+        return {sample: group.sort_values("point")[columns].to_numpy(dtype=np.float64)
+                for sample, group in table.groupby("sample", sort=False)}
+    except (OSError, KeyError, ValueError) as error:
+        raise MeauError(f"{path}: not a landmarks.csv ({', '.join(LANDMARK_COLUMNS)}): {error}") from None
+
+
 def regions_figure(frame: np.ndarray, points: np.ndarray, path, *, title: str | None = None) -> Path:
     """Draw the 68 points and the 36 numbered regions over a frame (PNG or PDF): an alignment check."""
     import matplotlib
@@ -322,7 +340,7 @@ def regions_figure(frame: np.ndarray, points: np.ndarray, path, *, title: str | 
     import matplotlib.pyplot as plt
     from matplotlib.patches import Polygon
 
-    from .runs import atomic_path
+    from .outputs import atomic_path
 
     path = Path(path)
     figure, axis = plt.subplots(figsize=(5, 5 * frame.shape[0] / frame.shape[1]))

@@ -15,7 +15,8 @@ from .annotations import au_from_column
 MARK_ABOVE = 0.40
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot on the Agg backend (headless)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -24,14 +25,15 @@ def _pyplot():
     return plt
 
 
-def _save(figure, path: Path, *, close: bool = True) -> Path:
-    from .runs import atomic_path
+def save_figure(figure, path: Path, *, close: bool = True) -> Path:
+    """Write ``figure`` atomically, as PNG or PDF by the suffix of ``path``; close it unless asked not to."""
+    from .outputs import atomic_path
 
     path = Path(path)
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format=path.suffix.lstrip(".") or "png", dpi=150, bbox_inches="tight")
     if close:
-        _pyplot().close(figure)
+        pyplot().close(figure)
     return path
 
 
@@ -44,7 +46,7 @@ def au_correlation(table, au_columns) -> np.ndarray:
 
 def au_correlation_figure(table, au_columns, path, *, title: str = "") -> Path:
     """Lower triangle of the AU cross-correlation matrix; pairs above 0.40 are outlined (the paper's Fig. 1)."""
-    plt = _pyplot()
+    plt = pyplot()
     matrix = au_correlation(table, au_columns)
     names = [f"AU{au_from_column(c)}" for c in au_columns]
     size = len(names)
@@ -64,14 +66,14 @@ def au_correlation_figure(table, au_columns, path, *, title: str = "") -> Path:
     axes.set_yticks(range(size), names)
     axes.set_title(title or "AU correlation (Pearson)")
     figure.colorbar(image, ax=axes, shrink=0.8)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def accuracy_bars_figure(runs, path, *, metric: str = "accuracy") -> Path:
     """Average ``metric`` per method, grouped by database (the paper's Fig. 5)."""
     from .runs import load_run
 
-    plt = _pyplot()
+    plt = pyplot()
     values: dict[str, dict[str, float]] = {}
     for run in runs:
         config, metrics = load_run(run)
@@ -90,7 +92,7 @@ def accuracy_bars_figure(runs, path, *, metric: str = "accuracy") -> Path:
     axes.set_ylabel(f"average {metric}")
     axes.set_ylim(0, 1)
     axes.legend(fontsize=7, ncol=2)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def report_figures(runs, folder) -> list[Path]:

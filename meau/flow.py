@@ -41,6 +41,11 @@ class FlowSpec:
     apex: str = "sheet"  # 'sheet' (estimated where the sheet has none) or 'estimate'
     magnify: dict | None = None  # Eulerian magnification of the resized frames (meau.magnify), None: off
 
+    def __post_init__(self):
+        from .magnify import recorded
+
+        object.__setattr__(self, "magnify", recorded(self.magnify))  # a Magnification or its dict: kept as the dict
+
     def as_dict(self) -> dict:
         values = dict(size=self.size, frame_size=self.frame_size, method=self.method, channels=list(self.channels),
                       apex=self.apex)
@@ -186,7 +191,7 @@ def sample_flow_field(frames: np.ndarray, apex_index: int | None, spec: FlowSpec
 
 
 def _flow_one(paths, apex_index, spec_dict, cache_folder):
-    from .runs import atomic_path
+    from .outputs import atomic_path
     from .video import content_key, read_frames
 
     spec = FlowSpec.from_dict(spec_dict)
@@ -220,7 +225,7 @@ def _flow_one(paths, apex_index, spec_dict, cache_folder):
 
 def write_apex_used(run, apex_used) -> None:
     """``RUN/apex.csv``: the apex every sample's flow used and where it came from (written once per run)."""
-    from .runs import write_csv
+    from .outputs import write_csv
 
     if run.main and not run.file("apex.csv").exists():
         write_csv(run.file("apex.csv"), apex_used)

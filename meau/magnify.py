@@ -36,22 +36,25 @@ class Magnification:
     cutoff: float = 16.0
 
     def check(self) -> "Magnification":
+        """The settings, or a :class:`~meau.errors.SettingError` naming the first that cannot be used."""
         import math
 
-        values = {"--magnify": self.alpha, "--magnify-band": self.r1, "--magnify-band ": self.r2,
-                  "--magnify-cutoff": self.cutoff}
-        for option, value in values.items():
+        from .errors import SettingError
+
+        for name in ("alpha", "r1", "r2", "cutoff"):
+            value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise MeauError(f"{option.strip()} {value}: must be a finite number")
+                raise SettingError(f"magnification.{name}", f"{value}", "must be a finite number")
         if not self.alpha >= 0:
-            raise MeauError(f"--magnify {self.alpha:g}: the magnification factor must be 0 (off) or positive")
+            raise SettingError("magnification.alpha", f"{self.alpha:g}", "the magnification factor must be 0 (off) "
+                               "or positive")
         if not 0 < self.r2 < self.r1 <= 1:
-            raise MeauError(f"--magnify-band {self.r1:g},{self.r2:g}: give R1,R2 with 0 < R2 < R1 <= 1 "
-                            "(R1 the faster low-pass, e.g. 0.4,0.05)")
+            raise SettingError("magnification.band", f"{self.r1:g},{self.r2:g}", "give r1,r2 with 0 < r2 < r1 <= 1 "
+                               "(r1 the faster low-pass, e.g. 0.4,0.05)")
         if self.levels < 1:
-            raise MeauError(f"--magnify-levels {self.levels}: at least 1 pyramid level")
+            raise SettingError("magnification.levels", self.levels, "at least 1 pyramid level")
         if not self.cutoff > 0:
-            raise MeauError(f"--magnify-cutoff {self.cutoff:g}: the cut-off wavelength must be positive")
+            raise SettingError("magnification.cutoff", f"{self.cutoff:g}", "the cut-off wavelength must be positive")
         return self
 
     @property
@@ -161,6 +164,17 @@ def magnify(clip: np.ndarray, alpha: float, r1: float = 0.4, r2: float = 0.05, l
         collapsed = np.clip(_collapse(magnified), 0, 255)
         out[index] = np.rint(collapsed) if integer else collapsed
     return out
+
+
+def recorded(settings: "Magnification | dict | None") -> dict | None:
+    """Magnification settings as a run records them (a checked dict), None when off."""
+    if isinstance(settings, Magnification):
+        settings = settings.check()
+        return settings.as_dict() if settings.on else None
+    if not settings:
+        return None
+    checked = Magnification.from_dict(settings)
+    return checked.as_dict() if checked is not None else None
 
 
 def magnify_clip(clip: np.ndarray, settings: "Magnification | dict | None") -> np.ndarray:

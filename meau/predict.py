@@ -273,9 +273,9 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
 def traces_figure(table, path) -> Path:
     """AU probabilities over time, one line per AU and input, thresholds dashed (from windowed predictions)."""
     from .annotations import au_from_column
-    from .figures import _pyplot, _save
+    from .figures import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     au_columns = [column[:-2] for column in table.columns if column.endswith("_p")]
     inputs = list(dict.fromkeys(table["input"]))
     figure, axes = plt.subplots(len(inputs), 1, figsize=(8, 2.6 * len(inputs)), squeeze=False)
@@ -292,4 +292,4 @@ def traces_figure(table, path) -> Path:
     axes[-1, 0].set_xlabel("time (s), window centre")
     axes[0, 0].legend(fontsize=7, ncol=min(len(au_columns), 6), loc="upper right")
     figure.tight_layout()
-    return _save(figure, Path(path))
+    return save_figure(figure, Path(path))

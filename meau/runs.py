@@ -1,6 +1,6 @@
 """Run folders: one experiment, one folder, every file written atomically.
 
-Layout (evaluation.md)::
+Layout::
 
     RUN/config.json       command, parameters, versions, sheet name + SHA-256, samples kept/dropped
     RUN/splits.csv        sample key -> fold
@@ -16,86 +16,14 @@ A file appears only complete: it is written to a temporary file in the same fold
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import platform
 import sys
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ._version import __version__
 from .errors import RunError
-
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; results are meant to be shared
-    try:
-        yield Path(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_text(path, text: str) -> None:
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-
-
-def write_json(path, data) -> None:
-    write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
-
-
-def cached_array(path, compute):
-    """The ``.npy`` array at ``path`` where a readable one is there, else ``compute()`` saved there
-    atomically (read without pickle; a damaged file is rebuilt). ``path=None``: no cache."""
-    import numpy as np
-
-    if path is not None and Path(path).exists():
-        try:
-            return np.load(path, allow_pickle=False)
-        except (ValueError, OSError):
-            pass
-    array = compute()
-    if path is not None:
-        with atomic_path(path) as temporary:
-            with open(temporary, "wb") as handle:
-                np.save(handle, array)
-    return array
-
-
-def write_csv(path, frame) -> None:
-    with atomic_path(path) as temporary:
-        frame.to_csv(temporary, index=False)
-
-
-def _json_default(value):
-    import numpy as np
-
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
 def package_versions() -> dict[str, str]:

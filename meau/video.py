@@ -344,7 +344,7 @@ class ClipCache:
             except (ValueError, OSError):
                 pass  # a damaged cache file is rebuilt
         clip = load_clip(paths, **parameters)
-        from .runs import atomic_path
+        from .outputs import atomic_path
 
         with atomic_path(path) as temporary:
             with open(temporary, "wb") as handle:

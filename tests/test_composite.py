@@ -4,6 +4,8 @@ import json
 
 import pandas as pd
 import pytest
+
+from meau.databases import names
 from click.testing import CliRunner
 
 from meau.cli import cli
@@ -99,7 +101,7 @@ def test_per_database_tables_of_a_multi_seed_run_read_mean_and_spread(two_databa
     ('[[database]]\nname = "casme2"\nroot = "first"\nsheet = "missing.xlsx"\n', "sheet missing.xlsx not found"),
     ('[[database]]\nname = "casme2"\nroot = "first"\n\n[[database]]\nname = "casme2"\nroot = "second"\n',
      "label 'casme2' already used by entry #1"),
-    ('[[database]]\nname = "smic"\nroot = "first"\n', "name must be one of casme2, casme, samm, casme3, casme3c, mmew, 4dme, csv"),
+    ('[[database]]\nname = "smic"\nroot = "first"\n', "name must be one of " + ", ".join(names())),
     ('[[database]]\nname = "casme2"\nroot = "first"\nfolder = "x"\n', "unknown key(s) folder"),
     ('[[database]]\nname = "csv"\nroot = "first"\n', "a csv entry needs frames"),
     ("this is not toml = = \n", "not a TOML datasets file"),
@@ -128,7 +130,7 @@ def test_datasets_and_data_root_do_not_combine(two_databases, tmp_path):
 
 def test_a_csv_database_joins_through_a_known_layout(two_databases, tmp_path):
     """Any other database enters as a CSV sheet with a column mapping and a known folder layout."""
-    from meau.databases.sheets import read_sheet
+    from meau.databases import read_sheet
 
     rows = read_sheet(two_databases / "second" / "CASME2-coding-synth.xlsx", "casme2").rows
     frame = pd.DataFrame([{"Who": f"{r['subject']}", "Video": r["clip"], "Start": r["onset"], "Peak": r["apex"],

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from meau.cli import cli
 from meau.databases import annotate, find_sheet, load_dataset
-from meau.databases.likes import LIKE_NAMES
+from meau.databases.database import with_synth
 from meau.databases.synth import generate
 from meau.errors import SheetError
 
@@ -55,7 +55,7 @@ def test_casme3_full_sheet_selects_expression_types(tmp_path):
     sizes = {which: len(annotate(sheet, "casme3", min_count=1, expressions=which).table) for which in ("micro", "macro", "all")}
     assert sizes == {"micro": 40, "macro": 25, "all": 65}
     label = write_casme3_a(tmp_path / "label.xlsx", micro)
-    with pytest.raises(SheetError, match="--expressions macro needs the full part A sheet"):
+    with pytest.raises(SheetError, match="expressions macro needs a sheet that codes the expression type"):
         annotate(label, "casme3", min_count=1, expressions="macro")
     assert find_sheet(tmp_path, "casme3", expressions="macro").name == "CAS(ME)3_part_A_v2.xlsx"
 
@@ -85,7 +85,7 @@ def test_a_sheet_of_another_database_is_named(tmp_path):
         annotate(other, "4dme", min_count=1)
 
 
-@pytest.mark.parametrize("like", LIKE_NAMES)
+@pytest.mark.parametrize("like", with_synth())
 def test_synth_like_reads_back_through_its_reader(tmp_path, like):
     generate(tmp_path / like, subjects=4, samples=24, intensity=6.0, seed=5, like=like)
     root = tmp_path / like
@@ -127,13 +127,15 @@ def test_synth_like_cli_and_a_wrong_database(tmp_path):
 @pytest.fixture(scope="module")
 def six_databases(tmp_path_factory):
     """MEB's six databases, synthetic, each in its own layout and sheet format, from meau template cd6me."""
-    from meau.databases.composite import CD6ME, TEMPLATE_NOTES, template_text
+    from meau.databases import get
+    from meau.databases.composite import template_text
+    from meau.databases.database import suite
 
     root = tmp_path_factory.mktemp("cd6me")
     text = template_text(["cd6me"])
-    for seed, name in enumerate(CD6ME):
+    for seed, name in enumerate(suite("cd6me")):
         generate(root / name, subjects=3, samples=12, intensity=8.0, seed=seed, like=name)
-        text = text.replace(f'root = "{TEMPLATE_NOTES[name][1]}"', f'root = "{name}"', 1)
+        text = text.replace(f'root = "{get(name).template.root}"', f'root = "{name}"', 1)
     (root / "cd6me.toml").write_text(text)
     return root
 
@@ -172,7 +174,7 @@ def test_template_subsets_and_unknown_names(tmp_path):
     assert result.exit_code == 1 and "unknown database 'smic'" in result.output
 
 
-@pytest.mark.parametrize("like", LIKE_NAMES)
+@pytest.mark.parametrize("like", with_synth())
 def test_every_reader_goes_through_the_fault_paths(tmp_path, like):
     """An unparseable AU cell names the sheet and row; a missing frame folder is listed and the run goes on."""
     import shutil

@@ -1,7 +1,8 @@
 import pytest
 
 from meau.databases import load_dataset
-from meau.databases.layouts import LAYOUTS, detect_layout, list_frames, resolve_frames
+from meau.databases import get
+from meau.databases.layouts import detect_layout, list_frames, resolve_frames
 
 
 def _names(found):
@@ -25,7 +26,7 @@ def _touch(folder, names):
 def test_frames_sort_numerically_and_ignore_strays(tmp_path):
     folder = tmp_path / "Cropped" / "sub01" / "EP02_01f"
     _touch(folder, ["reg_img100.jpg", "reg_img46.jpg", "reg_img99.jpg", "Desktop - Shortcut.lnk", "reg_img47.jpg"])
-    layout = LAYOUTS["casme2"][0]
+    layout = get("casme2").layouts[0]
     frames = list_frames(folder, layout.pattern.regex({"subject": "01", "clip": "EP02_01f"}))
     assert list(frames) == [46, 47, 99, 100]
 

@@ -78,15 +78,24 @@ def test_still_clip_unchanged_and_out_of_band_not_amplified():
     assert gain < 0.4 * abs(1 + 10 * band_response(0.2))
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (dict(alpha=-1), "--magnify -1"),
-    (dict(alpha=5, r1=0.05, r2=0.4), "--magnify-band 0.05,0.4"),
-    (dict(alpha=5, levels=0), "--magnify-levels 0"),
+@pytest.mark.parametrize("arguments, message, flag", [
+    (dict(alpha=-1), "magnification.alpha -1", ["--magnify", "-1"]),
+    (dict(alpha=5, r1=0.05, r2=0.4), "magnification.band 0.05,0.4", ["--magnify", "5", "--magnify-band", "0.05,0.4"]),
+    (dict(alpha=5, levels=0), "magnification.levels 0", ["--magnify", "5", "--magnify-levels", "0"]),
 ])
-def test_bad_settings_name_the_option(arguments, message):
+def test_bad_settings_name_the_setting_and_the_command_its_option(arguments, message, flag, tmp_path):
+    """The library names its setting; the command line names the option the user typed."""
+    from click.testing import CliRunner
+
+    from meau.cli import cli
+
     clip = np.zeros((3, 16, 16), np.uint8)
     with pytest.raises(MeauError, match=message):
         magnify(clip, **arguments)
+    result = CliRunner().invoke(cli, ["baseline", "lbpsip", str(tmp_path / "db"), *flag, "-o", str(tmp_path / "r")],
+                                obj={})
+    expected = " ".join(flag[-2:])
+    assert result.exit_code == 1 and result.stderr.startswith(f"Error: {expected}:"), result.stderr
 
 
 def test_colour_clips_magnify_per_channel():

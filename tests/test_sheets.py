@@ -2,7 +2,7 @@ import pytest
 
 from meau.annotations import policy_from_names
 from meau.databases import annotate
-from meau.databases.sheets import read_sheet
+from meau.databases import read_sheet
 from meau.errors import AUParseError, MeauError, SheetError
 
 from .sheets import write_casme2, write_casme_xls, write_samm

@@ -29,6 +29,29 @@ SUBCOMMANDS = {
 }
 
 
+# the library's setting names -> the options that set them (a SettingError is shown with the option)
+FLAGS = {
+    "magnification.alpha": "--magnify",
+    "magnification.r1": "--magnify-band",
+    "magnification.r2": "--magnify-band",
+    "magnification.band": "--magnify-band",
+    "magnification.levels": "--magnify-levels",
+    "magnification.cutoff": "--magnify-cutoff",
+    "root": "DATA_ROOT",
+    "datasets": "--datasets",
+    "sheet": "--sheet",
+    "database": "--database",
+    "layout": "--layout",
+    "frames": "--frames",
+    "columns": "--column",
+    "expressions": "--expressions",
+    "aus": "--aus",
+    "min_count": "--min-count",
+    "crop.size": "--size",
+    "crop.stabilize": "--stabilize",
+}
+
+
 class UserError(click.ClickException):
     exit_code = 1
 
@@ -40,13 +63,15 @@ def handle_errors(invoke):
     """Turn a MeauError raised below a click command into one line and exit code 1."""
 
     def wrapper(self, ctx):
-        from ..errors import MeauError
+        from ..errors import MeauError, SettingError
 
         try:
             return invoke(self, ctx)
         except MeauError as error:
             if (ctx.find_root().obj or {}).get("debug"):
                 raise
+            if isinstance(error, SettingError):
+                raise UserError(error.render(FLAGS)) from None
             raise UserError(str(error)) from None
         except OSError as error:  # disk full, read-only or unwritable folder, quota ...: the system's, not a bug
             if (ctx.find_root().obj or {}).get("debug"):

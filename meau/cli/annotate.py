@@ -4,35 +4,33 @@ from pathlib import Path
 
 import click
 
-from .options import check_output, column_option, label_options, overwrite_option
+from .options import DatabaseChoice, check_output, column_option, label_options, overwrite_option
 
 
 @click.command()
 @click.argument("sheet", type=click.Path(path_type=Path))
-@click.option("--database", type=click.Choice(["casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme", "csv"]),
-              required=True)
+@click.option("--database", type=DatabaseChoice(), required=True, help="The database whose sheet this is.")
 @click.option("--expressions", type=click.Choice(["micro", "macro", "all"]), default="micro", show_default=True,
-              help="CAS(ME)^3 part A's full sheet: which expressions to read.")
+              help="Sheets that code the expression type: which expressions to read.")
 @label_options
 @column_option()
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="labels.csv to write.")
 @click.option("--problems", "problems_path", type=click.Path(path_type=Path),
               help="Where to write the problem list (default: beside the output, *.problems.csv).")
 @click.option("--figure", type=click.Path(path_type=Path), help="Also draw the AU correlation matrix (PNG or PDF).")
-@overwrite_option
+@overwrite_option()
 def annotate(sheet, database, expressions, aus, min_count, policies, skip_unparseable, apply_fixes, columns, output,
              problems_path, figure, overwrite):
     """Read a coding SHEET as distributed and write one 0/1 column per AU.
 
     \b
     Example:
-      meau annotate CASME2-coding-20140508.xlsx --database casme2 -o labels.csv
+      meau annotate CASME2-coding-20140508.xlsx --database NAME -o labels.csv
     """
-    import pandas as pd
-
     from ..annotations import policy_from_names
     from ..databases import annotate as read_labels
-    from ..runs import write_csv
+    from ..databases.sheets import problems_frame
+    from ..outputs import write_csv
 
     check_output(output, overwrite)
     labels = read_labels(sheet, database, aus=aus, min_count=min_count, policy=policy_from_names(policies),
@@ -40,7 +38,7 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
     table = labels.table.drop(columns=["row"])
     write_csv(output, table)
     problems_path = problems_path or output.with_suffix(".problems.csv")
-    write_csv(problems_path, pd.DataFrame([vars(p) for p in labels.problems], columns=["kind", "message", "row", "key", "path"]))
+    write_csv(problems_path, problems_frame(labels.problems))
     positives = labels.positives()
     click.echo(f"{sheet.name} (sha256 {labels.sources[0]['sha256'][:12]}…): {len(table)} samples, "
                f"policy {labels.policy.describe()}")

@@ -3,7 +3,7 @@
 import click
 
 from . import LazyGroup
-from .options import dataset_options, load_dataset_from_options, open_run, passthrough, protocol_options, \
+from .options import dataset_options, dataset_selection, load_selection, open_run, passthrough, protocol_options, \
     run_method, run_options
 
 
@@ -26,10 +26,11 @@ def constant(options):
 
     \b
     Example:
-      meau baseline constant CASME2 --database casme2 -o runs/constant
+      meau baseline constant DATA_ROOT --database NAME -o runs/constant
     """
     from ..experiment import ConstantBaseline
 
-    run = open_run(options)
-    dataset = load_dataset_from_options(options)
-    run_method(lambda seed: ConstantBaseline(), dataset, run, options)
+    selection = dataset_selection(options)
+    run = open_run(options, selection)
+    dataset = load_selection(selection)
+    run_method(lambda seed: ConstantBaseline(), dataset, run, options, selection)

@@ -4,13 +4,13 @@ from pathlib import Path
 
 import click
 
-from .options import column_option, frames_option, n_jobs_option
+from .options import DatabaseChoice, column_option, frames_option, n_jobs_option, overwrite_option
 
 
 @click.command()
 @click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="Folder to write.")
-@click.option("--database", type=click.Choice(["casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme", "csv"]),
+@click.option("--database", type=DatabaseChoice(),
               help="INPUTS is one database root: write its cropped layout (onset..offset of every sample) and sheet.")
 @click.option("--datasets", type=click.Path(path_type=Path),
               help="A TOML datasets file: crop every entry into OUT/<label> and write OUT/datasets.toml.")
@@ -26,7 +26,7 @@ from .options import column_option, frames_option, n_jobs_option
                    "head drift; the motion removed is written to motion.csv.")
 @n_jobs_option(1, "Clips cropped in parallel (-1: all cores).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted crop: finished clips are kept.")
-@click.option("--overwrite", is_flag=True, help="Replace a previous crop in OUT.")
+@overwrite_option("Replace a previous crop in OUT (only a folder meau crop wrote), and --figure's file.")
 @click.option("--strict", is_flag=True, help="Fail when a clip has no face (default: list it and go on).")
 @click.option("--landmarks", type=click.Path(path_type=Path),
               help="With --database: a landmarks.csv (meau crop's or meau synth's) whose points replace detection "
@@ -38,7 +38,7 @@ def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, 
     """Find, align and crop faces offline (dlib HOG detector + 68 points; nothing is downloaded).
 
     \b
-    A database:        meau crop /data/SAMM --database samm -o SAMM_cropped
+    A database:        meau crop RAW_ROOT --database NAME -o cropped
     Several databases: meau crop --datasets cd.toml -o cropped   (writes cropped/datasets.toml)
     Videos or folders: meau crop interview.mp4 clips/take1 -o faces
     """
@@ -70,16 +70,18 @@ def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, 
     if database:
         if len(inputs) != 1:
             raise MeauError(f"--database crops one database root, got {len(inputs)} inputs")
-        from ..databases import load_from_parameters
-
         root = inputs[0]
         if not root.is_dir():
             raise MeauError(f"{root}: database root is not a folder")
         check_separate(out, [root, sheet, landmarks])
-        layout_database = frames if database == "csv" and frames and "{" not in frames else database
-        dataset = load_from_parameters({"data_root": root, "database": database, "sheet": sheet, "frames": frames,
-                                        "columns": columns, "layout": raw_layout_first(root, layout_database, layout),
-                                        "aus": "auto", "min_count": 1})
+        from ..databases import DatasetSelection, LabelSettings
+        from ..databases.layouts import is_pattern
+
+        # a sheet without layouts of its own may borrow another database's (--frames NAME)
+        layout_database = frames if frames and not is_pattern(frames) else database
+        dataset = DatasetSelection(database=database, root=root, sheet=sheet, frames=frames, columns=columns,
+                                   layout=raw_layout_first(root, layout_database, layout),
+                                   labels=LabelSettings(min_count=1)).load()
         summary = crop_dataset(dataset, out, database=layout_database, frames=frames,
                                sheet=dataset.sources[0]["path"], landmarks=landmarks, **common)
         click.echo(_summary(str(root), summary))
@@ -89,7 +91,9 @@ def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, 
         for message in summary["messages"]:
             click.echo(f"  {message}")
     if figure:
-        _figure(out, figure)
+        from ..crop import regions_of_first_clip
+
+        regions_of_first_clip(out, figure)
         click.echo(f"figure: {figure}")
     click.echo(f"crop.csv, landmarks.csv, validation.csv: {out}")
 
@@ -98,21 +102,3 @@ def _summary(what, summary) -> str:
     resumed = f" ({summary['resumed']} kept from before)" if summary["resumed"] else ""
     failed = f", {summary['failed']} skipped (listed in validation.csv)" if summary["failed"] else ""
     return f"{what}: {summary['ok']} of {summary['samples']} cropped, {summary['frames']} frames{resumed}{failed}"
-
-
-def _figure(out, figure):
-    import pandas as pd
-
-    from ..errors import MeauError
-    from ..faces import regions_figure
-    from ..video import read_image
-
-    crop_table = pd.read_csv(out / "crop.csv")
-    landmarks = pd.read_csv(out / "landmarks.csv")
-    done = crop_table[crop_table["status"] == "ok"]
-    if done.empty:
-        raise MeauError(f"{out}: no aligned clip to draw")
-    sample, folder = done["sample"].iloc[0], done["folder"].iloc[0]
-    points = landmarks[landmarks["sample"] == sample][["x", "y"]].to_numpy()
-    first = sorted((out / folder).iterdir())[0]
-    regions_figure(read_image(first, color=True), points, figure, title=str(sample))

@@ -14,8 +14,9 @@ from .options import magnify_options, n_jobs_option, preset_option
 @preset_option("The synthetic database: classic (still faces, --intensity px of motion) or subtle (1-2 px at "
                "128x128, head drift, blinks, noise, JPEG; see meau synth --help).")
 @click.option("--intensity", default=None,
-              help="Apex displacement of the synthetic AUs in pixels at 170x140: classic A (default 8; 1 = "
-                   "micro-expression, hard); subtle LO,HI per clip (default 1.4,2.7).")
+              help="Apex displacement of the synthetic AUs in pixels at 170x140: classic A (default 8, so that every "
+                   "method separates from the constant in minutes; meau synth's default 1 is as subtle as a real "
+                   "micro-expression); subtle LO,HI per clip (default 1.4,2.7).")
 @magnify_options
 @click.option("--subjects", default=26, show_default=True, type=click.IntRange(4))
 @click.option("--samples", default=255, show_default=True, type=click.IntRange(4))

@@ -20,7 +20,7 @@ def explain(runs, keys, output, cache):
     Example:
       meau explain runs/res3d runs/sca --clips 01/EP02_01f --clips 17/EP15_01 -o figures/cam
     """
-    from ..demo import cache_root
+    from ..paths import cache_root
     from ..deep.cam import explain as draw
 
     draw(runs, keys, output, cache=cache or cache_root(), echo=click.echo)

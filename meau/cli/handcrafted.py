@@ -4,8 +4,8 @@ from pathlib import Path
 
 import click
 
-from .options import dataset_options, load_dataset_from_options, magnification, magnify_options, n_jobs_option, \
-    open_run, protocol_options, run_method, run_options, stack
+from .options import dataset_options, dataset_selection, load_selection, magnification, magnify_options, \
+    n_jobs_option, open_run, protocol_options, run_method, run_options, stack
 
 
 def _triple(text, name, cast=int):
@@ -74,19 +74,32 @@ def flow_spec(options: dict, size: int | None = None):
                     channels=channels, apex=options["apex"], magnify=magnification(options)).check()
 
 
+def _svm_run(options, make_method):
+    """Settings first (a bad one is refused before anything is read), then the run folder and the data."""
+    selection = dataset_selection(options)
+    run = open_run(options, selection)
+    dataset = load_selection(selection)
+    run_method(make_method, dataset, run, options, selection)
+
+
+def _svm(options: dict, seed: int) -> dict:
+    """The SVM settings every descriptor command shares."""
+    from ..paths import cache_root
+
+    return dict(n_jobs=options["n_jobs"], cache=None if options["no_cache"] else (options["cache"] or cache_root()),
+                class_weight=None if options["class_weight"] == "none" else "balanced", seed=seed,
+                backend=options["backend"])
+
+
 def run_descriptor(descriptor: str, params: dict, options: dict):
-    from ..demo import cache_root
     from ..handcrafted.pipeline import HandcraftedMethod
 
-    run = open_run(options)
-    dataset = load_dataset_from_options(options)
-    cache = None if options["no_cache"] else (options["cache"] or cache_root())
     size = options["size"]
     grid = _grid(options["grid"])
-    run_method(lambda seed: HandcraftedMethod(
+    magnify = magnification(options)
+    _svm_run(options, lambda seed: HandcraftedMethod(
         descriptor, params={**params, "grid": grid}, tim_frames=options["tim_frames"], size=(size, size),
-        n_jobs=options["n_jobs"], cache=cache, class_weight=None if options["class_weight"] == "none" else "balanced",
-        seed=seed, backend=options["backend"], magnify=magnification(options)), dataset, run, options)
+        magnify=magnify, **_svm(options, seed)))
 
 
 @click.command()
@@ -99,7 +112,7 @@ def lbptop(radii, points, sampling, **options):
 
     \b
     Example:
-      meau baseline lbptop CASME2 --database casme2 --n-jobs -1 -o runs/lbptop
+      meau baseline lbptop DATA_ROOT --database NAME --n-jobs -1 -o runs/lbptop
     """
     run_descriptor("lbptop", {"radii": _triple(radii, "radii", float), "points": points, "sampling": sampling}, options)
 
@@ -148,18 +161,12 @@ def flow(**options):
 
     \b
     Example:
-      meau baseline flow CASME2 --database casme2 --n-jobs -1 --splits runs/constant/splits.csv -o runs/flow
+      meau baseline flow DATA_ROOT --database NAME --n-jobs -1 --splits runs/constant/splits.csv -o runs/flow
     """
-    from ..demo import cache_root
     from ..handcrafted.pipeline import FlowSVMMethod
 
     spec = flow_spec(options)
-    run = open_run(options)
-    dataset = load_dataset_from_options(options)
-    cache = None if options["no_cache"] else (options["cache"] or cache_root())
-    run_method(lambda seed: FlowSVMMethod(
-        spec, n_jobs=options["n_jobs"], cache=cache, seed=seed, backend=options["backend"],
-        class_weight=None if options["class_weight"] == "none" else "balanced"), dataset, run, options)
+    _svm_run(options, lambda seed: FlowSVMMethod(spec, **_svm(options, seed)))
 
 
 @click.command()
@@ -180,16 +187,11 @@ def mdmo(**options):
 
     \b
     Example:
-      meau crop /data/SAMM --database samm -o SAMM_cropped && meau baseline mdmo SAMM_cropped --database samm -o runs/mdmo
+      meau crop RAW_ROOT --database NAME -o cropped && meau baseline mdmo cropped --database NAME -o runs/mdmo
     """
-    from ..demo import cache_root
     from ..handcrafted.pipeline import MdmoMethod
 
-    run = open_run(options)
-    dataset = load_dataset_from_options(options)
-    cache = None if options["no_cache"] else (options["cache"] or cache_root())
-    run_method(lambda seed: MdmoMethod(
+    magnify = magnification(options)
+    _svm_run(options, lambda seed: MdmoMethod(
         frame_size=options["frame_size"], tim_frames=options["tim_frames"], flow=options["flow_method"],
-        magnify=magnification(options), head_motion=options["head_motion"],
-        n_jobs=options["n_jobs"], cache=cache, seed=seed, backend=options["backend"],
-        class_weight=None if options["class_weight"] == "none" else "balanced"), dataset, run, options)
+        magnify=magnify, head_motion=options["head_motion"], **_svm(options, seed)))

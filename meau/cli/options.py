@@ -7,7 +7,37 @@ from pathlib import Path
 
 import click
 
-DATABASES = ["casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme", "csv"]
+class DatabaseChoice(click.ParamType):
+    """A registered database name, checked against the registry when the option is used (the registry
+    is read then, not when the command line is imported); ``with_synth`` / ``with_layouts`` narrow it."""
+
+    name = "database"
+
+    def __init__(self, which: str = "all"):
+        self.which = which
+
+    def choices(self) -> list[str]:
+        from .. import databases
+        from ..databases import database
+
+        return {"all": databases.names, "synth": database.with_synth, "layouts": database.with_layouts}[self.which]()
+
+    def get_metavar(self, param, ctx=None):
+        return "[" + "|".join(self.choices()) + "]"
+
+    def convert(self, value, param, ctx):
+        if value is None:
+            return None
+        choices = self.choices()
+        if value not in choices:
+            self.fail(f"{value!r} is not one of {', '.join(choices)}", param, ctx)
+        return value
+
+
+def default_database() -> str:
+    from ..databases import default_name
+
+    return default_name()
 
 
 def stack(*decorators):
@@ -63,8 +93,10 @@ def _check_frames(ctx, param, value):
         raise UserError(f"--frames {value}: --frames is the frame file pattern (such as '{{subject}}/{{clip}}/img{{frame}}.jpg'); "
                         "the model's frames per clip is --clip-frames")
     if not is_pattern(value):
-        if value not in ("casme2", "casme", "samm"):
-            raise UserError(f"--frames {value!r}: give a pattern holding {{frame}} or a layout casme2|casme|samm")
+        layouts = DatabaseChoice("layouts").choices()
+        if value not in layouts:
+            raise UserError(f"--frames {value!r}: give a pattern holding {{frame}} or the layouts of a database "
+                            f"({'|'.join(layouts)})")
         return value
     try:
         FramePattern(value)
@@ -75,7 +107,7 @@ def _check_frames(ctx, param, value):
 
 def frames_option(help: str = "Where the frames are, for --database csv: a pattern under DATA_ROOT such as "
                   "'{subject}/{clip}/img{frame}.jpg' ({frame} the frame number, other fields sheet columns, "
-                  "format specs pad: {frame:03d}), or a named layout casme2|casme|samm."):
+                  "format specs pad: {frame:03d}), or the name of a database whose named layouts to search."):
     return click.option("--frames", metavar="PATTERN", callback=_check_frames, help=help)
 
 
@@ -88,7 +120,8 @@ def column_option():
 label_options = stack(
     click.option("--aus", default="auto", show_default=True,
                  help="AUs to keep: 'auto' (at least --min-count positives) or numbers such as 1,2,4,7."),
-    click.option("--min-count", default=15, show_default=True, type=click.IntRange(1), help="Positives needed by --aus auto."),
+    click.option("--min-count", default=15, show_default=True, type=click.IntRange(1),
+                 help="Positives needed by --aus auto (meau.load_dataset uses the same default)."),
     policy_option(),
     click.option("--skip-unparseable", is_flag=True, help="Drop (and report) rows whose AU cell cannot be parsed."),
     click.option("--apply-fixes", is_flag=True, help="Apply the documented fix table for known sheet errors."),
@@ -99,14 +132,17 @@ dataset_options = stack(
     click.option("--datasets", type=click.Path(path_type=Path),
                  help="A TOML file of several databases ([[database]] name, root, sheet, layout, label ...), "
                       "instead of DATA_ROOT and --database: one composite run (see --protocol lodo)."),
-    click.option("--database", type=click.Choice(DATABASES), default="casme2", show_default=True),
-    click.option("--sheet", type=click.Path(path_type=Path), help="Coding sheet (default: found in DATA_ROOT)."),
-    click.option("--layout", default="auto", show_default=True, help="Frame layout variant: auto, cropped, raw, selected."),
+    click.option("--database", type=DatabaseChoice(), default=default_database, show_default=True,
+                 help="The database's reader (sheet format, folder layouts, frame rate, fixes)."),
+    click.option("--sheet", type=click.Path(path_type=Path),
+                 help="Coding sheet (default: found in DATA_ROOT; a bare name is looked up there too)."),
+    click.option("--layout", default="auto", show_default=True,
+                 help="Frame layout variant: auto (detected), or the database's cropped, raw, selected …"),
     frames_option(),
     column_option(),
     click.option("--expressions", type=click.Choice(["micro", "macro", "all"]), default="micro", show_default=True,
-                 help="CAS(ME)^3 part A: micro-expressions (the label sheet), or macro / all from the full part A "
-                      "sheet (CAS(ME)3_part_A_v2.xls), e.g. for pre-training."),
+                 help="Sheets that code the expression type (CAS(ME)^3 part A's full sheet CAS(ME)3_part_A_v2.xls, "
+                      "long-video sheets): micro-expressions, macro-expressions or all, e.g. for pre-training."),
     click.option("--strict", is_flag=True, help="Fail on the first sample with missing frames instead of skipping it."),
     label_options,
 )
@@ -120,10 +156,15 @@ protocol_options = stack(
     click.option("--seeds", help="Several seeds, e.g. 0,1,2: one run each (RUN/seed_<s>), mean ± std reported."),
 )
 
+def overwrite_option(help: str = "Replace the output file if it exists."):
+    """``--overwrite``, declared once: what it replaces is said by each command (only what meau wrote)."""
+    return click.option("--overwrite", is_flag=True, help=help)
+
+
 run_options = stack(
     click.option("-o", "--output", "run_dir", required=True, type=click.Path(path_type=Path), help="Run folder."),
     click.option("--resume", is_flag=True, help="Continue an interrupted run: finished folds are kept."),
-    click.option("--overwrite", is_flag=True, help="Replace the results of a previous run in the folder."),
+    overwrite_option("Replace the results of a previous run in the folder (only a run folder meau wrote)."),
 )
 
 
@@ -145,26 +186,48 @@ magnify_options = stack(
 )
 
 
-def magnification(options: dict) -> dict | None:
-    """The magnification settings named by the options (None when off); bad values name their option."""
-    from ..errors import MeauError
+def magnification(options: dict):
+    """The :class:`~meau.magnify.Magnification` the options name (None when off); a bad value is a
+    SettingError, shown with its option."""
+    from ..errors import SettingError
     from ..magnify import Magnification
 
     band = str(options.get("magnify_band", "0.4,0.05"))
     try:
         r1, r2 = (float(value) for value in band.split(","))
     except ValueError:
-        raise MeauError(f"--magnify-band {band}: give two rates R1,R2 such as 0.4,0.05") from None
+        raise SettingError("magnification.band", band, "give two rates R1,R2 such as 0.4,0.05") from None
     settings = Magnification(float(options.get("magnify", 0.0)), r1, r2, int(options.get("magnify_levels", 4)),
                              float(options.get("magnify_cutoff", 16.0))).check()
-    return settings.as_dict() if settings.on else None
+    return settings if settings.on else None
 
 
-def load_dataset_from_options(options: dict, echo=click.echo):
-    """Load the dataset named by the shared options and print the validation summary."""
-    from ..databases import load_from_parameters
+def magnification_dict(options: dict) -> dict | None:
+    """The magnification as the recorded settings dict (what specs and caches keep), None when off."""
+    settings = magnification(options)
+    return settings.as_dict() if settings is not None else None
 
-    dataset = load_from_parameters(options, no_database="give DATA_ROOT (one database) or --datasets FILE (several)")
+
+def dataset_selection(options: dict):
+    """The :class:`~meau.databases.DatasetSelection` the shared dataset options name (checked)."""
+    from ..annotations import policy_from_names
+    from ..databases import DatasetSelection, LabelSettings
+
+    labels = LabelSettings(aus=options.get("aus", "auto"), min_count=options.get("min_count", 15),
+                           policy=policy_from_names(options.get("policies") or ()),
+                           skip_unparseable=options.get("skip_unparseable", False),
+                           apply_fixes=options.get("apply_fixes", False))
+    layout = options.get("layout")
+    return DatasetSelection(database=options.get("database"), root=options.get("data_root"),
+                            sheet=options.get("sheet"), datasets=options.get("datasets"),
+                            layout=None if layout in (None, "auto") else layout, frames=options.get("frames"),
+                            columns=dict(options.get("columns") or {}), expressions=options.get("expressions", "micro"),
+                            strict=options.get("strict", False), labels=labels).check()
+
+
+def load_selection(selection, echo=click.echo):
+    """Load the dataset of a selection and print the validation summary."""
+    dataset = selection.load()
     echo(validation_summary(dataset))
     return dataset
 
@@ -189,17 +252,12 @@ def validation_summary(dataset) -> str:
     return "\n".join(lines)
 
 
-def dataset_parameters(options: dict) -> dict:
-    keep = ("data_root", "datasets", "database", "sheet", "layout", "frames", "columns", "expressions", "strict", "aus",
-            "min_count", "policies", "skip_unparseable", "apply_fixes")
-    return {key: (str(value) if isinstance(value, Path) else value) for key, value in options.items() if key in keep}
-
-
-def open_run(options: dict):
+def open_run(options: dict, selection=None):
+    """The run folder of ``-o`` (checked against the selection's inputs before anything is written)."""
     from ..outputs import check_separate
     from ..runs import RunDir
 
-    check_separate(options["run_dir"], [options.get(name) for name in ("data_root", "datasets", "sheet")])
+    check_separate(options["run_dir"], selection.inputs() if selection is not None else [])
     # One process per fold shares the folder: --fold implies keeping what is there.
     resume = options.get("resume", False) or options.get("fold") is not None
     return RunDir(options["run_dir"], resume=resume, overwrite=options.get("overwrite", False))
@@ -238,12 +296,12 @@ def parse_seeds(text) -> list[int] | None:
     return seeds
 
 
-def run_method(make_method, dataset, run, options, echo=click.echo):
+def run_method(make_method, dataset, run, options, selection, echo=click.echo):
     """Run ``make_method(seed)`` through the protocol once, or once per ``--seeds`` entry; print the result."""
     from ..experiment import run_experiment, run_seeds
 
     common = dict(protocol=options["protocol"], k=options["k"], splits=options["splits"], fold=options["fold"],
-                  parameters=dataset_parameters(options))
+                  parameters=selection.parameters())
     seeds = parse_seeds(options.get("seeds"))
     built = []
 
@@ -261,8 +319,6 @@ def run_method(make_method, dataset, run, options, echo=click.echo):
         echo(f"over seeds {seeds}: average F1 {spread['mean']:.4f} ± {spread['std']:.4f}")
     return metrics
 
-
-overwrite_option = click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
 
 
 def check_output(path, overwrite: bool) -> None:

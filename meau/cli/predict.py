@@ -4,6 +4,8 @@ from pathlib import Path
 
 import click
 
+from .options import overwrite_option
+
 
 @click.command()
 @click.argument("source", type=click.Path(path_type=Path))
@@ -22,7 +24,7 @@ import click
               help="With --window: draw the AU probabilities over time (thresholds dashed), PNG or PDF.")
 @click.option("--device", default="auto", show_default=True, help="For deep runs: auto, cpu, cuda[:i].")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="predictions.csv to write.")
-@click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
+@overwrite_option()
 def predict(source, inputs, onset, offset, crop, crop_size, window, stride, fps, figure, device, output, overwrite):
     """Predict AUs for INPUTS (frame folders or videos) with SOURCE.
 
@@ -37,7 +39,7 @@ def predict(source, inputs, onset, offset, crop, crop_size, window, stride, fps,
     from ..errors import MeauError
     from ..outputs import check_separate
     from ..predict import predict_inputs, traces_figure
-    from ..runs import write_csv
+    from ..outputs import write_csv
     from .options import check_output
 
     check_output(output, overwrite)

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import click
 
+from .options import overwrite_option
+
 
 @click.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -14,7 +16,7 @@ import click
 @click.option("--by-database", is_flag=True, help="One table per database instead of refusing mixed runs.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the table to this file too.")
 @click.option("--figures", type=click.Path(path_type=Path), help="Also draw the figures into this folder.")
-@click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
+@overwrite_option()
 def report(runs, fmt, metric, per_fold, by_database, output, figures, overwrite):
     """Put finished RUNS in one paper-shaped table: AU1 … AUn, AVG; best bold, second underlined.
 
@@ -23,7 +25,7 @@ def report(runs, fmt, metric, per_fold, by_database, output, figures, overwrite)
       meau report runs/constant runs/lbptop --format latex -o table.tex
     """
     from ..report import collect, render, render_text
-    from ..runs import write_text
+    from ..outputs import write_text
     from .options import check_output
 
     check_output(output, overwrite)

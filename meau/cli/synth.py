@@ -4,21 +4,21 @@ from pathlib import Path
 
 import click
 
-from .options import n_jobs_option, preset_option
+from .options import DatabaseChoice, default_database, n_jobs_option, preset_option
 
 
 @click.command()
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--subjects", default=26, show_default=True, type=click.IntRange(1))
 @click.option("--samples", default=255, show_default=True, type=click.IntRange(1))
-@click.option("--like", type=click.Choice(["casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme"]),
-              default="casme2", show_default=True,
+@click.option("--like", type=DatabaseChoice("synth"), default=default_database, show_default=True,
               help="Write the database in this database's sheet format and folder layout, with its quirks.")
 @preset_option("classic: still faces, --intensity px of AU motion (meau 0.2's database, byte for byte); subtle: "
                "1-2 px at 128x128 per clip, head drift, blinks, more noise, stronger JPEG (see the options below).")
 @click.option("--intensity", default=None,
-              help="Apex displacement in pixels at 170x140: classic A (default 1; 4+ is easy); subtle LO,HI drawn per "
-                   "clip (default 1.4,2.7, about 1-2 px at 128x128).")
+              help="Apex displacement in pixels at 170x140: classic A (default 1, as subtle as a real micro-expression; "
+                   "4+ is easy, and meau demo uses 8 so that every method separates from the constant in minutes); "
+                   "subtle LO,HI drawn per clip (default 1.4,2.7, about 1-2 px at 128x128).")
 @click.option("--variation", type=click.FloatRange(0, 90),
               help="subtle: each AU's motion direction turned by up to this many degrees per clip [30].")
 @click.option("--drift", type=click.FloatRange(0), help="subtle: largest rigid head drift across a clip, px at 128x128 [2].")

@@ -4,14 +4,16 @@ from pathlib import Path
 
 import click
 
+from .options import overwrite_option
+
 
 @click.command()
 @click.argument("names", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="The TOML file to write.")
-@click.option("--overwrite", is_flag=True, help="Replace the file if it exists.")
+@overwrite_option()
 def template(names, output, overwrite):
-    """Write a datasets file for NAMES: cd6me (MEB's six databases and 12 AUs) or any of casme2, casme,
-    samm, casme3, casme3c, mmew, 4dme.
+    """Write a datasets file for NAMES: cd6me (MEB's six databases and 12 AUs) or any registered
+    database (meau baseline constant --help lists them under --database).
 
     \b
     Example:
@@ -19,7 +21,7 @@ def template(names, output, overwrite):
       meau baseline flow --datasets cd6me.toml --protocol lodo -o runs/flow-lodo
     """
     from ..databases.composite import template_text
-    from ..runs import write_text
+    from ..outputs import write_text
     from .options import check_output
 
     check_output(output, overwrite)

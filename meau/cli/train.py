@@ -5,8 +5,8 @@ from pathlib import Path
 import click
 
 from . import LazyGroup
-from .options import dataset_options, load_dataset_from_options, magnification, magnify_options, n_jobs_option, \
-    open_run, protocol_options, run_method, run_options, stack
+from .options import dataset_options, dataset_selection, load_selection, magnification, magnify_options, \
+    n_jobs_option, open_run, protocol_options, run_method, run_options, stack
 
 
 @click.group(cls=LazyGroup)
@@ -30,15 +30,17 @@ def _recipe(options, seed) -> dict:
     return {**{name: options[name] for name in RECIPE}, "compile": options["compile_model"], "seed": seed}
 
 
-def _open_run_and_data(options):
-    """(run folder, dataset, echo) for a deep run: under torchrun only rank 0 writes and prints."""
+def _run_deep(options, make_method):
+    """Settings first, then the run folder and the data; under torchrun only rank 0 writes and prints."""
     from ..deep.train import distributed_context
 
-    run = open_run(options)
-    dataset = load_dataset_from_options(options)
+    selection = dataset_selection(options)
+    run = open_run(options, selection)
+    dataset = load_selection(selection)
     rank = distributed_context()[0]
     run.main = rank == 0
-    return run, dataset, click.echo if rank == 0 else (lambda *_: None)
+    echo = click.echo if rank == 0 else (lambda *_: None)
+    run_method(lambda seed: make_method(seed, echo), dataset, run, options, selection, echo=echo)
 
 
 @train.command()
@@ -88,10 +90,10 @@ def sca(**options):
 
     \b
     Examples:
-      meau train sca CASME2 --database casme2 --backbone res3d18 --pretrained r3d18_K_200ep.pth -o runs/sca
+      meau train sca DATA_ROOT --database NAME --backbone res3d18 --pretrained r3d18_K_200ep.pth -o runs/sca
       torchrun --nproc_per_node 4 -m meau train sca DATA --fusion learn -o runs/sca   # data-parallel
     """
-    from ..demo import cache_root
+    from ..paths import cache_root
     from ..deep.data import Augment, ClipSpec
     from ..deep.train import DeepMethod, TrainConfig
 
@@ -110,20 +112,20 @@ def sca(**options):
         from ..deep.weights import check_architecture, read_pretrained
 
         check_architecture(read_pretrained(options["pretrained"]), options["backbone"])
-    run, dataset, echo = _open_run_and_data(options)
+    magnify = magnification(options)
 
-    def make_method(seed):
+    def make_method(seed, echo):
         config = TrainConfig(
             backbone=options["backbone"], fusion=options["fusion"], widen_factor=options["widen_factor"],
             lr_step=options["lr_step"], **_recipe(options, seed),
             pretrained=str(options["pretrained"]) if options["pretrained"] else None,
             clip=ClipSpec(frames=options["clip_frames"], tim_frames=options["tim_frames"], short_side=options["short_side"],
                           crop=options["crop"], sampling=options["sampling"], input=options["input_name"],
-                          magnify=magnification(options)),
+                          magnify=magnify),
             augment=Augment(flip=options["flip"], jitter=options["temporal_jitter"], crop=options["random_crop"]))
         return DeepMethod(config, cache=options["cache"] or cache_root(), echo=echo)
 
-    run_method(make_method, dataset, run, options, echo=echo)
+    _run_deep(options, make_method)
 
 
 @train.command()
@@ -158,11 +160,11 @@ def flow(**options):
 
     \b
     Example:
-      meau train flow CASME2 --database casme2 --model sssnet --splits runs/constant/splits.csv -o runs/sssnet
+      meau train flow DATA_ROOT --database NAME --model sssnet --splits runs/constant/splits.csv -o runs/sssnet
     """
     from ..deep.flownets import get_flow_model
     from ..deep.train import FlowConfig, FlowMethod
-    from ..demo import cache_root
+    from ..paths import cache_root
     from ..errors import MeauError
     from ..flow import FlowSpec
 
@@ -172,11 +174,10 @@ def flow(**options):
         raise MeauError(f"--model: {error}") from None
     spec = FlowSpec(frame_size=options["frame_size"], method=options["flow_method"], apex=options["apex"],
                     magnify=magnification(options)).check()
-    run, dataset, echo = _open_run_and_data(options)
 
-    def make_method(seed):
+    def make_method(seed, echo):
         config = FlowConfig(model=options["model"], dropout=options["dropout"], flow=spec, flip=options["flip"],
                             **_recipe(options, seed))
         return FlowMethod(config, cache=options["cache"] or cache_root(), echo=echo)
 
-    run_method(make_method, dataset, run, options, echo=echo)
+    _run_deep(options, make_method)

@@ -3,18 +3,18 @@
 ::
 
     [[database]]
-    name = "casme2"                 # the reader: casme2, casme, samm or csv
+    name = "…"                      # the reader: a registered database (meau.databases.names()), or csv
     root = "/data/CASME2"           # relative paths are relative to this file's folder
     sheet = "CASME2-coding-20140508.xlsx"   # optional: found in root otherwise
     layout = "cropped"              # optional
     label = "CASME II"              # optional, unique: the database's name in keys and tables
 
     [[database]]
-    name = "csv"                    # any other database, through the CSV reader
-    root = "/data/MMEW"
-    sheet = "mmew.csv"
-    frames = "{subject}/{clip}/img{frame}.jpg"   # a frame pattern under root, or a named layout
-                                    # ("casme2", "casme", "samm": that database's folders)
+    name = "…"                      # a database without layouts (the CSV reader), frames by a pattern
+    root = "/data/MyLab"
+    sheet = "samples.csv"
+    frames = "{subject}/{clip}/img{frame}.jpg"   # a frame pattern under root, or the name of a
+                                    # database whose named layouts to search
     columns = { subject = "Subject", clip = "Filename", onset = "OnsetFrame", offset = "OffsetFrame",
                 apex = "ApexFrame", au_raw = "Action Units" }
 
@@ -28,9 +28,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MeauError
+from .database import get, names, suite, with_layouts
 from .layouts import FramePattern, is_pattern
 
-READERS = ("casme2", "casme", "samm", "casme3", "casme3c", "mmew", "4dme", "csv")
 KEYS = {"name", "root", "sheet", "layout", "label", "frames", "columns", "expressions"}
 
 
@@ -65,8 +65,8 @@ def read_datasets_file(path) -> list[dict]:
         if unknown:
             raise MeauError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(KEYS))})")
         name = entry.get("name")
-        if name not in READERS:
-            raise MeauError(f"{where}: name must be one of {', '.join(READERS)}, not {name!r}")
+        if name not in names():
+            raise MeauError(f"{where}: name must be one of {', '.join(names())}, not {name!r}")
         if "root" not in entry:
             raise MeauError(f"{where}: no root")
         label = str(entry.get("label") or name)
@@ -85,12 +85,13 @@ def read_datasets_file(path) -> list[dict]:
                 raise MeauError(f"{where} ({label}): sheet {sheet} not found (looked in {root} and {base})")
             sheet = found
         frames = entry.get("frames", name)
-        if name == "csv" and frames == "csv":
-            raise MeauError(f"{where} ({label}): a csv entry needs frames: a pattern such as "
-                            f"'{{subject}}/{{clip}}/img{{frame}}.jpg' or a layout casme2|casme|samm")
-        if not isinstance(frames, str) or not (is_pattern(frames) or frames in READERS):
+        layouts = with_layouts()
+        if frames == name and not get(name).layouts:
+            raise MeauError(f"{where} ({label}): a {name} entry needs frames: a pattern such as "
+                            f"'{{subject}}/{{clip}}/img{{frame}}.jpg' or a database's layouts ({', '.join(layouts)})")
+        if not isinstance(frames, str) or not (is_pattern(frames) or frames in layouts):
             raise MeauError(f"{where} ({label}): frames must be a pattern holding {{frame}} or one of "
-                            f"{', '.join(r for r in READERS if r != 'csv')}, not {frames!r}")
+                            f"{', '.join(layouts)}, not {frames!r}")
         if is_pattern(frames):
             try:
                 FramePattern(frames)
@@ -129,7 +130,7 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
     """One :class:`~meau.databases.Dataset` over every database of a datasets file."""
     import pandas as pd
 
-    from . import Dataset, find_sheet, load_dataset, select_au_columns
+    from .dataset import Dataset, find_sheet, load_dataset, select_au_columns
 
     entries = read_datasets_file(path)
     if aus is None or str(aus).lower() == "auto":
@@ -167,29 +168,21 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
                    rows_read=sum(part.rows_read for part in parts))
 
 
-CD6ME = ("casme", "casme2", "samm", "4dme", "mmew", "casme3")
 MEB_AUS = [1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17]
-TEMPLATE_NOTES = {
-    "casme2": ("CASME II", "/path/to/CASME2", "CASME2-coding-20140508.xlsx (found in root)", "Cropped/, CASME2-RAW/ or CASME2_RAW_selected/"),
-    "casme": ("CASME", "/path/to/CASME", "the combined Section A/B .xls", "Cropped/ or CASME_A/Section A/ …"),
-    "samm": ("SAMM", "/path/to/SAMM", "SAMM_Micro_FACS_Codes_v2.xlsx (sheet MICRO_ONLY)", "SAMM/ (whole frames: meau crop first)"),
-    "casme3": ("CAS(ME)^3-A", "/path/to/CASME3", "cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx", "part_A/spNO.N/<letter>/color/ (meau crop first)"),
-    "casme3c": ("CAS(ME)^3-C", "/path/to/CASME3", "CAS(ME)3_part_C_ME.xlsx", "part_C/<sub>/<count>/color/ (inferred)"),
-    "mmew": ("MMEW", "/path/to/MMEW", "MMEW_Micro_Exp.xlsx", "Micro_Expression/<emotion>/<Filename>/ (inferred)"),
-    "4dme": ("4DME", "/path/to/4DME", "4DME_Labelling_Micro_release v1.xlsx", "gray_micro/<sub_ID>/<fold_name>/ (inferred)"),
-}
+SUITES = {"cd6me": "MEB's composite benchmark (CD6ME)"}
 
 
-def template_text(names) -> str:
+def template_text(wanted) -> str:
     """A datasets file for the named databases (``cd6me``: MEB's six, with its 12 AUs): roots to fill in."""
-    names = list(names)
-    if not names:
-        raise MeauError("name the databases (casme2, casme, samm, casme3, casme3c, mmew, 4dme) or cd6me")
+    wanted = list(wanted)
+    known = [name for name in names() if get(name).template is not None]
+    if not wanted:
+        raise MeauError(f"name the databases ({', '.join(known)}) or {', '.join(SUITES)}")
     expanded = []
-    for name in names:
-        for item in (CD6ME if name == "cd6me" else (name,)):
-            if item not in TEMPLATE_NOTES:
-                raise MeauError(f"template: unknown database {item!r}; choose from cd6me, {', '.join(TEMPLATE_NOTES)}")
+    for name in wanted:
+        for item in (suite(name) if name in SUITES else (name,)):
+            if item not in known:
+                raise MeauError(f"template: unknown database {item!r}; choose from {', '.join([*SUITES, *known])}")
             if item not in expanded:
                 expanded.append(item)
     lines = ["# meau datasets file: fill in each root (and sheet, if it is not in the root), then run for example",
@@ -197,11 +190,11 @@ def template_text(names) -> str:
              "#   meau report runs/flow-lodo --by-database",
              "# Relative paths are relative to this file. Raw recordings: meau crop --datasets THIS.toml -o cropped",
              "# writes cropped/datasets.toml over the aligned faces."]
-    if "cd6me" in names:
-        lines += ["", "# MEB's composite benchmark (CD6ME) reports these 12 AUs; --aus on the command line overrides them",
+    if "cd6me" in wanted:
+        lines += ["", f"# {SUITES['cd6me']} reports these 12 AUs; --aus on the command line overrides them",
                   f"aus = {MEB_AUS}"]
     for item in expanded:
-        label, root, sheet, layout = TEMPLATE_NOTES[item]
-        lines += ["", "[[database]]", f'name = "{item}"', f'label = "{label}"', f'root = "{root}"',
-                  f"# sheet = ...        {sheet}", f"# layout = ...       frames under {layout}"]
+        note = get(item).template
+        lines += ["", "[[database]]", f'name = "{item}"', f'label = "{note.label}"', f'root = "{note.root}"',
+                  f"# sheet = ...        {note.sheet}", f"# layout = ...       frames under {note.frames}"]
     return "\n".join(lines) + "\n"

@@ -4,7 +4,8 @@ Every layout is a frame *pattern* relative to a base folder, such as
 ``"sub{subject}/{clip}/reg_img{frame}.jpg"``: ``{frame}`` is the frame number, every other field names
 a sheet field (``subject``, ``clip``, ``emotion``, …, or a column of a CSV sheet), and Python format
 specs pad numbers (``{frame:03d}``, ``{subject:d}``). The named layouts of the distributed databases
-(``LAYOUTS``) are such patterns under their usual folder names; a user gives any other one.
+(each database module's ``layouts``) are such patterns under their usual folder names; a user gives
+any other one.
 
 Frame numbers are read back from the file names by the same pattern, so frames sort by number,
 never as text (``img100`` comes after ``img46``), and ``onset..offset`` is selected by number, not
@@ -158,51 +159,24 @@ class Layout:
     whole_clip: bool = True
 
 
-def _named(database, name, folders, pattern, whole_clip=True) -> Layout:
-    return Layout(database, name, folders, FramePattern(pattern, any_image_suffix=True), whole_clip)
+def named_layout(database: str, name: str, folders, pattern: str, whole_clip: bool = True) -> Layout:
+    """A distributed database's layout: ``pattern`` under one of ``folders`` (``"."`` is the root);
+    its ``.jpg`` also matches ``.jpeg``, ``.png`` and ``.bmp``, as the distributed copies differ."""
+    return Layout(database, name, tuple(folders), FramePattern(pattern, any_image_suffix=True), whole_clip)
 
 
-LAYOUTS = {
-    "casme2": [
-        _named("casme2", "cropped", ("Cropped", "CASME2_Cropped", "Cropped/Cropped"), "sub{subject}/{clip}/reg_img{frame}.jpg"),
-        _named("casme2", "raw", ("CASME2-RAW", "CASME2_RAW"), "sub{subject}/{clip}/img{frame}.jpg"),
-        _named("casme2", "selected", ("CASME2_RAW_selected",), "sub{subject}/{clip}/img{frame}.jpg", whole_clip=False),
-    ],
-    "casme": [
-        _named("casme", "cropped", ("Cropped",), "sub{subject}/{clip}/reg_{clip}-{frame}.jpg"),
-        _named("casme", "raw", ("CASME_A/Section A", "CASME_B/Section B", "Section A", "Section B"),
-               "sub{subject}/{clip}/{clip}-{frame}.jpg"),
-    ],
-    "samm": [  # SAMM ships whole frames only; 'cropped' is what meau crop writes
-        _named("samm", "cropped", ("Cropped",), "{subject}/{clip}/reg_{subject}_{frame:05d}.jpg"),
-        _named("samm", "raw", ("SAMM", "."), "{subject}/{clip}/{subject}_{frame}.jpg"),
-    ],
-    # one long recording per (subject, letter): part_A/spNO.1/a/color/355.jpg (depth/355.png beside)
-    "casme3": [
-        _named("casme3", "cropped", ("Cropped",), "{subject}/{clip}/reg_{frame}.jpg"),
-        _named("casme3", "raw", ("part_A", "."), "{subject}/{clip}/color/{frame}.jpg"),
-    ],
-    # part C's tree is inferred from part A's: part_C/{sub}/{count}/color/{N}.jpg, sub padded or not
-    "casme3c": [
-        _named("casme3c", "cropped", ("Cropped",), "{subject}/{clip}/reg_{frame}.jpg"),
-        _named("casme3c", "raw", ("part_C", "."), "{subject}/{clip}/color/{frame}.jpg"),
-        _named("casme3c", "raw-unpadded", ("part_C", "."), "{subject:d}/{clip}/color/{frame}.jpg"),
-    ],
-    # inferred from MEB's loader: Micro_Expression/{emotion}/{Filename}/{n}.jpg
-    "mmew": [
-        _named("mmew", "cropped", ("Cropped",), "{subject}/{clip}/reg_{frame}.jpg"),
-        _named("mmew", "raw", ("Micro_Expression", "."), "{emotion}/{clip}/{frame}.jpg"),
-    ],
-    # gray_micro/{sub_ID}/{fold_name}/{n}.jpg (grey); the name of the cropped copy beside it is inferred
-    "4dme": [
-        _named("4dme", "cropped", ("Cropped", "gray_micro_crop", "cropped_micro"), "{subject}/{clip}/reg_{frame}.jpg"),
-        _named("4dme", "raw", ("gray_micro", "."), "{subject}/{clip}/{frame}.jpg"),
-    ],
-}
+def database_layouts(database: str) -> tuple:
+    """The named layouts of a registered database (empty for one without, such as ``csv``)."""
+    from .database import get
+
+    try:
+        return tuple(get(database).layouts)
+    except ValueError:
+        return ()
 
 
 def layout_names(database: str) -> list[str]:
-    return [layout.name for layout in LAYOUTS.get(database, [])]
+    return [layout.name for layout in database_layouts(database)]
 
 
 def is_pattern(frames: str | None) -> bool:
@@ -215,7 +189,7 @@ def pattern_layout(root, pattern: str) -> tuple[Layout, list[Path]]:
     root = Path(root)
     if not root.is_dir():
         raise FrameError(f"{root}: database root is not a folder")
-    return Layout("csv", "pattern", (".",), FramePattern(pattern)), [root]
+    return Layout("", "pattern", (".",), FramePattern(pattern)), [root]
 
 
 def detect_layout(root, database: str, name: str | None = None, probe=()) -> tuple[Layout, list[Path]]:
@@ -232,9 +206,10 @@ def detect_layout(root, database: str, name: str | None = None, probe=()) -> tup
     root = Path(root)
     if not root.is_dir():
         raise FrameError(f"{root}: database root is not a folder")
-    if database not in LAYOUTS:
+    layouts = database_layouts(database)
+    if not layouts:
         raise FrameError(f"no folder layout known for database {database!r}")
-    candidates = [layout for layout in LAYOUTS[database]
+    candidates = [layout for layout in layouts
                   if name in (None, "auto", layout.name) or layout.name.startswith(f"{name}-")]
     if not candidates:
         raise FrameError(f"unknown layout {name!r} for {database}; choose from {', '.join(layout_names(database))}")

@@ -1,8 +1,8 @@
-"""Coding-sheet readers: CASME II (.xlsx), CASME (combined Section A/B .xls), SAMM v2 (.xlsx), CAS(ME)^3
-part A (the micro-expression ``label`` sheet, or the full ``AU+Emotion`` sheet with its expression
-type) and part C (``mockCrimeME``), MMEW, 4DME, and a generic CSV.
+"""Coding sheets as distributed: one shared reader driven by a database's :class:`SheetFormat`.
 
-Every reader returns a :class:`SheetRows` table with one row per coded micro-expression and the
+A format names the columns a database's sheet holds (found by name, never by position), where its
+header row is (after a preamble), how subjects are padded and emotions corrected, and which
+worksheets to try. Every reader returns a :class:`SheetRows` table with one row per coded micro-expression and the
 columns ``database, subject, clip, onset, apex, offset, emotion, au_raw, row`` (``row`` is the
 1-based row of the sheet, for messages), plus the problems it met. Cells are read as text first,
 columns are found by name, never by position.
@@ -30,6 +30,17 @@ class Problem:
     row: int | None = None
     key: str = ""
     path: str = ""
+
+
+PROBLEM_COLUMNS = ["kind", "message", "row", "key", "path"]
+
+
+def problems_frame(problems):
+    """The problems (Problem objects or dicts) as the table ``validation.csv`` holds: one row each."""
+    import pandas as pd
+
+    return pd.DataFrame([problem if isinstance(problem, dict) else vars(problem) for problem in problems],
+                        columns=PROBLEM_COLUMNS)
 
 
 @dataclass
@@ -150,6 +161,12 @@ def _empty(row) -> bool:
 
 @dataclass(frozen=True)
 class SheetFormat:
+    """The columns of one database's sheet (our field -> the header names it goes by) and its quirks.
+
+    A format with an ``expression`` column (optional) reads the expression type of each row
+    (``macro`` in the cell: macro, else micro) and selects rows by ``--expressions``.
+    """
+
     database: str
     subject_width: int
     columns: dict[str, tuple[str, ...]]
@@ -161,171 +178,28 @@ class SheetFormat:
     header_key: str = "subject"  # the field whose column opens the header row
 
 
-FORMATS = {
-    "casme2": SheetFormat(
-        database="casme2",
-        subject_width=2,
-        columns={
-            "subject": ("Subject",),
-            "clip": ("Filename",),
-            "onset": ("OnsetFrame", "Onset Frame"),
-            "apex": ("ApexFrame", "Apex Frame"),
-            "offset": ("OffsetFrame", "Offset Frame"),
-            "au_raw": ("Action Units", "AU"),
-            "emotion": ("Estimated Emotion", "Emotion"),
-        },
-        optional=("emotion",),
-    ),
-    "casme": SheetFormat(
-        database="casme",
-        subject_width=2,
-        columns={
-            "subject": ("Subject",),
-            "clip": ("Filename",),
-            "onset": ("OnsetF",),
-            "apex": ("ApexF1", "ApexF"),
-            "offset": ("OffsetF",),
-            "au_raw": ("AU", "Action Units"),
-            "emotion": ("Emotion",),
-            "total_ms": ("Total",),
-        },
-        optional=("emotion", "total_ms"),
-        emotion_fixes={"comtempt": "contempt"},
-    ),
-    "samm": SheetFormat(
-        database="samm",
-        subject_width=3,
-        sheet="MICRO_ONLY",
-        columns={
-            "subject": ("Subject",),
-            "clip": ("Filename",),
-            "onset": ("Onset Frame",),
-            "apex": ("Apex Frame",),
-            "offset": ("Offset Frame",),
-            "au_raw": ("Action Units",),
-            "emotion": ("Estimated Emotion",),
-        },
-        optional=("emotion",),
-        header_search_rows=40,
-    ),
-    # CAS(ME)^3 part A: the micro-expression sheet (sheet 'label') or the full part A sheet (sheet
-    # 'AU+Emotion', with 'Expression type'); one long recording per (subject, letter): key by onset
-    "casme3": SheetFormat(
-        database="casme3",
-        subject_width=0,
-        columns={
-            "subject": ("Subject",),
-            "clip": ("Filename",),
-            "onset": ("Onset",),
-            "apex": ("Apex",),
-            "offset": ("Offset",),
-            "au_raw": ("AU", "Action Units"),
-            "emotion": ("emotion", "Emotion"),
-            "expression": ("Expression type",),
-        },
-        optional=("emotion", "expression"),
-        sheets=("label", "AU+Emotion"),
-    ),
-    # CAS(ME)^3 part C: no apex column; 'count' numbers the samples of a subject
-    "casme3c": SheetFormat(
-        database="casme3c",
-        subject_width=2,
-        columns={
-            "subject": ("sub",),
-            "clip": ("count",),
-            "onset": ("onset",),
-            "apex": ("apex",),
-            "offset": ("offset",),
-            "au_raw": ("au",),
-            "emotion": ("emotion",),
-        },
-        optional=("emotion", "apex"),
-        sheets=("mockCrimeME",),
-    ),
-    "mmew": SheetFormat(
-        database="mmew",
-        subject_width=2,
-        columns={
-            "subject": ("Subject",),
-            "clip": ("Filename",),
-            "onset": ("OnsetFrame",),
-            "apex": ("ApexFrame",),
-            "offset": ("OffsetFrame",),
-            "au_raw": ("Action Units",),
-            "emotion": ("Estimated Emotion",),
-        },
-        optional=("emotion",),
-    ),
-    "4dme": SheetFormat(
-        database="4dme",
-        subject_width=0,
-        columns={
-            "subject": ("sub_ID",),
-            "clip": ("fold_name",),
-            "onset": ("Onset",),
-            "apex": ("Apex",),
-            "offset": ("Offset",),
-            "au_raw": ("AUs",),
-            "emotion": ("Emotion",),
-        },
-        optional=("emotion",),
-        header_key="subject",
-    ),
-}
-
-FRAME_RATES = {"casme2": 200, "casme": 60, "samm": 200, "casme3": 30, "casme3c": 30, "mmew": 90, "4dme": 60}
 EXPRESSIONS = ("micro", "macro", "all")
 
 
-def guess_database(header) -> str | None:
-    """The database whose sheet has every required column of ``header`` (for a wrong --database)."""
+def guess_database(header, databases) -> str | None:
+    """The name of the first of ``databases`` whose sheet has every required column of ``header``."""
     normalised = {_normalise(cell) for cell in header if cell is not None}
-    for name, fmt in FORMATS.items():
+    for database in databases:
+        fmt = database.sheet_format
+        if fmt is None or not fmt.columns:
+            continue
         required = [candidates for field_name, candidates in fmt.columns.items() if field_name not in fmt.optional]
         if all(any(_normalise(c) in normalised for c in candidates) for candidates in required):
-            return name
+            return database.name
     return None
 
 
-def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[str, str] | None = None,
-               extra_fields=(), expressions: str = "micro") -> SheetRows:
-    """Read a coding sheet as distributed.
-
-    Parameters
-    ----------
-    path : path-like
-        ``CASME2-coding-20140508.xlsx``, CASME's ``Section A.xls``, ``SAMM_Micro_FACS_Codes_v2.xlsx``,
-        or a CSV file for ``database='csv'``.
-    database : {'casme2', 'casme', 'samm', 'csv'}
-    sheet : str, optional
-        Worksheet name (SAMM: ``MICRO_ONLY`` by default; others: the first sheet).
-    columns : dict, optional
-        For ``'csv'``: our field (``subject, clip, onset, apex, offset, au_raw, emotion``, and
-        ``database`` to take the database name from a column) -> the file's column name.
-    extra_fields : list of str
-        For ``'csv'``: further columns kept as text under their names (or ``columns``' names for
-        them), such as the fields of a frame pattern; a missing one is an error naming it.
-    expressions : {'micro', 'macro', 'all'}
-        CAS(ME)^3 part A: which rows of the full sheet (its ``Expression type``) to keep; the
-        micro-expression sheet holds micro-expressions only.
-
-    Returns
-    -------
-    SheetRows
-        Rows with ``onset``/``apex``/``offset`` as int or None; problems for every cell that
-        could not be read (the row is kept, marked, and dropped later by validation).
-    """
+def read_formatted_sheet(path, database, *, sheet: str | None = None, expressions: str = "micro",
+                         others=()) -> SheetRows:
+    """The rows of a sheet in ``database``'s :class:`SheetFormat` (see :func:`meau.databases.read_sheet`);
+    a sheet whose columns are another database's (of ``others``) is named as such."""
     path = Path(path)
-    if database == "csv":
-        return _read_generic(path, columns or {}, sheet, extra_fields)
-    if columns:
-        raise SheetError(f"columns ({', '.join(f'{k}={v}' for k, v in columns.items())}) map the columns of a CSV "
-                         f"sheet (--database csv); the {database} reader finds its columns by name")
-    if database not in FORMATS:
-        raise SheetError(f"unknown database {database!r}; choose from {', '.join([*FORMATS, 'csv'])}")
-    if expressions not in EXPRESSIONS:
-        raise SheetError(f"--expressions must be one of {', '.join(EXPRESSIONS)}, not {expressions!r}")
-    fmt = FORMATS[database]
+    fmt = database.sheet_format
     table, sheet_name = _read_first_sheet(path, sheet or fmt.sheet, fmt.sheets)
     key = _normalise(fmt.columns[fmt.header_key][0])
     header_index = None
@@ -335,21 +209,23 @@ def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[s
             break
     if header_index is None:
         found = table[0] if table else []
-        guess = guess_database(found)
-        hint = f"; its columns ({', '.join(str(c) for c in found if str(c).strip())}) look like {guess}, not {database}" \
-            if guess and guess != database else ""
+        guess = guess_database(found, others)
+        hint = f"; its columns ({', '.join(str(c) for c in found if str(c).strip())}) look like {guess}, not " \
+               f"{database.name}" if guess and guess != database.name else ""
         raise SheetError(f"{path}: no header row starting with {fmt.columns[fmt.header_key][0]!r} in the first "
                          f"{fmt.header_search_rows} row(s){hint}")
     try:
         mapping = _find_columns(table[header_index], fmt.columns, path, fmt.optional)
     except SheetError as error:
-        guess = guess_database(table[header_index])
-        if guess and guess != database:
-            raise SheetError(f"{error}: these columns look like a {guess} sheet, not {database}") from None
+        guess = guess_database(table[header_index], others)
+        if guess and guess != database.name:
+            raise SheetError(f"{error}: these columns look like a {guess} sheet, not {database.name}") from None
         raise
-    if database == "casme3" and expressions != "micro" and "expression" not in mapping:
-        raise SheetError(f"{path}: --expressions {expressions} needs the full part A sheet (CAS(ME)3_part_A_v2.xls, "
-                         "sheet AU+Emotion, with 'Expression type'); this one holds micro-expressions only")
+    typed = "expression" in mapping
+    if expressions != "micro" and not typed:
+        full = f" ({database.title}: {database.full_sheet_globs[0]})" if database.full_sheet_globs else ""
+        raise SheetError(f"{path}: expressions {expressions} needs a sheet that codes the expression type of each "
+                         f"row{full}; this one holds micro-expressions only")
     result = SheetRows([], path, file_sha256(path), sheet_name=sheet_name)
     for index in range(header_index + 1, len(table)):
         row = table[index]
@@ -357,13 +233,14 @@ def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[s
             continue
         row_number = index + 1
         cells = {name: (row[col] if col < len(row) else None) for name, col in mapping.items()}
-        if "expression" in mapping:
+        kind = "micro"
+        if typed:
             kind = "macro" if "macro" in _text(cells["expression"]).lower() else "micro"
             if expressions != "all" and kind != expressions:
                 continue
-        record = _make_row(fmt, cells, row_number, path, result.problems)
-        if database == "casme3":
-            record["expression"] = kind if "expression" in mapping else "micro"
+        record = _make_row(database, cells, row_number, path, result.problems)
+        if "expression" in fmt.columns:
+            record["expression"] = kind
         result.rows.append(record)
     return result
 
@@ -381,7 +258,8 @@ def _read_first_sheet(path: Path, sheet, candidates) -> tuple[list[list], str | 
     return _read_table(path, None)
 
 
-def _make_row(fmt: SheetFormat, cells, row_number, path, problems) -> dict:
+def _make_row(database, cells, row_number, path, problems) -> dict:
+    fmt = database.sheet_format
     subject = _subject(cells["subject"], fmt.subject_width)
     clip = _text(cells["clip"])
     key = f"{subject}/{clip}"
@@ -393,7 +271,7 @@ def _make_row(fmt: SheetFormat, cells, row_number, path, problems) -> dict:
         # CASME gives the total duration in ms; with OffsetF missing ('\') it is the only way to the offset.
         try:
             total_ms = float(_text(cells["total_ms"]))
-            offset = onset + int(round(total_ms * FRAME_RATES[fmt.database] / 1000.0)) - 1
+            offset = onset + int(round(total_ms * database.frame_rate / 1000.0)) - 1
             problems.append(
                 Problem("offset-estimated", f"offset estimated as {offset} from Total = {total_ms:g} ms", row_number, key, str(path))
             )
@@ -412,36 +290,3 @@ def _make_row(fmt: SheetFormat, cells, row_number, path, problems) -> dict:
         "au_raw": _text(cells["au_raw"]),
         "row": row_number,
     }
-
-
-def _read_generic(path: Path, columns: dict[str, str], sheet, extra_fields=()) -> SheetRows:
-    table, sheet_name = _read_table(path, sheet)
-    if not table:
-        raise SheetError(f"{path}: the file is empty")
-    defaults = {"subject": "subject", "clip": "clip", "onset": "onset", "apex": "apex", "offset": "offset",
-                "au_raw": "au", "emotion": "emotion", "database": "database"}
-    defaults.update({name: name for name in extra_fields if name not in defaults})
-    unknown = [name for name in columns if name not in defaults]
-    if unknown:
-        raise SheetError(f"{path}: column mapping {unknown[0]}={columns[unknown[0]]}: {unknown[0]!r} is no field "
-                         f"(fields: {', '.join(defaults)})")
-    wanted = {name: (columns.get(name, default),) for name, default in defaults.items()}
-    mapping = _find_columns(table[0], wanted, path, optional=("apex", "emotion", "database", *extra_fields))
-    for name in extra_fields:
-        if name not in mapping:
-            raise SheetError(f"{path}: the frame pattern names {{{name}}}, which is no sheet column "
-                             f"({', '.join(str(c) for c in table[0] if str(c).strip())})")
-    fmt = SheetFormat(database="csv", subject_width=2, columns={})
-    result = SheetRows([], path, file_sha256(path), sheet_name=sheet_name)
-    for index in range(1, len(table)):
-        row = table[index]
-        if _empty(row):
-            continue
-        cells = {name: (row[col] if col < len(row) else None) for name, col in mapping.items()}
-        record = _make_row(fmt, cells, index + 1, path, result.problems)
-        if "database" in mapping:
-            record["database"] = _text(cells["database"]).lower() or "csv"
-        for name in extra_fields:
-            record.setdefault(name, _text(cells[name]))
-        result.rows.append(record)
-    return result

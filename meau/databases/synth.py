@@ -28,10 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .likes import GREY, LIKE_NAMES, SHEETS, dropped, frame_path, name_rows, reader_key, write_sheet
+from .likes import name_rows, reader_key, write_sheet
 
 HEIGHT, WIDTH = 170, 140
-SHEET_NAME = SHEETS["casme2"]
 # Marginal probabilities close to CASME II (AU2 is drawn from AU1 to correlate them).
 AU_PROBABILITY = {4: 0.5, 1: 0.16, 7: 0.16, 9: 0.09, 12: 0.13, 14: 0.11, 15: 0.09, 17: 0.13}
 FRAMES_AROUND = 2  # frames stored before the onset and after the offset, as in the real database
@@ -315,6 +314,26 @@ def _closed_eyes(face: Face, closure: float) -> np.ndarray:
     return face.image * (1 - mask[..., None]) + lid * mask[..., None]
 
 
+def writer_of(like: str | None = None):
+    """The synth writer of a registered database (``None``: the default database's)."""
+    from .database import default_name, get, with_synth
+
+    like = like or default_name()
+    try:
+        writer = get(like).synth
+    except ValueError:
+        writer = None
+    if writer is None:
+        raise ValueError(f"synth --like: unknown database {like!r}; choose from {', '.join(with_synth())}")
+    return like, writer
+
+
+def __getattr__(name):
+    if name == "SHEET_NAME":  # the default database's synthetic sheet (read when asked: the registry loads this module)
+        return writer_of()[1].sheet_name
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _subject_seed(seed: int, subject_index: int) -> np.random.SeedSequence:
     """The seed of one subject's face and frames: SeedSequence children from 2 on (0 plans the sheet, 1 is unused)."""
     return np.random.SeedSequence(seed, spawn_key=(subject_index + 2,))
@@ -381,11 +400,11 @@ def _emotion(aus) -> str:
 
 def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 1.0, seed: int = 0,
              n_jobs: int = 1, progress: bool = False, plant=None, nuisance: Nuisance | None = None,
-             like: str = "casme2") -> Path:
+             like: str | None = None) -> Path:
     """Write a synthetic database to ``out`` (CASME II's layout and sheet, or ``like``'s); return the sheet's path.
 
-    ``like`` (:data:`meau.databases.likes.LIKE_NAMES`) writes the same samples in another database's
-    sheet format and folder layout, with its quirks (:mod:`meau.databases.likes`).
+    ``like`` (a database with a synth writer, default the default database) writes the same samples
+    in that database's sheet format and folder layout, with its quirks (:mod:`meau.databases.likes`).
 
     By default each clip holds a CASME II-like combination of AUs. ``plant`` (AU numbers) plants
     each of these independently with probability 1/2, on both sides (a clip left without any gets
@@ -394,15 +413,13 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
     a per-clip displacement and adds drift, blinks, its noise and JPEG quality; None is ``classic``.
     Deterministic for a seed (the same bytes for the same parameters and library versions).
     """
-    import cv2
     from joblib import Parallel, delayed
 
     if subjects < 1 or samples < subjects:
         raise ValueError(f"need at least one sample per subject (subjects={subjects}, samples={samples})")
     if intensity < 0:
         raise ValueError(f"intensity must be >= 0, not {intensity}")
-    if like not in LIKE_NAMES:
-        raise ValueError(f"synth --like: unknown database {like!r}; choose from {', '.join(LIKE_NAMES)}")
+    like, writer = writer_of(like)
     if plant is not None:
         plant = sorted({int(au) for au in plant})
         unknown = [au for au in plant if au not in AU_MOTION]
@@ -410,8 +427,34 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
             raise ValueError(f"the synthetic database plants AUs {', '.join(map(str, AU_MOTION))}; "
                              f"cannot plant {', '.join(map(str, unknown)) or 'an empty list'}")
     out = Path(out)
-    root = np.random.SeedSequence(seed)
-    plan_rng = np.random.default_rng(root.spawn(1)[0])
+    plan, slash_apex_row = _plan(seed, subjects, samples, plant)
+    name_rows(writer, plan, np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,))))
+
+    def write_subject(subject_index):
+        _write_subject(out, writer, plan, subject_index, seed, intensity, nuisance)
+
+    indices = range(subjects)
+    if progress:
+        from tqdm import tqdm
+
+        indices = tqdm(indices, desc="synth subjects", unit="subject")
+    Parallel(n_jobs=n_jobs, backend="threading")(delayed(write_subject)(i) for i in indices)
+    sheet = out / writer.sheet_name
+    write_sheet(writer, sheet, plan, slash_apex_row)
+    _write_landmarks(out / "landmarks.csv", plan, seed, [reader_key(like, row) for row in plan])
+    (out / "synth.json").write_text(json.dumps(
+        {"generator": GENERATOR_VERSION, "subjects": subjects, "samples": samples, "intensity": intensity,
+         "preset": "classic" if nuisance is None else "subtle" if nuisance == PRESETS["subtle"] else "custom",
+         "nuisance": None if nuisance is None else nuisance.as_dict(),
+         "seed": seed, "plant": plant, "sheet": sheet.name, "like": like,
+         "layout": writer.layout or f"{like} (as distributed)"}, indent=2))
+    return sheet
+
+
+def _plan(seed: int, subjects: int, samples: int, plant) -> tuple[list[dict], int]:
+    """The samples of every subject (AUs, onset/apex/offset, the sheet's cell and emotion), one ``?``
+    cell, and the row whose apex the sheet leaves unknown; drawn from the seed's first stream."""
+    plan_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     weights = plan_rng.gamma(2.0, 1.0, size=subjects)
     counts = 1 + plan_rng.multinomial(samples - subjects, weights / weights.sum())
     plan = []
@@ -430,54 +473,41 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
                              aus=aus_sides, cell=_au_cell(aus_sides, plan_rng), emotion=_emotion(aus_sides)))
     unknown_row = int(plan_rng.integers(len(plan)))
     plan[unknown_row]["cell"], plan[unknown_row]["aus"], plan[unknown_row]["emotion"] = "?", {}, "others"
-    slash_apex_row = (unknown_row + len(plan) // 2) % len(plan)
-    name_rows(like, plan, np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,))))
+    return plan, (unknown_row + len(plan) // 2) % len(plan)
 
-    def write_subject(subject_index):
-        rng = np.random.default_rng(_subject_seed(seed, subject_index))
-        face = _draw_face(rng)
-        for row in (row for row in plan if row["index"] == subject_index):
-            if nuisance is None:
-                numbers, frames = render_clip(face, row["aus"], intensity, row["onset"], row["apex"], row["offset"], rng)
-                quality = 85
-            else:  # the nuisances' own stream: the AUs, faces and classic frames never depend on it
-                nuisance_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(subject_index + 2, 1, row["onset"])))
-                clip_intensity = nuisance_rng.uniform(*nuisance.intensity_range)
-                numbers, frames = render_clip(face, row["aus"], clip_intensity, row["onset"], row["apex"], row["offset"],
-                                              rng, nuisance=nuisance, nuisance_rng=nuisance_rng)
-                quality = nuisance.jpeg_quality
-            quirks = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(subject_index + 2, 2, row["onset"])))
-            for number, frame in zip(numbers, frames):
-                if dropped(like, row, number, quirks):
-                    continue
-                path = out / frame_path(like, row, number)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                image = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if like in GREY else frame[..., ::-1]
-                cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, quality])
 
-    indices = range(subjects)
-    if progress:
-        from tqdm import tqdm
+def _write_subject(out: Path, writer, plan, subject_index: int, seed: int, intensity: float, nuisance) -> None:
+    """Every clip of one subject: its face, each sample's frames, the writer's file names."""
+    import cv2
 
-        indices = tqdm(indices, desc="synth subjects", unit="subject")
-    Parallel(n_jobs=n_jobs, backend="threading")(delayed(write_subject)(i) for i in indices)
-    sheet = out / SHEETS[like]
-    write_sheet(like, sheet, plan, slash_apex_row, np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, 1))))
-    _write_landmarks(out / "landmarks.csv", plan, seed, [reader_key(like, row) for row in plan])
-    (out / "synth.json").write_text(json.dumps(
-        {"generator": GENERATOR_VERSION, "subjects": subjects, "samples": samples, "intensity": intensity,
-         "preset": "classic" if nuisance is None else "subtle" if nuisance == PRESETS["subtle"] else "custom",
-         "nuisance": None if nuisance is None else nuisance.as_dict(),
-         "seed": seed, "plant": plant, "sheet": sheet.name, "like": like,
-         "layout": "casme2 cropped" if like == "casme2" else f"{like} (as distributed)"}, indent=2))
-    return sheet
+    rng = np.random.default_rng(_subject_seed(seed, subject_index))
+    face = _draw_face(rng)
+    for row in (row for row in plan if row["index"] == subject_index):
+        if nuisance is None:
+            numbers, frames = render_clip(face, row["aus"], intensity, row["onset"], row["apex"], row["offset"], rng)
+            quality = 85
+        else:  # the nuisances' own stream: the AUs, faces and classic frames never depend on it
+            nuisance_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(subject_index + 2, 1,
+                                                                                         row["onset"])))
+            clip_intensity = nuisance_rng.uniform(*nuisance.intensity_range)
+            numbers, frames = render_clip(face, row["aus"], clip_intensity, row["onset"], row["apex"], row["offset"],
+                                          rng, nuisance=nuisance, nuisance_rng=nuisance_rng)
+            quality = nuisance.jpeg_quality
+        quirks = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(subject_index + 2, 2, row["onset"])))
+        for number, frame in zip(numbers, frames):
+            if writer.dropped(row, number, quirks):
+                continue
+            path = out / writer.frame_path(row, number)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            image = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if writer.grey else frame[..., ::-1]
+            cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, quality])
 
 
 def _write_landmarks(path: Path, plan, seed: int, keys) -> None:
     """``landmarks.csv`` as ``meau crop`` writes it: the 68 points of every sample's face (drawn, not detected)."""
     import pandas as pd
 
-    from ..runs import write_csv
+    from ..outputs import write_csv
 
     faces = {}
     rows = []

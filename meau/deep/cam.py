@@ -72,14 +72,14 @@ def explain(runs, keys, out, *, cache=None, echo=print) -> list[Path]:
     """One figure per clip: rows = runs (methods), columns = AUs, CAM over the apex frame (the paper's Fig. 6)."""
     import pandas as pd
 
-    from ..figures import _pyplot, _save
+    from ..figures import pyplot, save_figure
     from ..flow import apex_position
 
     runs = [Path(run) for run in runs]
     config = _config_of(runs[0])
     dataset = _dataset_of(config)
     indices = find_samples(dataset.table, keys)
-    plt = _pyplot()
+    plt = pyplot()
     written = []
     per_run = []
     for run in runs:
@@ -113,8 +113,8 @@ def explain(runs, keys, out, *, cache=None, echo=print) -> list[Path]:
             axes[r, 0].set_ylabel(method, fontsize=8)
         figure.suptitle(f"{row['subject']}/{row['clip']} (onset {row['onset']})", fontsize=9)
         stem = f"cam_{row['database']}_{row['subject']}_{row['clip']}_{row['onset']}"
-        written.append(_save(figure, Path(out) / f"{stem}.png", close=False))
-        written.append(_save(figure, Path(out) / f"{stem}.pdf"))
+        written.append(save_figure(figure, Path(out) / f"{stem}.png", close=False))
+        written.append(save_figure(figure, Path(out) / f"{stem}.pdf"))
         echo(f"figure: {written[-2]}")
     return written
 
@@ -129,5 +129,7 @@ def _config_of(run: Path) -> dict:
 def _dataset_of(config: dict):
     from ..databases import load_from_parameters
 
-    return load_from_parameters(config.get("parameters", {}),
-                                no_database="the run's config.json does not name its database (data_root)")
+    parameters = config.get("parameters", {})
+    if not parameters.get("data_root") and not parameters.get("datasets"):
+        raise MeauError("the run's config.json does not name its database (data_root)")
+    return load_from_parameters(parameters)

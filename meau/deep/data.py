@@ -30,6 +30,11 @@ class ClipSpec:
     input: str = "rgb"  # a name of INPUTS: 'rgb' (the paper's) or 'diff'
     magnify: dict | None = None  # Eulerian magnification before TIM (meau.magnify), None: off
 
+    def __post_init__(self):
+        from ..magnify import recorded
+
+        object.__setattr__(self, "magnify", recorded(self.magnify))  # a Magnification or its dict: kept as the dict
+
     def as_dict(self):
         values = dict(frames=self.frames, tim_frames=self.tim_frames, short_side=self.short_side, crop=self.crop,
                       sampling=self.sampling, input=self.input)

@@ -157,7 +157,7 @@ def average_f1(truth: np.ndarray, decisions: np.ndarray) -> float:
 
 
 def _save(path: Path, payload: dict) -> None:
-    from ..runs import atomic_path
+    from ..outputs import atomic_path
 
     with atomic_path(path) as temporary:
         torch.save(payload, temporary)
@@ -222,6 +222,8 @@ class NetworkMethod:
 
     # -- one fold -----------------------------------------------------------------------------
     def run_fold(self, dataset, rotation, run) -> FoldResult:
+        """Train on the training folds, keep the epoch with the best validation average F1 (its
+        checkpoint ``best.pt``), and score the test fold with it."""
         config = self.config
         if len(rotation.validation) == 0:
             raise MeauError(f"fold {rotation.fold}: empty validation set")
@@ -233,60 +235,17 @@ class NetworkMethod:
         batcher = self.batcher(dataset)
         labels = torch.tensor(dataset.table[dataset.au_columns].to_numpy(), dtype=torch.float32)
         model = self.build(len(dataset.au_columns))
-        network = model
-        if self.world > 1:
-            network = torch.nn.parallel.DistributedDataParallel(
-                model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
-        if config.compile:
-            network = torch.compile(network)
-        if config.optimizer == "sgd":
-            optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, dampening=0,
-                                        weight_decay=config.weight_decay)
-        elif config.optimizer == "adamw":
-            optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        else:
-            raise MeauError(f"optimizer must be 'sgd' or 'adamw', not {config.optimizer!r}")
-        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_step, gamma=config.lr_gamma)
+        network = self._network(model)
+        optimizer, scheduler = self._optimizer(model)
         generator = torch.Generator().manual_seed(config.seed * 1000 + rotation.fold + 1)
-        pos_weight = None
-        if config.pos_weight:
-            positives = labels[rotation.train].sum(0).clamp(min=1)
-            pos_weight = ((len(rotation.train) - positives) / positives).to(self.device)
         folder = run.path / "checkpoints" / f"fold_{rotation.fold}"
-        state = {"epoch": 0, "best_f1": -1.0, "best_epoch": -1, "history": []}
-        if run.resume and (folder / "last.pt").exists():
-            checkpoint = read_checkpoint(folder / "last.pt")
-            model.load_state_dict(checkpoint["model"])
-            optimizer.load_state_dict(checkpoint["optimizer"])
-            scheduler.load_state_dict(checkpoint["scheduler"])
-            generator.set_state(checkpoint["generator"])
-            torch.set_rng_state(checkpoint["torch_rng"])
-            state = checkpoint["state"]
-            self.echo(f"fold {rotation.fold}: resuming after epoch {state['epoch']}")
-        train_indices = torch.as_tensor(rotation.train)
+        state = self._restore(run, folder, rotation.fold, model, optimizer, scheduler, generator)
+        loss = self._loss(labels, rotation.train)
         validation_truth = labels[rotation.validation].numpy().astype(int)
         for epoch in range(state["epoch"], config.epochs):
             start = time.perf_counter()
-            network.train()
-            order = train_indices[torch.randperm(len(train_indices), generator=generator)]
-            total, seen = 0.0, 0
-            for first in range(0, len(order), config.batch_size):
-                batch_indices = order[first : first + config.batch_size]
-                if len(batch_indices) < 2 * self.world:
-                    continue  # batch norm needs two samples on every process
-                if self.world > 1:
-                    batch_indices = batch_indices[self.rank :: self.world]
-                clips = batcher.batch(batch_indices, train=True, generator=generator)
-                target = labels[batch_indices].to(self.device)
-                with self._autocast():
-                    logits = network(clips)
-                loss = F.binary_cross_entropy_with_logits(logits.float(), target, pos_weight=pos_weight,
-                                                          reduction="none").sum(dim=1).mean()
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach()) * len(batch_indices)
-                seen += len(batch_indices)
+            total, seen = self._train_epoch(network, batcher, labels, torch.as_tensor(rotation.train), optimizer,
+                                            generator, loss)
             scheduler.step()
             probabilities = self.predict(model, batcher, rotation.validation)
             validation_f1 = average_f1(validation_truth, (probabilities >= 0.5).astype(int))
@@ -298,32 +257,108 @@ class NetworkMethod:
             state["history"].append(record)
             state["epoch"] = epoch + 1
             if self.rank == 0:
-                if improved:
-                    _save(folder / "best.pt", {"model": model.state_dict(), "epoch": epoch + 1,
-                                               "validation_f1": validation_f1, "au_columns": dataset.au_columns,
-                                               "config": self.parameters})
-                if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
-                    _save(folder / "last.pt", {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                               "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
-                                               "torch_rng": torch.get_rng_state(), "state": state})
+                self._save_epoch(folder, state, improved, model, optimizer, scheduler, generator, dataset.au_columns)
                 line = (f"fold {rotation.fold} epoch {epoch + 1}/{config.epochs}: loss {record['loss']:.4f}, "
                         f"validation F1 {validation_f1:.4f}{' *' if improved else ''} ({record['seconds']:.1f} s)")
                 run.log(line)
                 self.echo(line)
             if self.on_epoch_end is not None:
                 self.on_epoch_end(rotation.fold, epoch + 1)
+        return self._test(folder, model, batcher, rotation, validation_truth, dataset.au_columns, state)
+
+    def _network(self, model):
+        """The model as trained: data-parallel under torchrun, compiled when asked."""
+        network = model
+        if self.world > 1:
+            network = torch.nn.parallel.DistributedDataParallel(
+                model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        return torch.compile(network) if self.config.compile else network
+
+    def _optimizer(self, model):
+        config = self.config
+        if config.optimizer == "sgd":
+            optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, dampening=0,
+                                        weight_decay=config.weight_decay)
+        elif config.optimizer == "adamw":
+            optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        else:
+            raise MeauError(f"optimizer must be 'sgd' or 'adamw', not {config.optimizer!r}")
+        return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_step, gamma=config.lr_gamma)
+
+    def _loss(self, labels, train):
+        """The summed per-AU binary cross-entropy (positives weighted by negatives / positives with ``pos_weight``)."""
+        pos_weight = None
+        if self.config.pos_weight:
+            positives = labels[train].sum(0).clamp(min=1)
+            pos_weight = ((len(train) - positives) / positives).to(self.device)
+
+        def loss(logits, target):
+            return F.binary_cross_entropy_with_logits(logits.float(), target, pos_weight=pos_weight,
+                                                      reduction="none").sum(dim=1).mean()
+        return loss
+
+    def _restore(self, run, folder, fold, model, optimizer, scheduler, generator) -> dict:
+        """The training state: fresh, or from ``last.pt`` on ``--resume`` (model, optimiser, random states)."""
+        if not (run.resume and (folder / "last.pt").exists()):
+            return {"epoch": 0, "best_f1": -1.0, "best_epoch": -1, "history": []}
+        checkpoint = read_checkpoint(folder / "last.pt")
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        scheduler.load_state_dict(checkpoint["scheduler"])
+        generator.set_state(checkpoint["generator"])
+        torch.set_rng_state(checkpoint["torch_rng"])
+        self.echo(f"fold {fold}: resuming after epoch {checkpoint['state']['epoch']}")
+        return checkpoint["state"]
+
+    def _train_epoch(self, network, batcher, labels, train_indices, optimizer, generator, loss) -> tuple[float, int]:
+        """One pass over the training samples in a random order; (summed loss, samples seen)."""
+        network.train()
+        order = train_indices[torch.randperm(len(train_indices), generator=generator)]
+        total, seen = 0.0, 0
+        for first in range(0, len(order), self.config.batch_size):
+            batch_indices = order[first : first + self.config.batch_size]
+            if len(batch_indices) < 2 * self.world:
+                continue  # batch norm needs two samples on every process
+            if self.world > 1:
+                batch_indices = batch_indices[self.rank :: self.world]
+            clips = batcher.batch(batch_indices, train=True, generator=generator)
+            target = labels[batch_indices].to(self.device)
+            with self._autocast():
+                logits = network(clips)
+            value = loss(logits, target)
+            optimizer.zero_grad(set_to_none=True)
+            value.backward()
+            optimizer.step()
+            total += float(value.detach()) * len(batch_indices)
+            seen += len(batch_indices)
+        return total, seen
+
+    def _save_epoch(self, folder, state, improved, model, optimizer, scheduler, generator, au_columns) -> None:
+        """``best.pt`` when the validation F1 improved; ``last.pt`` every ``checkpoint_every`` epochs and at the end."""
+        epoch = state["epoch"]
+        if improved:
+            _save(folder / "best.pt", {"model": model.state_dict(), "epoch": epoch,
+                                       "validation_f1": state["best_f1"], "au_columns": au_columns,
+                                       "config": self.parameters})
+        if epoch % self.config.checkpoint_every == 0 or epoch == self.config.epochs:
+            _save(folder / "last.pt", {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                       "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
+                                       "torch_rng": torch.get_rng_state(), "state": state})
+
+    def _test(self, folder, model, batcher, rotation, validation_truth, au_columns, state) -> FoldResult:
+        """The test fold scored by the best checkpoint, at 0.5 or at thresholds chosen on the validation fold."""
         best = read_checkpoint(folder / "best.pt")
         model.load_state_dict(best["model"])
-        thresholds = np.full(len(dataset.au_columns), 0.5)
-        if config.threshold == "validation":
+        thresholds = np.full(len(au_columns), 0.5)
+        if self.config.threshold == "validation":
             # chosen on the validation fold's probabilities of the best checkpoint, then applied
             # unchanged to the test fold: the test labels are never looked at
             thresholds = np.array(best_f1_thresholds(validation_truth, self.predict(model, batcher, rotation.validation)))
         probabilities = self.predict(model, batcher, rotation.test)
         return FoldResult(probabilities, (probabilities >= thresholds).astype(int),
                           {"best_epoch": state["best_epoch"], "best_validation_f1": state["best_f1"],
-                           "thresholds": dict(zip(dataset.au_columns, thresholds.tolist())),
-                           "threshold_rule": "fixed 0.5" if config.threshold == "fixed" else
+                           "thresholds": dict(zip(au_columns, thresholds.tolist())),
+                           "threshold_rule": "fixed 0.5" if self.config.threshold == "fixed" else
                            "per AU, best F1 on the validation fold",
                            "history": state["history"], "parameters": count_parameters(model)})
 

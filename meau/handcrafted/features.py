@@ -70,7 +70,7 @@ class Features:
 
 # -- descriptors on TIM clips -------------------------------------------------------------------------
 def _describe_clip(paths, descriptor, params, clip_params, cache_folder):
-    from ..runs import cached_array
+    from ..outputs import cached_array
 
     cache = Path(cache_folder) if cache_folder else None
     digest = path = None
@@ -129,9 +129,11 @@ class DescriptorFeatures(Features):
         self.spec = get_descriptor(descriptor)
         self.descriptor = descriptor
         self.params = dict(params or {})
+        from ..magnify import recorded
+
         self.clip_params = {"size": tuple(size), "tim_frames": tim_frames}
-        if magnify:  # only when on: feature caches of unmagnified runs keep their keys
-            self.clip_params["magnify"] = dict(magnify)
+        if recorded(magnify):  # only when on: feature caches of unmagnified runs keep their keys
+            self.clip_params["magnify"] = recorded(magnify)
 
     @property
     def label(self) -> str:
@@ -221,7 +223,7 @@ class FlowFeatures(Features):
 
 # -- MDMO over the 36 landmark regions -----------------------------------------------------------------
 def _mdmo_clip(paths, points, frame_size, tim_frames, method, cache_folder, magnify=None, head_motion="none"):
-    from ..runs import cached_array
+    from ..outputs import cached_array
     from ..video import frame_header, read_image
     from .mdmo import mdmo
 
@@ -253,9 +255,11 @@ class MdmoFeatures(Features):
 
     def __init__(self, *, frame_size: int = 128, tim_frames: int = 0, flow: str = "farneback",
                  magnify: dict | None = None, head_motion: str = "affine"):
+        from ..magnify import recorded
+
         self.settings = {"frame_size": frame_size, "tim_frames": tim_frames, "flow": flow, "head_motion": head_motion}
-        if magnify:
-            self.settings["magnify"] = dict(magnify)
+        if recorded(magnify):
+            self.settings["magnify"] = recorded(magnify)
 
     @property
     def label(self) -> str:

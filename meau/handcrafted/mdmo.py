@@ -115,7 +115,7 @@ def mdmo(clip: np.ndarray, points: np.ndarray, *, method: str = "farneback", hea
 def _landmark_tables(first_frames) -> dict:
     """For each sample's first frame, the nearest ``landmarks.csv`` above it (as meau crop and meau
     synth write them) read as {(subject, clip, onset): (68 x 2 points, output frame size or None)}."""
-    import pandas as pd
+    from ..faces import read_landmarks
 
     found: dict = {}
     tables: dict = {}
@@ -125,15 +125,18 @@ def _landmark_tables(first_frames) -> dict:
             candidate = parent / "landmarks.csv"
             if candidate in tables or candidate.is_file():
                 if candidate not in tables:
-                    table = pd.read_csv(candidate, dtype={"sample": str})
-                    tables[candidate] = {}
-                    for sample, group in table.groupby("sample", sort=False):
-                        parts = str(sample).split("/")
-                        key = tuple(parts[-3:]) if len(parts) >= 3 else (str(sample),)
-                        tables[candidate][key] = group.sort_values("point")[["x", "y"]].to_numpy(dtype=np.float64)
+                    tables[candidate] = {_sample_tail(sample): points
+                                         for sample, points in read_landmarks(candidate, points="output").items()}
                 found[path] = tables[candidate]
                 break
     return found
+
+
+def _sample_tail(sample: str) -> tuple:
+    """(subject, clip, onset) of a sample key ``database/subject/clip/onset``: the file may name the
+    database by another label than the run's."""
+    parts = str(sample).split("/")
+    return tuple(parts[-3:]) if len(parts) >= 3 else (str(sample),)
 
 
 def dataset_landmarks(table, *, cache=None) -> list[np.ndarray]:
@@ -158,7 +161,7 @@ def _detected_landmarks(path, cache) -> np.ndarray:
 
     from ..errors import MeauError
     from ..faces import find_face
-    from ..runs import cached_array
+    from ..outputs import cached_array
     from ..video import content_key, read_image
 
     cached = None

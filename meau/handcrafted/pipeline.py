@@ -87,7 +87,7 @@ class SVMMethod:
         import pandas as pd
         from sklearn.linear_model import LogisticRegression
 
-        from ..runs import write_json
+        from ..outputs import write_json
         from .svm import linear_parts, make_svm, save_arrays
 
         folds = [json.loads(path.read_text()) for path in sorted((run.path / "folds").glob("fold_*.json"))]

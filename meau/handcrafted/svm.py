@@ -47,7 +47,7 @@ def linear_scores(parts: dict, features) -> np.ndarray:
 
 def save_arrays(path, arrays: dict) -> None:
     """Plain numeric arrays in one ``.npz``, written atomically (read back with ``allow_pickle=False``)."""
-    from ..runs import atomic_path
+    from ..outputs import atomic_path
 
     with atomic_path(path) as temporary:
         with open(temporary, "wb") as handle:

@@ -1,11 +1,13 @@
 """MEB's CD6ME protocol end to end on synthetic data: six databases, each in its own sheet format and folder
 layout (``meau synth --like``), about 2,400 clips, ``baseline flow`` leave-one-database-out.
 
-    python benchmarks/composite.py [--n-jobs 2] [--workdir DIR] [--scale 1.0]
+    python benchmarks/composite.py [--n-jobs 2] [--workdir DIR] [--scale 1.0] [--sizes real|defaults]
 
-The databases have about the real ones' sizes (CASME 197, CASME II 255, SAMM 159, 4DME 650, MMEW 300,
-CAS(ME)^3 A 860 samples; ``--scale`` shrinks them). Building them is not timed; the LODO run is timed
-cold (flow computed) and warm (flow cache filled), and the per-database report is printed.
+``--sizes real`` (the default): the databases have about the real ones' sizes (CASME 197, CASME II 255,
+SAMM 159, 4DME 650, MMEW 300, CAS(ME)^3 A 860 samples, intensity 4; ``--scale`` shrinks them);
+``--sizes defaults``: six ``meau synth --like X`` databases with synth's sizes (26 subjects, 255 samples)
+at intensity 8. Building them is not timed; the LODO run is timed cold (flow computed) and warm (flow
+cache filled), and the per-database report is printed.
 """
 
 import argparse
@@ -23,29 +25,35 @@ def main():
     parser.add_argument("--intensity", type=float, default=4.0)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--sizes", choices=["real", "defaults"], default="real")
+    parser.add_argument("--warm-only", action="store_true", help="Time only the warm run (the flow cache kept).")
     args = parser.parse_args()
+    if args.sizes == "defaults":
+        args.intensity = 8.0
 
     from click.testing import CliRunner
 
     from meau.cli import cli
-    from meau.databases.composite import CD6ME, TEMPLATE_NOTES, template_text
+    from meau.databases import get
+    from meau.databases.composite import template_text
+    from meau.databases.database import suite
     from meau.databases.synth import generate
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="meau-cd6me-"))
     text = template_text(["cd6me"])
     start = time.perf_counter()
-    for seed, name in enumerate(CD6ME):
-        subjects, samples = SIZES[name]
+    for seed, name in enumerate(suite("cd6me")):
+        subjects, samples = SIZES[name] if args.sizes == "real" else (26, 255)
         subjects, samples = max(2, round(subjects * args.scale)), max(4, round(samples * args.scale))
         root = workdir / name
         if not (root / "synth.json").exists():
             generate(root, subjects=subjects, samples=samples, intensity=args.intensity, seed=seed, n_jobs=2, like=name)
-        text = text.replace(f'root = "{TEMPLATE_NOTES[name][1]}"', f'root = "{root}"', 1)
+        text = text.replace(f'root = "{get(name).template.root}"', f'root = "{root}"', 1)
     (workdir / "cd6me.toml").write_text(text)
     print(f"six synthetic databases built in {time.perf_counter() - start:.0f} s under {workdir}")
     runner = CliRunner()
     aus = "1,2,4,7,9,12,14,15,17"  # the synthetic faces plant no AU5, AU6 or AU10 of MEB's 12
-    for label in ("cold", "warm"):
+    for label in (("warm",) if args.warm_only else ("cold", "warm")):
         cache = workdir / "cache"
         if label == "cold" and cache.exists():
             import shutil

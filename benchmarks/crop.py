@@ -1,9 +1,12 @@
-"""meau crop on a CASME II-sized raw database, and predict --window against real time.
+"""meau crop on a CASME II-sized raw database, on videos that start without a face, and predict --window
+against real time.
 
-    python benchmarks/crop.py [--clips 255] [--frames 67] [--n-jobs 2] [--video-seconds 20]
+    python benchmarks/crop.py [--clips 255] [--frames 67] [--n-jobs 2] [--video-seconds 20] [--only videos]
 
 The raw database is built from scikit-image's astronaut photograph pasted into 640 x 480 frames
-(CASME2-RAW layout, JPEG), a different pose per clip; building it is not timed. Crop times include
+(CASME2-RAW layout, JPEG), a different pose per clip; building it is not timed. The videos are four
+4 s recordings at 30 fps (640 x 360 to 960 x 540) whose first 1.5 s show no face, and one 100-frame
+640 x 480 recording with no face at all (rejected). Crop times include
 reading and writing every JPEG. The window row predicts a 30 fps 640 x 360 video (faces cropped with
 --crop) with a flow + SVM run trained on a small synthetic database.
 """
@@ -50,6 +53,7 @@ def main():
     parser.add_argument("--frames", type=int, default=67)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--video-seconds", type=float, default=20.0)
+    parser.add_argument("--only", choices=["database", "videos", "window"])
     args = parser.parse_args()
 
     from click.testing import CliRunner
@@ -58,9 +62,23 @@ def main():
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
+        print(f"{'workload':<46}{'seconds':>9}{'frames/s':>10}")
+        if args.only in (None, "videos"):
+            videos_benchmark(folder)
+        if args.only in (None, "database"):
+            database_benchmark(folder, args)
+        if args.only in (None, "window"):
+            window_benchmark(folder, args.video_seconds)
+
+
+def database_benchmark(folder: Path, args):
+    from click.testing import CliRunner
+
+    from meau.cli import cli
+
+    if True:
         build_raw(folder / "raw", args.clips, args.frames)
         total = args.clips * args.frames
-        print(f"{'workload':<46}{'seconds':>9}{'frames/s':>10}")
         for stabilize in ("none", "ecc"):
             start = time.perf_counter()
             result = CliRunner().invoke(cli, ["crop", str(folder / "raw"), "--database", "casme2", "--n-jobs",
@@ -70,7 +88,43 @@ def main():
             assert result.exit_code == 0, result.output
             label = f"crop {args.clips} clips x {args.frames} frames, {stabilize}"
             print(f"{label:<46}{seconds:>9.1f}{total / seconds:>10.0f}")
-        window_benchmark(folder, args.video_seconds)
+
+
+def videos_benchmark(folder: Path):
+    """Videos that start on an empty scene (the first face is searched coarse to fine), and one without a face."""
+    import cv2
+    from click.testing import CliRunner
+
+    from meau.cli import cli
+    from tests.faces_fixtures import astronaut_head, cluttered_background, paste, paste_matrix
+
+    head = astronaut_head()
+    paths, total = [], 0
+    for number, (width, height) in enumerate(((640, 360), (800, 450), (960, 540), (720, 480))):
+        background = cluttered_background((height, width), seed=number)
+        path = folder / f"take{number}.avi"
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (width, height))
+        for k in range(120):
+            frame = background if k < 45 else paste(background, head, paste_matrix(
+                2, 1.2 * height / 360, (width / 2 + 0.1 * k, height / 2), head.shape))
+            writer.write(frame[..., ::-1])
+        writer.release()
+        paths.append(path)
+        total += 120
+    empty = folder / "empty.avi"
+    writer = cv2.VideoWriter(str(empty), cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 480))
+    background = cluttered_background((480, 640), seed=9)
+    for _ in range(100):
+        writer.write(background[..., ::-1])
+    writer.release()
+    for label, inputs, frames in (("crop 4 videos, 1.5 s of 4 s without a face", paths, total),
+                                  ("crop a 100-frame video without a face", [empty], 100)):
+        start = time.perf_counter()
+        result = CliRunner().invoke(cli, ["crop", *map(str, inputs), "--n-jobs", "1", "-o",
+                                          str(folder / f"videos{len(inputs)}")], obj={})
+        seconds = time.perf_counter() - start
+        assert result.exit_code == 0, result.output
+        print(f"{label:<46}{seconds:>9.1f}{frames / seconds:>10.0f}")
 
 
 def window_benchmark(folder: Path, seconds_of_video: float):

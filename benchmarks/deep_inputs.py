@@ -40,7 +40,8 @@ def main():
     from meau.databases import load_dataset
     from meau.databases.synth import SHEET_NAME
     from meau.deep.train import demo_method
-    from meau.demo import DEMO_DATABASE, cache_root, synthetic_database
+    from meau.demo import DEMO_DATABASE, synthetic_database
+    from meau.paths import cache_root
     from meau.experiment import ConstantBaseline, run_experiment
     from meau.runs import RunDir
 

@@ -27,7 +27,8 @@ def main():
 
     from meau.cli import cli
     from meau.databases.synth import PRESETS
-    from meau.demo import DEMO_DATABASE, cache_root, run_demo, synthetic_database
+    from meau.demo import DEMO_DATABASE, run_demo, synthetic_database
+    from meau.paths import cache_root
     from meau.magnify import Magnification
 
     out = args.out or Path(tempfile.mkdtemp(prefix="subtle-bench-"))

@@ -97,6 +97,29 @@ def find_reference(frames, order) -> tuple[int | None, object]:
     return None, None
 
 
+def first_face(frames, step: int) -> tuple[int | None, object]:
+    """(index, Face) of the first frame with a face, searched coarse to fine: every ``step``-th frame
+    (and the last), then, once one holds a face, the frames since the last faceless one, in order.
+
+    A recording that starts on an empty chair costs one search per ``step`` frames instead of one per
+    frame; the reference stays the first frame with a face (a face shown for less than ``step``
+    frames between two searched frames without one is not seen).
+    """
+    from .faces import find_face
+
+    samples = list(range(0, len(frames), max(int(step), 1)))
+    if samples and samples[-1] != len(frames) - 1:
+        samples.append(len(frames) - 1)
+    previous = -1
+    for index in samples:
+        face = find_face(frames[index])
+        if face is not None:
+            earlier, found = find_reference(frames, range(previous + 1, index))
+            return (earlier, found) if found is not None else (index, face)
+        previous = index
+    return None, None
+
+
 def known_face(points) -> "object":
     """A Face from known 68 points (a landmarks file) instead of the detector: box = their bounds."""
     from .faces import Face
@@ -107,16 +130,19 @@ def known_face(points) -> "object":
     return Face(box, float("nan"), 1, points)
 
 
-def align(frames, order, settings: CropSettings, points=None):
+def align(frames, order, settings: CropSettings, points=None, step: int | None = None):
     """Align one clip: (aligned frames, record, motions) or (None, record, None) without a face.
 
     ``frames``: the clip's frames (source pixels), ``order``: the frame indices to try as reference
-    (with known ``points``, the landmarks of the first of them: no detection).
+    (with known ``points``, the landmarks of the first of them: no detection); with ``step``, the
+    first frame with a face is searched coarse to fine (:func:`first_face`) instead.
     """
     from .faces import similarity_to_geometry, stabilizing_matrices, warp_clip
 
     if points is not None:
         reference, face = order[0], known_face(points)
+    elif step is not None:
+        reference, face = first_face(frames, step)
     else:
         reference, face = find_reference(frames, order)
     if face is None:
@@ -426,10 +452,19 @@ def input_frames(path) -> tuple[list[int], list]:
     return list(range(len(frames))), frames
 
 
+def search_step(path, seconds: float = 0.25) -> int:
+    """Frames between two searched for the first face: a quarter second at the video's frame rate
+    (a frame folder: :data:`meau.video.DEFAULT_FPS`)."""
+    from .video import DEFAULT_FPS, frame_rate
+
+    return max(1, int(round((frame_rate(path) or DEFAULT_FPS) * seconds)))
+
+
 def aligned_input(path, settings: CropSettings = CropSettings()):
-    """(frame numbers, aligned frames, record) of one video or frame folder; FrameError without a face."""
+    """(frame numbers, aligned frames, record) of one video or frame folder; FrameError without a face.
+    The reference is the first frame with a face, searched coarse to fine (:func:`first_face`)."""
     numbers, frames = input_frames(path)
-    aligned, record, motions = align(frames, range(len(frames)), settings)
+    aligned, record, motions = align(frames, range(len(frames)), settings, step=search_step(path))
     if aligned is None:
         raise FrameError(f"{path}: no face found in any of its {len(frames)} frames")
     record["reference_frame"] = numbers[record["reference_index"]]

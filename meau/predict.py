@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MeauError
+from .video import DEFAULT_FPS, frame_rate
 
 
 def read_final_models(run: Path) -> tuple[dict, dict]:
@@ -195,20 +196,6 @@ def _input_frames(item, predictor, *, onset=None, offset=None, crop=None):
     return [numbers[i] for i in keep], clip
 
 
-def frame_rate(item) -> float | None:
-    """A video's frame rate from its container (None for a frame folder or an unknown rate)."""
-    import cv2
-
-    if Path(item).is_dir():
-        return None
-    capture = cv2.VideoCapture(str(item))
-    try:
-        fps = capture.get(cv2.CAP_PROP_FPS)
-    finally:
-        capture.release()
-    return float(fps) if fps and np.isfinite(fps) and fps > 0 else None
-
-
 def _probability_columns(row, predictor, probabilities, thresholds):
     for column, probability, threshold in zip(predictor.au_columns, probabilities, thresholds):
         # the decision is taken on the written numbers, so the file never contradicts itself
@@ -246,7 +233,7 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
             if window > len(frames):
                 raise MeauError(f"--window {window} is longer than the input's {len(frames)} frames")
             numbers = numbers or list(range(len(frames)))
-            rate = fps or frame_rate(item) or 30.0
+            rate = fps or frame_rate(item) or DEFAULT_FPS
             step = stride or max(window // 2, 1)
             for start in range(0, len(frames) - window + 1, step):
                 row = {**base, "window_start": numbers[start], "window_end": numbers[start + window - 1],

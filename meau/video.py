@@ -275,6 +275,22 @@ def load_clip(paths, *, color: bool = False, size=(128, 128), tim_frames: int | 
 
 
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+DEFAULT_FPS = 30.0  # the frame rate assumed for a folder of frames, which does not say its own
+
+
+def frame_rate(item) -> float | None:
+    """A video's frame rate from its container (None for a frame folder or an unknown rate)."""
+    import cv2
+
+    if Path(item).is_dir():
+        return None
+    capture = cv2.VideoCapture(str(item))
+    try:
+        fps = capture.get(cv2.CAP_PROP_FPS)
+    finally:
+        capture.release()
+    return float(fps) if fps and np.isfinite(fps) and fps > 0 else None
+
 
 
 def folder_frames(folder) -> list[tuple[int, Path]]:

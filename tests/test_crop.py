@@ -254,3 +254,42 @@ def test_datasets_file_crop_writes_a_datasets_file_of_the_cropped_roots(tmp_path
     dataset = load_composite(tmp_path / "out" / "datasets.toml", aus="4", min_count=1)
     assert len(dataset.table) == 4 and set(dataset.table["database"]) == {"first", "second"}
     assert all("Cropped" in str(frames[0]) for frames in dataset.table["frames"])
+
+
+@pytest.mark.parametrize("appears", [13, 16, 47])
+def test_the_reference_is_exactly_the_first_frame_with_a_face(tmp_path, head, appears, monkeypatch):
+    """A recording that starts on an empty scene: the face appears at a known frame. The search looks
+    at one frame in eight (a quarter second at 30 fps), then refines back: the reference is that frame,
+    and far fewer frames than the empty stretch are searched."""
+    import meau.faces
+
+    background = cluttered_background((480, 640), seed=4)
+    frames = [background] * appears + [paste(background, head, paste_matrix(3, 1.1, (320 + 0.2 * k, 240), head.shape))
+                                       for k in range(48 - appears)]
+    _write_folder(tmp_path / "take", frames)
+    searched = []
+    real = meau.faces.find_face
+
+    def counting(frame):
+        searched.append(1)
+        return real(frame)
+
+    monkeypatch.setattr(meau.faces, "find_face", counting)
+    summary = crop_inputs([tmp_path / "take"], tmp_path / "out")
+    assert summary["ok"] == 1
+    table = pd.read_csv(tmp_path / "out" / "crop.csv")
+    assert table["reference_frame"].iloc[0] == appears + 1  # frames are numbered from 1 in the folder
+    assert len(searched) <= appears // 8 + 1 + 8, len(searched)
+
+
+def test_a_recording_without_a_face_is_rejected_after_one_search_in_eight_frames(tmp_path, monkeypatch):
+    import meau.faces
+
+    background = cluttered_background((480, 640), seed=5)
+    _write_folder(tmp_path / "empty", [background] * 40)
+    searched = []
+    real = meau.faces.find_face
+    monkeypatch.setattr(meau.faces, "find_face", lambda frame: searched.append(1) or real(frame))
+    summary = crop_inputs([tmp_path / "empty"], tmp_path / "out")
+    assert summary["failed"] == 1 and "no face" in summary["messages"][0]
+    assert len(searched) == 6  # frames 0, 8, 16, 24, 32 and the last

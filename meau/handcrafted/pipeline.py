@@ -64,7 +64,7 @@ class SVMMethod:
         scores, chosen, validation = fold_svms(
             features[rotation.train], labels[rotation.train], features[rotation.validation],
             labels[rotation.validation], features[rotation.test], c_grid=self.c_grid,
-            class_weight=self.class_weight, seed=self.seed)
+            class_weight=self.class_weight, seed=self.seed, n_jobs=self.n_jobs, backend=self.backend)
         chosen_by_au = dict(zip(dataset.au_columns, chosen))
         run.log(f"fold {rotation.fold}: C per AU {chosen_by_au}")
         validation_by_au = {column: {f"{c:g}": f for c, f in by_c.items()}

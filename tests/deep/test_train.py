@@ -92,30 +92,39 @@ def test_cli_train_sca_tiny_end_to_end_and_bad_inputs(tiny_db, tmp_path):
 
 @pytest.fixture(scope="module")
 def trained_run(easy_db, easy_dataset, tmp_path_factory):
-    """All 4 folds of the demo's quarter-width Res3D-18 + SCA (its defaults: onset-difference input,
-    flips, 15 epochs) trained from scratch on the easy database (160 samples, intensity 10)."""
+    """Fold 0 of the demo's quarter-width Res3D-18 + SCA (its defaults: onset-difference input, flips,
+    15 epochs) trained from scratch on the easy database (160 samples, intensity 10). One fold, not
+    four: measured, every fold gives the same answer (mean per-AU test ROC AUC 0.93, 0.94, 0.95, 0.93),
+    at a quarter of the time."""
     from meau.deep.train import small_cpu_config
 
     folder = tmp_path_factory.mktemp("trained")
     method = DeepMethod(small_cpu_config("learn"), cache=folder / "cache", echo=lambda *_: None)
     parameters = {"data_root": str(easy_db), "database": "casme2", "aus": "auto", "min_count": 20}
-    metrics = run_experiment(method, easy_dataset, RunDir(folder / "run"), parameters=parameters, echo=lambda *_: None)
-    return easy_dataset, folder / "run", folder / "cache", metrics
+    run_experiment(method, easy_dataset, RunDir(folder / "run"), parameters=parameters, fold=0, echo=lambda *_: None)
+    return easy_dataset, folder / "run", folder / "cache"
 
 
 @pytest.mark.slow
-def test_small_model_learns_the_planted_aus(trained_run, constant_f1):
-    """Known answer: planted AU motion is learnt, measured on the test folds pooled.
-    Measured: mean per-AU ROC AUC 0.95, average F1 0.74 against the constant's 0.33."""
+def test_small_model_learns_the_planted_aus(trained_run):
+    """Known answer: planted AU motion is learnt, measured on the test fold.
+    Measured: mean per-AU ROC AUC 0.93, average F1 well above the constant's on the same samples."""
     import pandas as pd
     from sklearn.metrics import roc_auc_score
 
-    dataset, run, _, metrics = trained_run
-    predictions = pd.read_csv(run / "predictions.csv")
-    assert len(predictions) == len(dataset.table)
-    aucs = [roc_auc_score(predictions[c], predictions[f"{c}_p"]) for c in dataset.au_columns]
+    from meau.metrics import evaluate
+
+    dataset, run, _ = trained_run
+    predictions = pd.read_csv(run / "folds" / "fold_0.csv")
+    assert 0 < len(predictions) < len(dataset.table)
+    columns = [c for c in dataset.au_columns if predictions[c].nunique() == 2]
+    aucs = [roc_auc_score(predictions[c], predictions[f"{c}_p"]) for c in columns]
     assert np.mean(aucs) >= 0.85, aucs
-    assert metrics["pooled"]["AVG"]["f1"] > constant_f1 + 0.1, (metrics["pooled"]["AVG"]["f1"], constant_f1)
+    truth = predictions[columns].to_numpy()
+    learnt = evaluate(truth, predictions[[f"{c}_c" for c in columns]].to_numpy(), predictions["fold"], columns)
+    constant = evaluate(truth, np.ones_like(truth), predictions["fold"], columns)
+    assert learnt["pooled"]["AVG"]["f1"] > constant["pooled"]["AVG"]["f1"] + 0.1, (learnt["pooled"]["AVG"]["f1"],
+                                                                                   constant["pooled"]["AVG"]["f1"])
 
 
 def test_cam_mean_plus_bias_is_the_logit():
@@ -143,7 +152,7 @@ def test_explain_draws_one_row_per_run(trained_run, tmp_path):
 
     from meau.deep.cam import explain
 
-    dataset, run, cache, _ = trained_run
+    dataset, run, cache = trained_run
     splits = pd.read_csv(run / "splits.csv", dtype={"subject": str, "clip": str})
     first = int(np.flatnonzero(splits["fold"].to_numpy() == 0)[0])
     key = f"{dataset.table['subject'][first]}/{dataset.table['clip'][first]}"

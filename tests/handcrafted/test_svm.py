@@ -28,3 +28,17 @@ def test_ties_choose_the_smaller_c_and_single_class_is_constant():
                                   c_grid=(10.0, 0.1, 1.0))
     assert chosen[0] is None and (scores[:, 0] == -1).all()  # AU absent from training: constant "absent"
     assert chosen[1] == 0.1
+
+
+def test_parallel_fits_give_the_serial_fits_results():
+    """Every (AU, C) fit in its own worker process: the same weights as one after another, hence the
+    same chosen C, validation F1 and test scores, bit for bit."""
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(140, 60))
+    labels = np.stack([(features[:, k] + rng.normal(0, 0.8, 140) > 0.3).astype(int) for k in range(3)], axis=1)
+    parts = (features[:80], labels[:80], features[80:110], labels[80:110], features[110:])
+    serial = fold_svms(*parts, n_jobs=1)
+    parallel = fold_svms(*parts, n_jobs=2)
+    np.testing.assert_array_equal(parallel[0], serial[0])
+    assert parallel[1] == serial[1] and parallel[2] == serial[2]
+    assert None not in serial[1]  # every AU was fitted (each has both classes in training)

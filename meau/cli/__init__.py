@@ -26,6 +26,7 @@ SUBCOMMANDS = {
     "explain": "explain:explain",
     "demo": "demo:demo",
     "template": "template:template",
+    "spot": "spot:spot",
 }
 
 

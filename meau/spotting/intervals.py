@@ -1,0 +1,146 @@
+"""Interval files: predictions and truth for ``meau spot score`` (and what ``meau spot`` writes).
+
+A file has the columns ``video, onset, offset`` and usually ``type`` (micro or macro; ``micro-expression``,
+``Macro``, ``Micro - 1/2`` … are read as such) and ``subject``. ``meau annotate``'s output of a long-video
+sheet is a valid truth file, and STRS-Metric's files (``subject, video, onset, offset, emotion``) are read
+as they are. Other columns are ignored unless named (``--label``). Every value is checked: a missing
+column, a frame that is not an integer, an offset before its onset or an unknown type is one line
+naming the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import MeauError
+
+REQUIRED = ("video", "onset", "offset")
+
+
+@dataclass
+class Intervals:
+    """The intervals of one file: ``records`` (key, onset, offset, type) in file order, with ``key``
+    the video (or (subject, video)); ``labels`` the values of a named column; ``typed``: whether the
+    file says each interval's type."""
+
+    path: Path
+    table: object  # the pandas DataFrame as read
+    typed: bool
+    records: list = field(default_factory=list)
+    labels: list = field(default_factory=list)
+
+
+def expression_type(text) -> str | None:
+    """``micro`` or ``macro`` for the ways sheets and files write them, None for anything else."""
+    value = str(text).strip().lower()
+    if value in ("micro", "micro-expression", "micro expression", "me") or value.startswith("micro"):
+        return "micro"
+    if value in ("macro", "macro-expression", "macro expression", "mae") or value.startswith("macro"):
+        return "macro"
+    return None
+
+
+def _frame(value, path, row, column) -> int:
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not number == number or not number.is_integer():  # NaN or a fraction
+        raise MeauError(f"{path} row {row}, column {column}: {text!r} is not a frame number (an integer)")
+    return int(number)
+
+
+def read_intervals(path, *, label: str | None = None, use_subject: bool = True) -> Intervals:
+    """The intervals of a CSV file (see the module). ``label``: a column whose values are kept for the
+    STR analysis; ``use_subject``: key videos by (subject, video) when the file has a subject column."""
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise MeauError(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise MeauError(f"{path}: not a CSV file of intervals ({error})") from None
+    table.columns = [str(column).strip() for column in table.columns]
+    wanted = list(REQUIRED) + ([label] if label else [])
+    missing = [column for column in wanted if column not in table.columns]
+    if missing:
+        raise MeauError(f"{path}: no column {missing[0]!r} (columns: {', '.join(table.columns)})")
+    typed = "type" in table.columns
+    keyed = use_subject and "subject" in table.columns
+    result = Intervals(path, table, typed)
+    for index, row in enumerate(table.itertuples(index=False), start=2):  # row 1 is the header
+        values = dict(zip(table.columns, row))
+        onset = _frame(values["onset"], path, index, "onset")
+        offset = _frame(values["offset"], path, index, "offset")
+        if offset < onset:
+            raise MeauError(f"{path} row {index}, column offset: offset {offset} lies before the onset {onset}")
+        kind = "all"
+        if typed:
+            kind = expression_type(values["type"])
+            if kind is None:
+                raise MeauError(f"{path} row {index}, column type: {values['type']!r} is not micro or macro")
+        video = str(values["video"]).strip()
+        if not video:
+            raise MeauError(f"{path} row {index}, column video: empty")
+        key = (str(values["subject"]).strip(), video) if keyed else video
+        result.records.append((key, onset, offset, kind))
+        if label:
+            result.labels.append(str(values[label]).strip())
+    return result
+
+
+def score_files(predictions_path, truth_path, *, label: str | None = None) -> dict:
+    """The MEGC metrics (and with ``label`` the STR analysis and STRS) of a prediction file against a truth file."""
+    from .score import TYPES, analysis, spotting_counts, str_pairs
+
+    probe_p, probe_t = read_intervals(predictions_path, label=label), read_intervals(truth_path, label=label)
+    use_subject = "subject" in probe_p.table.columns and "subject" in probe_t.table.columns
+    predictions = read_intervals(predictions_path, label=label, use_subject=use_subject)
+    truth = read_intervals(truth_path, label=label, use_subject=use_subject)
+    notes = []
+    typed = predictions.typed and truth.typed
+    if predictions.typed != truth.typed:
+        notes.append(f"only one file gives each interval's type ({'the predictions' if predictions.typed else 'the truth'}): "
+                     "every interval is scored as one kind")
+    strip = (lambda records: records) if typed else (lambda records: [(k, a, b, "all") for k, a, b, _ in records])
+    pred_records, truth_records = strip(predictions.records), strip(truth.records)
+    metrics, more = spotting_counts(pred_records, truth_records, TYPES if typed else ("all",))
+    notes += more
+    if not typed:
+        metrics = {"overall": metrics["overall"]}
+    result = {**metrics, "conventions": CONVENTIONS, "notes": notes,
+              "videos_keyed_by": "subject and video" if use_subject else "video"}
+    if label:
+        pairs = str_pairs(pred_records, truth_records)
+        found = analysis([predictions.labels[p] for p, _ in pairs], [truth.labels[t] for _, t in pairs])
+        result["analysis"] = {"label": label, **found}
+        result["strs"] = metrics["overall"]["f1"] * found["f1"]
+    return result
+
+
+CONVENTIONS = ("MEGC: inclusive intervals (length = offset - onset + 1); IoU >= 0.5 with a truth interval of the "
+               "same video and type; TP = truth intervals hit by at least one prediction, FP = predictions - TP, "
+               "FN = truth - TP; counts pooled over videos, overall = the summed counts")
+
+
+def megc_table(metrics: dict) -> str:
+    """The MEGC table: per type and overall, predictions, truth, TP, FP, FN, precision, recall, F1."""
+    header = ["", "predictions", "truth", "TP", "FP", "FN", "precision", "recall", "F1"]
+    rows = []
+    for kind in ("micro", "macro", "all", "overall"):
+        if kind in metrics and not (kind == "all"):
+            m = metrics[kind]
+            rows.append([kind, str(m["predictions"]), str(m["truth"]), str(m["tp"]), str(m["fp"]), str(m["fn"]),
+                         f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}"])
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in [header] + rows]
+    if "analysis" in metrics:
+        a = metrics["analysis"]
+        lines.append(f"analysis ({a['label']}, {a['pairs']} TP pairs): precision {a['precision']:.4f}, recall "
+                     f"{a['recall']:.4f}, F1 {a['f1']:.4f}, UF1 {a['uf1']:.4f}; STRS {metrics['strs']:.4f}")
+    return "\n".join(lines) + "\n"

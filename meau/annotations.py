@@ -10,10 +10,11 @@ Grammar (tokens never concatenate digits across a boundary)::
     cell        := term (SEP term)*          SEP is '+', ',' or the full-width '，'
     term        := alternative ('or' alternative)*
     alternative := 'ref(' cell ')' | '(' cell ')' | atom | free text
-    atom        := ['AU'] [A | A/] [L | R] [T | B] number [L | R] [intensity] ['(k)'] ['?']
-
-The side may stand before the number (``L12``) or after it (MMEW's ``12L``), not both.
+    atom        := ['AU'] [A | A/] [L | R] [T | B] number [L | R] [intensity | '(' intensity ')'] ['(k)'] ['?']
     intensity   := A-E | A-E '/' A-E
+
+The side may stand before the number (``L12``) or after it (MMEW's ``12L``), not both; an intensity
+may be written in brackets (SAMM Long Videos' ``4(B/C)``).
 
 A term with words but no digits (``soft focus``) is free text and ignored; a term with
 digits that is no atom is an error, as is a cell with no AU at all (except ``?``).
@@ -45,7 +46,7 @@ _ATOM = re.compile(
         (?P<mark>[TB])?
         (?P<number>[0-9]{1,3})(?:\.0+)?
         (?P<side_after>[LR])?
-        (?P<intensity>[A-E](?:\s*/\s*[A-E])?)?
+        (?:(?P<intensity>[A-E](?:\s*/\s*[A-E])?)|\((?P<bracketed>[A-E](?:\s*/\s*[A-E])?)\))?
         (?P<static>\(K\))?
         (?P<uncertain>\?)?$""",
     re.VERBOSE | re.IGNORECASE,
@@ -187,7 +188,7 @@ def _parse_alternative(piece, text, where, depth, *, reference, alternative, gro
         if not any(char.isdigit() for char in piece) and "(" not in piece and ")" not in piece:
             return []  # free text such as 'soft focus'
         raise AUParseError(text, f"{shorten(piece, 30)} is not an AU", where)
-    intensity = match["intensity"]
+    intensity = match["intensity"] or match["bracketed"]  # SAMM Long Videos: 4(B/C)
     if match["side"] and match["side_after"]:
         raise AUParseError(text, f"{shorten(piece, 30)} gives its side twice", where)
     side = match["side"] or match["side_after"]

@@ -85,7 +85,7 @@ def test_a_sheet_of_another_database_is_named(tmp_path):
         annotate(other, "4dme", min_count=1)
 
 
-@pytest.mark.parametrize("like", with_synth())
+@pytest.mark.parametrize("like", with_synth("clips"))
 def test_synth_like_reads_back_through_its_reader(tmp_path, like):
     generate(tmp_path / like, subjects=4, samples=24, intensity=6.0, seed=5, like=like)
     root = tmp_path / like
@@ -174,7 +174,7 @@ def test_template_subsets_and_unknown_names(tmp_path):
     assert result.exit_code == 1 and "unknown database 'smic'" in result.output
 
 
-@pytest.mark.parametrize("like", with_synth())
+@pytest.mark.parametrize("like", with_synth("clips"))
 def test_every_reader_goes_through_the_fault_paths(tmp_path, like):
     """An unparseable AU cell names the sheet and row; a missing frame folder is listed and the run goes on."""
     import shutil

@@ -10,8 +10,9 @@ from .options import DatabaseChoice, check_output, column_option, label_options,
 @click.command()
 @click.argument("sheet", type=click.Path(path_type=Path))
 @click.option("--database", type=DatabaseChoice(), required=True, help="The database whose sheet this is.")
-@click.option("--expressions", type=click.Choice(["micro", "macro", "all"]), default="micro", show_default=True,
-              help="Sheets that code the expression type: which expressions to read.")
+@click.option("--expressions", type=click.Choice(["micro", "macro", "all"]),
+              help="Sheets that code the expression type: which expressions to read [default: micro; all for a "
+                   "long-video database].")
 @label_options
 @column_option()
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="labels.csv to write.")
@@ -35,7 +36,11 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
     check_output(output, overwrite)
     labels = read_labels(sheet, database, aus=aus, min_count=min_count, policy=policy_from_names(policies),
                          skip_unparseable=skip_unparseable, fixes=apply_fixes, columns=columns, expressions=expressions)
-    table = labels.table.drop(columns=["row"])
+    if "video" in labels.table:  # a long-video sheet: one row per interval, as meau spot score reads a truth file
+        first = ["subject", "video", "onset", "offset", "type", *labels.au_columns]
+        table = labels.table[first + [column for column in labels.table if column not in first]]  # row: the sheet's
+    else:
+        table = labels.table.drop(columns=["row"])
     write_csv(output, table)
     problems_path = problems_path or output.with_suffix(".problems.csv")
     write_csv(problems_path, problems_frame(labels.problems))

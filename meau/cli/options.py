@@ -140,9 +140,10 @@ dataset_options = stack(
                  help="Frame layout variant: auto (detected), or the database's cropped, raw, selected …"),
     frames_option(),
     column_option(),
-    click.option("--expressions", type=click.Choice(["micro", "macro", "all"]), default="micro", show_default=True,
+    click.option("--expressions", type=click.Choice(["micro", "macro", "all"]),
                  help="Sheets that code the expression type (CAS(ME)^3 part A's full sheet CAS(ME)3_part_A_v2.xls, "
-                      "long-video sheets): micro-expressions, macro-expressions or all, e.g. for pre-training."),
+                      "long-video sheets): micro-expressions, macro-expressions or all, e.g. for pre-training "
+                      "[default: micro; all for a long-video database]."),
     click.option("--strict", is_flag=True, help="Fail on the first sample with missing frames instead of skipping it."),
     label_options,
 )
@@ -221,7 +222,7 @@ def dataset_selection(options: dict):
     return DatasetSelection(database=options.get("database"), root=options.get("data_root"),
                             sheet=options.get("sheet"), datasets=options.get("datasets"),
                             layout=None if layout in (None, "auto") else layout, frames=options.get("frames"),
-                            columns=dict(options.get("columns") or {}), expressions=options.get("expressions", "micro"),
+                            columns=dict(options.get("columns") or {}), expressions=options.get("expressions"),
                             strict=options.get("strict", False), labels=labels).check()
 
 

@@ -9,8 +9,12 @@ from .options import DatabaseChoice, default_database, n_jobs_option, preset_opt
 
 @click.command()
 @click.argument("out", type=click.Path(path_type=Path))
-@click.option("--subjects", default=26, show_default=True, type=click.IntRange(1))
-@click.option("--samples", default=255, show_default=True, type=click.IntRange(1))
+@click.option("--subjects", type=click.IntRange(1), help="Subjects [default: 26; 6 for long recordings].")
+@click.option("--samples", type=click.IntRange(1), help="Samples (clips) [default: 255].")
+@click.option("--videos", type=click.IntRange(1),
+              help="Long-video databases (--like sammlv, casmesq): recordings per subject [default: 2].")
+@click.option("--seconds", type=click.FloatRange(2),
+              help="Long-video databases: seconds per recording, at the database's frame rate [default: 60].")
 @click.option("--like", type=DatabaseChoice("synth"), default=default_database, show_default=True,
               help="Write the database in this database's sheet format and folder layout, with its quirks.")
 @preset_option("classic: still faces, --intensity px of AU motion (meau 0.2's database, byte for byte); subtle: "
@@ -32,16 +36,22 @@ from .options import DatabaseChoice, default_database, n_jobs_option, preset_opt
 @click.option("--plant", metavar="AUS",
               help="Plant these AUs (e.g. 4,9,17), each in half of the clips independently (a clip left without "
                    "any gets another AU), instead of CASME II-like combinations: targets for class activation maps.")
-def synth(out, subjects, samples, like, preset, intensity, variation, drift, blink_rate, noise, jpeg_quality,
-          distractor_rate, seed, n_jobs, plant):
+def synth(out, subjects, samples, videos, seconds, like, preset, intensity, variation, drift, blink_rate, noise,
+          jpeg_quality, distractor_rate, seed, n_jobs, plant):
     """Write a synthetic database (CASME II's layout and sheet, or --like another's) to OUT.
 
+    With --like sammlv or casmesq: long recordings (--videos per subject, --seconds each) holding
+    planted micro-expressions (0.2-0.5 s) and macro-expressions (0.5-2.5 s, twice as wide) with their
+    AUs, blinks and head drift, in that database's sheet and layout, for spotting.
+
     \b
-    Example:
+    Examples:
       meau synth synthdb --intensity 4 && meau baseline constant synthdb -o runs/constant
+      meau synth longdb --like sammlv --subjects 4 --seconds 30 --intensity 6 && meau spot flow longdb --database sammlv -o runs/spot
     """
-    from ..databases import parse_aus_option
-    from ..databases.synth import generate
+    from ..databases import get, parse_aus_option
+    from ..databases.likes import LongWriter
+    from ..databases.synth import generate, generate_long
     from ..errors import MeauError
 
     plant = parse_aus_option(plant, "--plant")
@@ -49,6 +59,22 @@ def synth(out, subjects, samples, like, preset, intensity, variation, drift, bli
                                          jpeg_quality=jpeg_quality, distractor_rate=distractor_rate)
     if out.exists() and any(out.iterdir()):
         raise MeauError(f"{out}: folder is not empty; choose a new one")
+    if isinstance(get(like).synth, LongWriter):
+        if samples is not None or plant is not None:
+            raise MeauError(f"--like {like} writes long recordings: --samples and --plant are for clips (use --videos, "
+                            "--seconds)")
+        subjects = subjects or 6
+        try:
+            sheet = generate_long(out, like=like, subjects=subjects, videos=videos or 2, seconds=seconds or 60.0,
+                                  intensity=intensity, seed=seed, n_jobs=n_jobs, progress=True, nuisance=nuisance)
+        except ValueError as error:
+            raise MeauError(str(error)) from None
+        click.echo(f"wrote {videos or 2} recording(s) of {seconds or 60:g} s for each of {subjects} subjects to {out} "
+                   f"(sheet {sheet.name}; meau spot flow {out} --database {like})")
+        return
+    if videos is not None or seconds is not None:
+        raise MeauError(f"--videos and --seconds are for long-video databases (--like sammlv, casmesq), not {like}")
+    subjects, samples = subjects or 26, samples or 255
     try:
         sheet = generate(out, subjects=subjects, samples=samples, intensity=intensity, seed=seed, n_jobs=n_jobs,
                          progress=True, plant=plant, nuisance=nuisance, like=like)

@@ -89,4 +89,6 @@ DATABASE = Database(
     suites=("cd6me",),
     suite_order=6,
     synth=Writer(),
+    long_video=True,  # with the full part A sheet: each spNO.N/<letter> is one recording
+    video="{subject}_{clip}",
 )

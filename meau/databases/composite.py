@@ -140,7 +140,7 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
         options = dict(annotate_options)
         if entry["expressions"]:
             options["expressions"] = entry["expressions"]
-        sheet = find_sheet(entry["root"], entry["name"], entry["sheet"], options.get("expressions", "micro"))
+        sheet = find_sheet(entry["root"], entry["name"], entry["sheet"], options.get("expressions"))
         try:
             part = load_dataset(entry["root"], entry["name"], sheet, layout=entry["layout"], strict=strict, aus="auto",
                                 min_count=1, columns=entry["columns"], frames=entry["frames"],

@@ -55,6 +55,20 @@ class Database:
     default: bool = False
     inferred: str = ""  # what meau infers without having seen a copy (the README's table says so)
     notes: dict = field(default_factory=dict)
+    long_video: bool = False  # its samples are intervals of long recordings: meau spot reads it
+    default_expressions: str = "micro"  # which expressions commands read unless told (--expressions)
+    keep_unparseable: bool = False  # an AU cell that cannot be parsed keeps its interval, its AUs unknown
+    fill_ends: bool = False  # a missing onset or offset is replaced by the apex (reported)
+    video: str = "{clip}"  # the name of the recording a row belongs to, from its fields
+
+    def video_name(self, row) -> str:
+        """The recording a sheet row belongs to (unique within the database; a file name part)."""
+        return self.video.format(**{key: row[key] for key in ("subject", "clip")})
+
+    def folder_clip(self, name: str) -> str | None:
+        """The ``clip`` a recording folder of this name holds (folders named after more than their
+        clip, such as CAS(ME)^2's ``15_0101disgustingteeth``, override it); None: not a recording."""
+        return name
 
     def read_sheet(self, path, *, sheet=None, columns=None, extra_fields=(), expressions="micro"):
         """The sheet's rows (:class:`~meau.databases.sheets.SheetRows`), read with this database's format."""
@@ -85,7 +99,8 @@ def _wrap(name, loaded):
 
 _REGISTRY = Registry("database", ENTRY_POINT_GROUP, wrap=_wrap)
 # the shared machinery of this package: every other module is a database's
-MACHINERY = {"composite", "database", "dataset", "fixes", "layouts", "likes", "selection", "sheets", "synth"}
+MACHINERY = {"composite", "database", "dataset", "fixes", "layouts", "likes", "recordings", "selection", "sheets",
+             "synth"}
 _builtins_loaded = False
 
 
@@ -135,9 +150,14 @@ def suite(name: str) -> list[str]:
     return [database.name for database in sorted(members, key=lambda database: database.suite_order)]
 
 
-def with_synth() -> list[str]:
-    """The databases ``meau synth --like`` can write."""
-    return [name for name in names() if get(name).synth is not None]
+def with_synth(kind: str | None = None) -> list[str]:
+    """The databases ``meau synth --like`` can write (``kind``: ``clips`` or ``long`` recordings only)."""
+    from .likes import LongWriter
+
+    found = [name for name in names() if get(name).synth is not None]
+    if kind is None:
+        return found
+    return [name for name in found if isinstance(get(name).synth, LongWriter) == (kind == "long")]
 
 
 def with_layouts() -> list[str]:

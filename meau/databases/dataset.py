@@ -117,7 +117,7 @@ def annotate(
     columns: dict[str, str] | None = None,
     sheet_name: str | None = None,
     extra_fields: list[str] | tuple[str, ...] = (),
-    expressions: str = "micro",
+    expressions: str | None = None,
 ) -> Labels:
     """Read a coding sheet and turn its AU cells into binary labels.
 
@@ -137,15 +137,21 @@ def annotate(
         Apply the database's documented fixes (:mod:`meau.databases.fixes`).
     extra_fields : list of str
         For the CSV reader: further sheet columns to keep as text (those a frame pattern names).
-    expressions : {'micro', 'macro', 'all'}
-        Sheets that code the expression type: which expressions to read (default micro).
+    expressions : {'micro', 'macro', 'all'}, optional
+        Sheets that code the expression type: which expressions to read (default: the database's,
+        micro, or all for a long-video database).
+
+    A long-video database's table also has ``video`` (the recording) and ``type`` (micro or macro),
+    and where its sheet holds free text for AUs (``keep_unparseable``), such a row keeps its
+    interval, is reported, and its AU columns are empty (unknown).
     """
     import pandas as pd
 
+    reader = get(database)
+    expressions = expressions or reader.default_expressions
     rows = read_sheet(sheet, database, sheet=sheet_name, columns=columns, extra_fields=extra_fields,
                       expressions=expressions)
     problems = list(rows.problems)
-    reader = get(database)
     fixes_applied = apply_fixes(rows.rows, reader.fixes, reader.swaps) if fixes else []
     records, present, seen = [], [], {}
     for row in rows.rows:
@@ -159,6 +165,13 @@ def annotate(
         try:
             tokens = parse_au_string(row["au_raw"], where=where)
         except AUParseError as error:
+            if reader.keep_unparseable and not skip_unparseable:
+                problems.append(Problem("unparseable-au", f"{error}; the interval is kept, its AUs unknown", row["row"],
+                                        _key(row), str(rows.path)))
+                problems.extend(_check_frames(row, rows.path))
+                records.append(row)
+                present.append(None)
+                continue
             if not skip_unparseable:
                 raise
             problems.append(Problem("unparseable-au", str(error), row["row"], _key(row), str(rows.path)))
@@ -176,9 +189,16 @@ def annotate(
         raise MeauError(f"{rows.path}: no usable rows")
     for column in ("onset", "apex", "offset"):
         table[column] = table[column].astype("Int64")
-    selected = _selected_aus(present, aus, min_count, rows.path)
+    selected = _selected_aus([aus_present for aus_present in present if aus_present is not None], aus, min_count,
+                             rows.path)
+    unknown = any(aus_present is None for aus_present in present)
     for number in selected:
-        table[au_column(number)] = [int(number in aus_present) for aus_present in present]
+        values = [None if aus_present is None else int(number in aus_present) for aus_present in present]
+        table[au_column(number)] = pd.array(values, dtype="Int64") if unknown else values
+    if reader.long_video:
+        table.insert(table.columns.get_loc("clip") + 1, "video", [reader.video_name(row) for row in records])
+        table.insert(table.columns.get_loc("offset") + 1, "type", table.pop("expression")
+                     if "expression" in table else "micro")
     source = {"path": str(rows.path), "name": rows.path.name, "sha256": rows.sha256, "database": database,
               "sheet": rows.sheet_name, "fix_table": FIX_TABLE_VERSION if fixes else None}
     return Labels(table, [au_column(n) for n in selected], problems, [source], policy, fixes_applied)
@@ -281,6 +301,7 @@ def load_dataset(
         labels = annotate(sheet, database, aus="auto", min_count=1, extra_fields=extra, **annotate_options)
     if pattern is not None:
         pattern.check_fields(set(labels.table.columns) - {"row", "au_raw"}, where=str(sheet))
+    labels = _without_unknown_aus(labels)
     all_au_columns = labels.au_columns
     probe = labels.table.head(5).to_dict("records")  # rows whose folders tell the layout variants apart
     chosen_layout, bases = detect_layout(root, frames, layout, probe=probe)
@@ -310,6 +331,22 @@ def load_dataset(
         source.setdefault("root", str(root))
     return Dataset(kept, au_columns, problems, labels.sources, labels.policy, labels.fixes_applied,
                    layout=chosen_layout.name if pattern is None else f"pattern {pattern.text}", rows_read=len(table))
+
+
+def _without_unknown_aus(labels: Labels) -> Labels:
+    """The rows whose AUs are known (the others listed, ``unknown-aus``): what AU detection can learn from."""
+    import dataclasses
+
+    table = labels.table
+    unknown = table[labels.au_columns].isna().any(axis=1).to_numpy() if labels.au_columns else []
+    if not any(unknown):
+        return labels
+    problems = list(labels.problems) + [
+        Problem("unknown-aus", "the AU cell could not be parsed: no labels to learn from", int(row["row"]),
+                _key(row)) for row in table[unknown].to_dict("records")]
+    kept = table[~unknown].reset_index(drop=True).copy()
+    kept[labels.au_columns] = kept[labels.au_columns].astype(int)
+    return dataclasses.replace(labels, table=kept, problems=problems)
 
 
 def _row_frames(row, layout, bases, problems):
@@ -358,12 +395,13 @@ def select_au_columns(table, candidates, aus, min_count: int, *, where: str) -> 
     return au_columns
 
 
-def find_sheet(data_root, database: str, sheet=None, expressions: str = "micro") -> Path:
+def find_sheet(data_root, database: str, sheet=None, expressions: str | None = None) -> Path:
     """``sheet`` if given, else the one coding sheet found in ``data_root`` (for CAS(ME)^3 part A
     with ``expressions`` macro or all: the full part A sheet)."""
     if sheet is not None:
         return _sheet_path(data_root, sheet)
     reader = get(database)
+    expressions = expressions or reader.default_expressions
     globs = reader.full_sheet_globs if expressions != "micro" and reader.full_sheet_globs else reader.sheet_globs
     for pattern in globs:
         found = sorted(p for p in Path(data_root).glob(pattern) if not p.name.startswith(("~$", ".")))

@@ -150,6 +150,8 @@ class Layout:
 
     ``folders`` are sub-paths of the database root holding the pattern's tree (``"."`` is the root).
     ``whole_clip``: the folder holds frames outside onset..offset too (False: exactly the clip).
+    ``prefix``: a clip's folder may carry more after its name (CAS(ME)^2's ``15_0101disgustingteeth`` for
+    the recording ``15_0101``): the one folder whose name starts with it.
     """
 
     database: str
@@ -157,12 +159,14 @@ class Layout:
     folders: tuple[str, ...]
     pattern: FramePattern
     whole_clip: bool = True
+    prefix: bool = False
 
 
-def named_layout(database: str, name: str, folders, pattern: str, whole_clip: bool = True) -> Layout:
+def named_layout(database: str, name: str, folders, pattern: str, whole_clip: bool = True,
+                 prefix: bool = False) -> Layout:
     """A distributed database's layout: ``pattern`` under one of ``folders`` (``"."`` is the root);
     its ``.jpg`` also matches ``.jpeg``, ``.png`` and ``.bmp``, as the distributed copies differ."""
-    return Layout(database, name, tuple(folders), FramePattern(pattern, any_image_suffix=True), whole_clip)
+    return Layout(database, name, tuple(folders), FramePattern(pattern, any_image_suffix=True), whole_clip, prefix)
 
 
 def database_layouts(database: str) -> tuple:
@@ -244,6 +248,40 @@ def _has_subjects(base: Path, layout: Layout) -> bool:
         return False
 
 
+def clip_folders(layout: Layout, bases: list[Path]) -> list[tuple[dict, Path]]:
+    """Every folder under ``bases`` that the layout's folder pattern describes, with the fields its path
+    gives (``{"subject": "15", "clip": "15_0101disgustingteeth"}``): the recordings of a long-video
+    database, coded or not. Fields are read as the text of their path part (format specs ignored)."""
+    folder, _, _ = layout.pattern.text.rpartition("/")
+    parts = [part for part in folder.split("/") if part]
+    regexes, named = [], set()
+    for part in parts:
+        pieces = []
+        for literal, field, _, _ in string.Formatter().parse(part):
+            pieces.append(re.escape(literal))
+            if field is not None:  # a field named twice is read once
+                pieces.append("[^/]+?" if field in named else f"(?P<{field}>[^/]+?)")
+                named.add(field)
+        regexes.append(re.compile("".join(pieces) + "$"))
+    found = []
+    for base in bases:
+        level = [(Path(base), {})]
+        for regex in regexes:
+            deeper = []
+            for path, fields in level:
+                try:
+                    entries = sorted(os.scandir(path), key=lambda entry: entry.name)
+                except OSError:
+                    continue
+                for entry in entries:
+                    match = regex.match(entry.name)
+                    if match and entry.is_dir():
+                        deeper.append((Path(entry.path), {**fields, **{k: v for k, v in match.groupdict().items()}}))
+            level = deeper
+        found.extend((fields, path) for path, fields in level)
+    return found
+
+
 def list_frames(folder: Path, regex: re.Pattern) -> dict[int, Path]:
     """Frame number -> path for the files of ``folder`` that match ``regex`` (others are ignored)."""
     frames = {}
@@ -267,6 +305,18 @@ def clip_folder(layout: Layout, bases: list[Path], row) -> Path | None:
         folder = _case_insensitive(base, relative)
         if folder is not None:
             return folder
+    if layout.prefix:  # the folder's name starts with the clip's: 15_0101 -> 15_0101disgustingteeth
+        for base in bases:
+            parent = _case_insensitive(base, str(Path(relative).parent)) if Path(relative).parent != Path(".") else base
+            if parent is None:
+                continue
+            name = Path(relative).name.lower()
+            try:
+                matches = [entry for entry in os.scandir(parent) if entry.is_dir() and entry.name.lower().startswith(name)]
+            except OSError:
+                continue
+            if len(matches) == 1:
+                return Path(matches[0].path)
     return None
 
 

@@ -90,3 +90,40 @@ def write_sheet(writer: SynthWriter, path: Path, plan: list[dict], slash_apex_ro
 def reader_key(like: str, row: dict) -> str:
     """The sample key the reader will give a planned row (``database/subject/clip/onset``)."""
     return f"{like}/{row['subject']}/{row['clip']}/{row['onset']}"
+
+
+class LongWriter:
+    """How ``meau synth --like`` writes a long-video database: recordings of ``seconds`` at the
+    database's ``frame_rate`` holding planted micro- and macro-expressions, and its sheet (one row per
+    interval). Subclasses name recordings, place frames and write the sheet's rows."""
+
+    sheet_name = ""
+    grey = False
+    frame_rate = 30
+    first_frame = 1  # the number of a recording's first frame file
+    layout = None
+
+    def name_recording(self, recording: dict, subject_index: int, video_index: int) -> None:
+        """Set ``sheet_subject``, ``subject`` and ``clip`` (the recording's name) of a planned recording."""
+        raise NotImplementedError
+
+    def frame_path(self, recording: dict, number: int) -> str:
+        raise NotImplementedError
+
+    def write_rows(self, workbook, sheet, intervals: list[dict]) -> None:
+        """Fill the workbook with one row per planted interval (``sheet`` is its first worksheet)."""
+        raise NotImplementedError
+
+
+def write_long_sheet(writer: LongWriter, path: Path, intervals: list[dict]) -> None:
+    """The sheet of a synthetic long-video database (written atomically)."""
+    import openpyxl
+
+    from ..outputs import atomic_path
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Sheet1"
+    writer.write_rows(workbook, sheet, intervals)
+    with atomic_path(path) as temporary:
+        workbook.save(temporary)

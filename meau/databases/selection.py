@@ -52,7 +52,7 @@ class DatasetSelection:
     layout: str | None = None
     frames: str | None = None
     columns: dict = field(default_factory=dict)
-    expressions: str = "micro"
+    expressions: str | None = None  # None: the database's (micro, or all for a long-video database)
     strict: bool = False
     labels: LabelSettings = field(default_factory=LabelSettings)
 
@@ -65,7 +65,9 @@ class DatasetSelection:
             return replace(self, database=default_name()).check()
         if self.database not in names():
             raise SettingError("database", self.database, f"unknown; choose from {', '.join(names())}")
-        if self.expressions not in EXPRESSIONS:
+        if self.expressions is None and self.datasets is None:  # a datasets file: each entry's own default
+            return replace(self, expressions=get(self.database).default_expressions).check()
+        if self.expressions is not None and self.expressions not in EXPRESSIONS:
             raise SettingError("expressions", self.expressions, f"choose from {', '.join(EXPRESSIONS)}")
         if self.datasets is not None and (self.root is not None or self.sheet is not None):
             raise SettingError("datasets", None, "{datasets} replaces {root} and {sheet}: give one or the other")
@@ -125,7 +127,7 @@ class DatasetSelection:
             raise MeauError(f"config.json: {error}") from None
         return cls(database=parameters.get("database"), root=path("data_root"), sheet=path("sheet"),
                    datasets=path("datasets"), layout=parameters.get("layout"), frames=parameters.get("frames"),
-                   columns=dict(parameters.get("columns") or {}), expressions=parameters.get("expressions") or "micro",
+                   columns=dict(parameters.get("columns") or {}), expressions=parameters.get("expressions"),
                    strict=bool(parameters.get("strict", False)),
                    labels=LabelSettings(aus=parameters.get("aus", "auto"),
                                         min_count=int(parameters.get("min_count", DEFAULT_MIN_COUNT)), policy=policy,

@@ -95,10 +95,11 @@ def _subject(cell, width: int) -> str:
 MISSING_MARKS = {"", "/", "\\", "-", "?", "nan", "none"}
 
 
-def _frame(cell, what, row_number, key, problems, path) -> int | None:
+def _frame(cell, what, row_number, key, problems, path, missing=()) -> int | None:
     text = _text(cell)
-    if text.lower() in MISSING_MARKS:
-        problems.append(Problem("missing-frame-number", f"{what} is {shorten(text) if text else 'empty'}", row_number, key, str(path)))
+    if text.lower() in MISSING_MARKS or (text and text in missing):
+        problems.append(Problem("missing-frame-number", f"{what} is {shorten(text) if text else 'empty'} (not coded)",
+                                row_number, key, str(path)))
         return None
     try:
         value = float(text)
@@ -176,6 +177,7 @@ class SheetFormat:
     emotion_fixes: dict[str, str] = field(default_factory=dict)
     sheets: tuple[str, ...] = ()  # worksheet names tried in order when none is given (else the first sheet)
     header_key: str = "subject"  # the field whose column opens the header row
+    missing_marks: tuple[str, ...] = ()  # frame cells that also mean "not coded" (SAMM-LV's -1, CAS(ME)^2's 0)
 
 
 EXPRESSIONS = ("micro", "macro", "all")
@@ -221,13 +223,20 @@ def read_formatted_sheet(path, database, *, sheet: str | None = None, expression
         if guess and guess != database.name:
             raise SheetError(f"{error}: these columns look like a {guess} sheet, not {database.name}") from None
         raise
+    result = SheetRows([], path, file_sha256(path), sheet_name=sheet_name)
+    rows_from_table(database, table, mapping, header_index + 1, path, expressions, result)
+    return result
+
+
+def rows_from_table(database, table, mapping: dict, first: int, path, expressions: str, result: SheetRows) -> None:
+    """Append the rows ``table[first:]`` to ``result``: cells found by ``mapping`` (field -> column),
+    typed rows selected by ``expressions``, and, for a database that says so, missing ends filled."""
     typed = "expression" in mapping
     if expressions != "micro" and not typed:
         full = f" ({database.title}: {database.full_sheet_globs[0]})" if database.full_sheet_globs else ""
         raise SheetError(f"{path}: expressions {expressions} needs a sheet that codes the expression type of each "
                          f"row{full}; this one holds micro-expressions only")
-    result = SheetRows([], path, file_sha256(path), sheet_name=sheet_name)
-    for index in range(header_index + 1, len(table)):
+    for index in range(first, len(table)):
         row = table[index]
         if _empty(row):
             continue
@@ -239,10 +248,23 @@ def read_formatted_sheet(path, database, *, sheet: str | None = None, expression
             if expressions != "all" and kind != expressions:
                 continue
         record = _make_row(database, cells, row_number, path, result.problems)
-        if "expression" in fmt.columns:
+        if "expression" in database.sheet_format.columns:
             record["expression"] = kind
+        if database.fill_ends:
+            fill_missing_ends(record, result.problems, path)
         result.rows.append(record)
-    return result
+
+
+def fill_missing_ends(row: dict, problems: list, path) -> None:
+    """A long-video sheet's rule for ends it does not code: a missing onset or offset is replaced by the
+    apex (as the MEGC organisers' baseline did for CAS(ME)^2's offsets), reported; without an apex the
+    interval cannot be scored and validation drops it."""
+    key = f"{row['subject']}/{row['clip']}"
+    for end in ("onset", "offset"):
+        if row[end] is None and row["apex"] is not None:
+            row[end] = row["apex"]
+            problems.append(Problem(f"{end}-estimated", f"{end} not coded: the apex {row['apex']} used instead",
+                                    row["row"], key, str(path)))
 
 
 def _read_first_sheet(path: Path, sheet, candidates) -> tuple[list[list], str | None]:
@@ -263,10 +285,11 @@ def _make_row(database, cells, row_number, path, problems) -> dict:
     subject = _subject(cells["subject"], fmt.subject_width)
     clip = _text(cells["clip"])
     key = f"{subject}/{clip}"
-    onset = _frame(cells["onset"], "onset", row_number, key, problems, path)
+    missing = fmt.missing_marks
+    onset = _frame(cells["onset"], "onset", row_number, key, problems, path, missing)
     # a sheet without an apex column (CAS(ME)^3 C) has no apex to report missing
-    apex = _frame(cells["apex"], "apex", row_number, key, problems, path) if "apex" in cells else None
-    offset = _frame(cells["offset"], "offset", row_number, key, problems, path)
+    apex = _frame(cells["apex"], "apex", row_number, key, problems, path, missing) if "apex" in cells else None
+    offset = _frame(cells["offset"], "offset", row_number, key, problems, path, missing)
     if offset is None and onset is not None and _text(cells.get("total_ms")):
         # CASME gives the total duration in ms; with OffsetF missing ('\') it is the only way to the offset.
         try:

@@ -516,3 +516,145 @@ def _write_landmarks(path: Path, plan, seed: int, keys) -> None:
         for point, (x, y) in enumerate(face.landmarks):
             rows.append((key, point, round(x, 3), round(y, 3), round(x, 3), round(y, 3)))
     write_csv(path, pd.DataFrame(rows, columns=["sample", "point", "x_source", "y_source", "x", "y"]))
+
+
+# --- long recordings (spotting) -------------------------------------------------------------------
+
+MICRO_SECONDS, MACRO_SECONDS = (0.2, 0.5), (0.5, 4.0)
+LONG_GENERATOR_VERSION = 1
+
+
+def _plan_recording(rng: np.random.Generator, frames: int, fps: float, gap: bool) -> tuple[list[dict], tuple | None]:
+    """Planted expressions of one recording (non-overlapping, at least 0.8 s apart, half micro and half
+    macro), and a stretch of 1 s without a face (``gap``) in a pause after the first of them."""
+    events, t, no_face = [], int(rng.uniform(0.6, 1.2) * fps), None
+    while True:
+        kind = "micro" if rng.random() < 0.5 else "macro"
+        low, high = MICRO_SECONDS if kind == "micro" else MACRO_SECONDS
+        length = max(3, int(round(rng.uniform(low, min(high, 2.5 if kind == "macro" else high)) * fps)))
+        if t + length + int(0.6 * fps) >= frames:
+            break
+        apex = t + int(round(length * rng.uniform(0.3, 0.6)))
+        aus = _draw_aus(rng)
+        events.append({"type": kind, "onset": t, "apex": apex, "offset": t + length - 1, "aus": aus,
+                       "emotion": _emotion(aus)})
+        t += length + int(rng.uniform(0.8, 2.0) * fps)
+        if gap and no_face is None:  # the subject leaves the camera's view for a second
+            no_face = (t - int(0.5 * fps), t + int(0.5 * fps) - 1)
+            t += int(1.3 * fps)
+    return events, no_face
+
+
+def _render_recording(out: Path, writer, recording: dict, face: Face, rng: np.random.Generator, intensity,
+                      nuisance: Nuisance | None) -> None:
+    """Every frame of one recording: the face with its planted expressions (micro at ``intensity``,
+    macro twice as wide), blinks and a slow head drift always, the subtle preset's noise and JPEG."""
+    import cv2
+
+    fps, count = writer.frame_rate, recording["frames"]
+    ys, xs = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    numbers = np.arange(count)
+    drift = _drift_path(count, nuisance.drift if nuisance else 1.0, rng)
+    drift += np.cumsum(rng.normal(0, 0.05, size=(count, 2)), axis=0).astype(np.float32)
+    blink = np.zeros(count)
+    for start in np.cumsum(rng.uniform(2.0, 6.0, size=int(count / fps / 2) + 1) * fps).astype(int):
+        length = max(3, int(0.15 * fps))
+        if start + length < count:
+            blink[start:start + length] = np.sin(np.pi * (np.arange(length) + 0.5) / length) ** 2
+    motion = []
+    for event in recording["events"]:
+        scale = (intensity if nuisance is None else rng.uniform(*nuisance.intensity_range)) * \
+            (2.0 if event["type"] == "macro" else 1.0)
+        field, _ = displacement_fields(face, event["aus"])
+        motion.append((field, (scale * profile(numbers, event["onset"], event["apex"], event["offset"])).astype(np.float32)))
+    background = face.image.copy()
+    background[:] = np.median(face.image.reshape(-1, 3)[:50], axis=0)  # the empty chair: no face at all
+    noise, quality = (nuisance.noise, nuisance.jpeg_quality) if nuisance else (1.0, 85)
+    gap = recording.get("no_face")
+    for index in range(count):
+        map_x, map_y = xs + drift[index, 0], ys + drift[index, 1]
+        for field, amplitude in motion:
+            if amplitude[index]:
+                map_x = map_x - amplitude[index] * field[0]
+                map_y = map_y - amplitude[index] * field[1]
+        if gap and gap[0] <= index <= gap[1]:
+            image = background
+        else:
+            image = face.image if blink[index] == 0 else _closed_eyes(face, blink[index])
+        warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        warped += rng.normal(0, noise, size=warped.shape).astype(np.float32)
+        frame = np.clip(warped + 0.5, 0, 255).astype(np.uint8)
+        path = out / writer.frame_path(recording, index + writer.first_frame)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image_out = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if writer.grey else frame[..., ::-1]
+        cv2.imwrite(str(path), image_out, [cv2.IMWRITE_JPEG_QUALITY, quality])
+
+
+def generate_long(out, *, like: str, subjects: int = 6, videos: int = 2, seconds: float = 60.0,
+                  intensity: float = 8.0, seed: int = 0, n_jobs: int = 1, progress: bool = False,
+                  nuisance: Nuisance | None = None) -> Path:
+    """Write synthetic long recordings in a long-video database's sheet format and layout; return the sheet.
+
+    Each subject has ``videos`` recordings of ``seconds`` at the database's frame rate holding planted
+    micro-expressions (0.2-0.5 s, apex displacement ``intensity`` px at 170 x 140) and macro-expressions
+    (0.5-2.5 s, twice as wide), with their AUs, blinks and a slow head drift; the first subject's first
+    recording also holds a second without a face. ``nuisance`` (the subtle preset) draws each
+    expression's displacement from its range and adds its noise and JPEG quality. ``landmarks.csv``
+    holds the drawn faces' 68 points for every interval. Deterministic for a seed.
+    """
+    from joblib import Parallel, delayed
+
+    from .database import get
+    from .likes import LongWriter, reader_key, write_long_sheet
+
+    try:
+        writer = get(like).synth
+    except ValueError:
+        writer = None
+    if not isinstance(writer, LongWriter):
+        raise ValueError(f"synth --like {like}: not a long-video database")
+    if subjects < 1 or videos < 1 or seconds < 2:
+        raise ValueError(f"need at least one subject, one video and 2 s (subjects={subjects}, videos={videos}, "
+                         f"seconds={seconds})")
+    out = Path(out)
+    recordings, intervals = [], []
+    for subject_index in range(subjects):
+        for video_index in range(videos):
+            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(subject_index + 2, 3, video_index)))
+            frames = int(round(seconds * writer.frame_rate))
+            events, no_face = _plan_recording(rng, frames, writer.frame_rate, subject_index == 0 and video_index == 0)
+            recording = {"index": subject_index, "video_index": video_index, "frames": frames, "events": events,
+                         "no_face": no_face}
+            writer.name_recording(recording, subject_index, video_index)
+            for number, event in enumerate(events, start=1):
+                intervals.append({**event, "onset": event["onset"] + writer.first_frame,
+                                  "apex": event["apex"] + writer.first_frame,
+                                  "offset": event["offset"] + writer.first_frame, "number": number,
+                                  **{key: recording[key] for key in recording if key not in ("events", "frames")}})
+            recordings.append(recording)
+
+    def render(recording):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(recording["index"] + 2, 4,
+                                                                            recording["video_index"])))
+        face = subject_face(seed, recording["index"] + 1)
+        _render_recording(out, writer, recording, face, rng, intensity, nuisance)
+
+    items = recordings
+    if progress:
+        from tqdm import tqdm
+
+        items = tqdm(recordings, desc="synth recordings", unit="recording")
+    Parallel(n_jobs=n_jobs, backend="threading")(delayed(render)(recording) for recording in items)
+    sheet = out / writer.sheet_name
+    write_long_sheet(writer, sheet, intervals)
+    _write_landmarks(out / "landmarks.csv", intervals, seed, [reader_key(like, row) for row in intervals])
+    (out / "synth.json").write_text(json.dumps(
+        {"generator": LONG_GENERATOR_VERSION, "kind": "long recordings", "subjects": subjects, "videos": videos,
+         "seconds": seconds, "frame_rate": writer.frame_rate, "intensity": intensity,
+         "preset": "classic" if nuisance is None else "subtle" if nuisance == PRESETS["subtle"] else "custom",
+         "seed": seed, "sheet": sheet.name, "like": like,
+         "intervals": {"micro": sum(i["type"] == "micro" for i in intervals),
+                       "macro": sum(i["type"] == "macro" for i in intervals)},
+         "no_face": [[r["subject"], r["clip"], r["no_face"][0] + writer.first_frame,
+                      r["no_face"][1] + writer.first_frame] for r in recordings if r["no_face"]]}, indent=2))
+    return sheet

@@ -1,0 +1,232 @@
+"""Spotting through leave-one-subject-out: every tuned setting chosen on the training subjects.
+
+Fold ``i`` tests subject ``i`` (subjects in natural order); the spotter's settings per type (``k``,
+smoothing, ``p``, length bounds) are chosen on the other subjects' recordings and truth, recorded in
+``folds/fold_i.json``, and applied unchanged to the test subject's recordings: the test subject's own
+labels never move its predictions.
+
+Run folder: ``config.json``, ``splits.csv`` (subject -> fold), ``folds/fold_i.csv`` (the test
+subject's intervals; the unit of ``--resume``) and ``fold_i.json`` (its settings), ``intervals.csv``
+(``subject, video, onset, offset, type, score``), ``metrics.json`` (the MEGC metric, as ``meau spot
+score`` writes it), ``validation.csv`` (every problem, the stretches without a face included),
+``figures/<video>.png`` (score, threshold, truth and spotted intervals over time), ``run.log``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import MeauError, RunError
+from .flow import Prepared, TypeSettings, frame_score, recording_traces, smoothed, spot_intervals, threshold_of, tune
+from .score import TYPES, spotting_counts
+
+INTERVAL_COLUMNS = ["subject", "video", "onset", "offset", "type", "score"]
+
+
+def _landmarks_of(recording):
+    """The recording's 68 points: from ``landmarks.csv``, else detected on its first frame with a face."""
+    if recording.landmarks is not None:
+        return recording.landmarks
+    from ..crop import first_face, read_any
+
+    frames = [read_any(path) for path in recording.frames[:: max(1, len(recording.frames) // 40)]]
+    _, face = first_face(frames, 1)
+    if face is None:
+        raise MeauError(f"{recording.frames[0].parent}: no face found for the regions of interest "
+                        "(no landmarks.csv at the root: meau crop writes one)")
+    return face.points
+
+
+def _traces_worker(recording, ks, stride, size, method, cache):
+    return recording_traces(recording.frames, _landmarks_of(recording), ks, stride, size, method, cache)
+
+
+def fold_ks(data, folds: dict, stride_of) -> dict:
+    """{fold: {type: k}} from each fold's training intervals (every k the run will need, known up front)."""
+    from .flow import choose_k
+
+    truth = data.truth
+    result = {}
+    for fold, subject in folds.items():
+        train = truth[truth["subject"] != subject]
+        result[fold] = {kind: choose_k((train.loc[train["type"] == kind, "offset"] -
+                                        train.loc[train["type"] == kind, "onset"] + 1).to_numpy(),
+                                       stride_of) for kind in TYPES}
+    return result
+
+
+def _gaps(present: np.ndarray, numbers) -> list[tuple[int, int]]:
+    """Runs of frames without the face, as frame-number ranges."""
+    gaps, start = [], None
+    for index, here in enumerate(present):
+        if not here and start is None:
+            start = index
+        if (here or index == len(present) - 1) and start is not None:
+            end = index - 1 if here else index
+            gaps.append((int(numbers[start]), int(numbers[end])))
+            start = None
+    return gaps
+
+
+def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1, backend=None, cache=None,
+                 parameters: dict | None = None, echo=print, figures: bool = True) -> dict | None:
+    """Spot every recording of ``data`` (:class:`~meau.databases.recordings.LongVideos`) with leave-one-subject-out
+    into ``run``; return the metrics, or None while folds remain (``fold`` runs one of them)."""
+    import pandas as pd
+
+    from ..databases.sheets import Problem
+    from ..experiment import dataset_inputs
+    from ..outputs import check_separate, write_csv, write_json
+    from ..parallel import run_guarded
+    from ..runs import base_config
+
+    check_separate(run.path, dataset_inputs(data))
+    subjects = data.subjects
+    if len(subjects) < 2:
+        raise MeauError(f"leave-one-subject-out needs at least two subjects, the recordings hold {len(subjects)}")
+    folds = dict(enumerate(subjects))
+    if fold is not None and fold not in folds:
+        raise RunError(f"--fold {fold}: this run has folds 0..{len(folds) - 1} (one per subject)")
+    splits = pd.DataFrame({"subject": subjects, "fold": list(folds)})
+    existing = run.file("splits.csv")
+    if run.resume and existing.exists():
+        previous = pd.read_csv(existing, dtype={"subject": str})
+        if not previous.astype(str).equals(splits.astype(str)):
+            raise RunError(f"{existing}: the subjects of this run differ from the ones it was started with; "
+                           "use a new run folder")
+    fps = data.recordings[0].fps
+    stride = spotter.stride_for(fps)
+    ks = fold_ks(data, folds, stride)
+    config = base_config(spotter.name, {**(parameters or {}), **spotter.as_dict(), "stride_frames": stride,
+                                        "protocol": "loso", "folds": len(folds)})
+    config["dataset"] = {"database": data.database, "sources": data.sources, "layout": data.layout,
+                         "recordings": len(data.recordings), "intervals": int(len(data.truth)),
+                         "by_type": data.truth["type"].value_counts().to_dict()}
+    run.mark()
+    if not run.file("config.json").exists() or not run.resume:
+        write_json(run.file("config.json"), config)
+    write_csv(existing, splits)
+
+    needed = sorted({k for by_type in ks.values() for k in by_type.values()})
+    failures: dict[int, str] = {}
+    traces = run_guarded(_traces_worker, ([recording, needed, stride, spotter.size, spotter.method,
+                                           str(cache) if cache else None] for recording in data.recordings),
+                         n_jobs=n_jobs, backend=backend, what="recordings", failures=failures)
+    problems = list(data.problems)
+    prepared = []
+    for index, (recording, found) in enumerate(zip(data.recordings, traces)):
+        key = f"{recording.subject}/{recording.video}"
+        if found is None:
+            problems.append(Problem("bad-recording", failures[index], None, key, str(recording.frames[0].parent)))
+            continue
+        for start, end in _gaps(found["present"], recording.numbers):
+            problems.append(Problem("no-face", f"frames {start}-{end}: no face, nothing spotted there", None, key,
+                                    str(recording.frames[0].parent)))
+        prepared.append(Prepared(recording.key, recording.numbers, found["present"],
+                                 {k: found[k] for k in needed}))
+    write_csv(run.file("validation.csv"), pd.DataFrame([vars(p) for p in problems],
+                                                       columns=["kind", "message", "row", "key", "path"]))
+    truth_by_type = {kind: {} for kind in TYPES}
+    for row in data.truth.itertuples(index=False):
+        truth_by_type[row.type].setdefault((row.subject, row.video), []).append((int(row.onset), int(row.offset)))
+
+    for number, subject in folds.items():
+        if fold is not None and number != fold:
+            continue
+        if run.resume and run.fold_file(number).exists():
+            echo(f"fold {number} ({subject}): already done, kept")
+            continue
+        train = [item for item in prepared if item.key[0] != subject]
+        test = [item for item in prepared if item.key[0] == subject]
+        settings, rows = {}, []
+        for kind in TYPES:
+            lengths = [b - a + 1 for (s, _), intervals in truth_by_type[kind].items() if s != subject
+                       for a, b in intervals]
+            chosen = tune(train, truth_by_type[kind], lengths, stride, spotter.p_grid)
+            assert chosen.k == ks[number][kind]
+            settings[kind] = chosen.as_dict()
+            for item in test:
+                score = smoothed(frame_score(item.traces[chosen.k], chosen.k, item.present), chosen.smoothing)
+                for onset, offset, peak in spot_intervals(score, chosen.k, chosen.p, chosen.length, item.numbers):
+                    rows.append((item.key[0], item.key[1], onset, offset, kind, round(peak, 6)))
+        write_csv(run.fold_file(number), pd.DataFrame(rows, columns=INTERVAL_COLUMNS))
+        write_json(run.fold_file(number, "json"), {"fold": number, "subject": subject, "settings": settings,
+                                                   "chosen_on": "the training subjects' recordings and truth"})
+        run.log(f"fold {number} ({subject}): {len(rows)} intervals; settings {settings}")
+        echo(f"fold {number} ({subject}): {len(rows)} interval(s) spotted")
+    missing = [number for number in folds if not run.fold_file(number).exists()]
+    if missing:
+        echo(f"{len(missing)} fold(s) still to run: {', '.join(map(str, missing))}")
+        return None
+    return finish(run, data, prepared, folds, figures=figures)
+
+
+def finish(run, data, prepared, folds, *, figures: bool = True) -> dict:
+    """``intervals.csv``, ``metrics.json`` and the figures once every fold is there."""
+    import json
+
+    import pandas as pd
+
+    from ..outputs import write_csv, write_json
+    from .intervals import CONVENTIONS
+
+    frames = [pd.read_csv(run.fold_file(number), dtype={"subject": str, "video": str}) for number in folds]
+    intervals = pd.concat(frames, ignore_index=True).sort_values(["subject", "video", "onset", "type"],
+                                                                 kind="stable").reset_index(drop=True)
+    write_csv(run.file("intervals.csv"), intervals)
+    predictions = [((s, v), int(a), int(b), t) for s, v, a, b, t in
+                   intervals[["subject", "video", "onset", "offset", "type"]].itertuples(index=False)]
+    truth = [((s, v), int(a), int(b), t) for s, v, a, b, t in
+             data.truth[["subject", "video", "onset", "offset", "type"]].itertuples(index=False)]
+    metrics, notes = spotting_counts(predictions, truth)
+    metrics = {**metrics, "conventions": CONVENTIONS, "notes": notes, "videos_keyed_by": "subject and video"}
+    write_json(run.file("metrics.json"), metrics)
+    run.log("metrics written")
+    if figures:
+        settings = {json.loads(run.fold_file(number, "json").read_text())["subject"]:
+                    json.loads(run.fold_file(number, "json").read_text())["settings"] for number in folds}
+        for item in prepared:
+            spotting_figure(item, settings.get(item.key[0]), intervals, data.truth, data.recordings[0].fps,
+                            run.file("figures") / f"{_file_name(item.key)}.png")
+    return metrics
+
+
+def _file_name(key) -> str:
+    from ..outputs import folder_name
+
+    return folder_name(f"{key[0]}_{key[1]}" if not str(key[1]).startswith(str(key[0])) else key[1])
+
+
+def spotting_figure(item, settings, intervals, truth, fps: float, path) -> None:
+    """One recording: per type, the frame score and its threshold over time, the truth intervals
+    (green) and the spotted ones (red) on the same time axis."""
+    from ..figures import pyplot, save_figure
+
+    if not settings:
+        return
+    plt = pyplot()
+    figure, axes = plt.subplots(len(TYPES), 1, figsize=(10, 1.9 * len(TYPES)), sharex=True, squeeze=False)
+    seconds = (np.asarray(item.numbers) - item.numbers[0]) / fps
+    for axis, kind in zip(axes[:, 0], TYPES):
+        chosen = TypeSettings.from_dict(settings[kind])
+        score = smoothed(frame_score(item.traces[chosen.k], chosen.k, item.present), chosen.smoothing)
+        axis.plot(seconds, score, color="0.25", linewidth=0.8, label="score")
+        threshold = threshold_of(score, chosen.p)
+        if np.isfinite(threshold):
+            axis.axhline(threshold, color="tab:red", linestyle="--", linewidth=0.8, label=f"threshold (p {chosen.p:g})")
+        to_seconds = lambda frame: (frame - item.numbers[0]) / fps  # noqa: E731
+        rows = truth[(truth["subject"] == item.key[0]) & (truth["video"] == item.key[1]) & (truth["type"] == kind)]
+        for onset, offset in zip(rows["onset"], rows["offset"]):
+            axis.axvspan(to_seconds(onset), to_seconds(offset), color="tab:green", alpha=0.25, linewidth=0)
+        spotted = intervals[(intervals["subject"] == item.key[0]) & (intervals["video"] == item.key[1]) &
+                            (intervals["type"] == kind)]
+        for onset, offset in zip(spotted["onset"], spotted["offset"]):
+            axis.axvspan(to_seconds(onset), to_seconds(offset), ymin=0.0, ymax=0.12, color="tab:red", alpha=0.8,
+                         linewidth=0)
+        axis.set_ylabel(f"{kind}\nscore", fontsize=8)
+        axis.set_title(f"{item.key[0]} {item.key[1]}, {kind}: truth (green), spotted (red), k = {chosen.k}",
+                       fontsize=8, loc="left")
+        axis.legend(fontsize=7, loc="upper right")
+    axes[-1, 0].set_xlabel("time (s)")
+    figure.tight_layout()
+    save_figure(figure, path)

@@ -1,0 +1,171 @@
+"""Long-video databases and the flow spotter on synthetic long recordings with planted expressions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from meau.cli import cli
+from meau.databases.synth import generate_long
+
+from ..outcomes import check_outcome
+
+SHEET = "CAS(ME)^2code_final.xlsx"
+FAST = ["--size", "64", "--no-figures"]
+
+
+@pytest.fixture(scope="module")
+def long_db(tmp_path_factory):
+    """CAS(ME)^2's format: 3 subjects, one 10 s recording each at 30 fps (the first with a second
+    without a face), planted expressions at 8 px."""
+    root = tmp_path_factory.mktemp("casmesq")
+    generate_long(root, like="casmesq", subjects=3, videos=1, seconds=10, intensity=8.0, seed=4)
+    return root
+
+
+@pytest.fixture(scope="module")
+def spotted(long_db, tmp_path_factory):
+    """One spot flow run (the trace cache kept for the other tests)."""
+    folder = tmp_path_factory.mktemp("spotted")
+    result = CliRunner().invoke(cli, ["spot", "flow", str(long_db), "--database", "casmesq", "--size", "64",
+                                      "--cache", str(folder / "cache"), "-o", str(folder / "run")], obj={})
+    assert result.exit_code == 0, result.output
+    return folder, result.output
+
+
+def test_annotate_writes_one_row_per_interval_with_its_type(long_db, tmp_path):
+    plan = json.loads((long_db / "synth.json").read_text())
+    result = CliRunner().invoke(cli, ["annotate", str(long_db / SHEET), "--database", "casmesq", "--min-count", "1",
+                                      "-o", str(tmp_path / "truth.csv")], obj={})
+    assert result.exit_code == 0, result.output
+    truth = pd.read_csv(tmp_path / "truth.csv", dtype={"subject": str})
+    assert list(truth.columns[:5]) == ["subject", "video", "onset", "offset", "type"]
+    assert truth["type"].value_counts().to_dict() == plan["intervals"]
+    problems = pd.read_csv(tmp_path / "truth.problems.csv")
+    # offsets of 0 are not coded: reported, the apex used instead (the organisers' rule)
+    assert (problems["kind"] == "offset-estimated").sum() >= 1
+    estimated = problems.loc[problems["kind"] == "offset-estimated", "row"].tolist()
+    assert (truth.set_index("row").loc[estimated, "offset"] == truth.set_index("row").loc[estimated, "apex"]).all()
+    # the NULL cell keeps its interval with its AUs unknown
+    unknown = problems.loc[problems["kind"] == "unparseable-au", "row"].tolist()
+    assert len(unknown) == 1 and truth.set_index("row").loc[unknown[0], [c for c in truth if c.startswith("AU")]].isna().all()
+    # annotate's output is a valid truth file for meau spot score
+    scored = CliRunner().invoke(cli, ["spot", "score", str(tmp_path / "truth.csv"), "--truth", str(tmp_path / "truth.csv")],
+                                obj={})
+    assert scored.exit_code == 0 and scored.output.splitlines()[-1].split()[-1] == "1.0000", scored.output
+
+
+def test_samm_long_videos_sheet_quirks(tmp_path):
+    generate_long(tmp_path / "db", like="sammlv", subjects=2, videos=1, seconds=2.5, intensity=8.0, seed=1)
+    from meau.databases import annotate
+
+    labels = annotate(tmp_path / "db" / "SAMM_LongVideos_V2_Release.xlsx", "sammlv", min_count=1)
+    table = labels.table
+    assert (table["video"] == table["filename"].str.rsplit("_", n=1).str[0]).all()  # 006_1_2 -> recording 006_1
+    assert set(table["type"]) <= {"micro", "macro"} and table["subject"].str.len().eq(3).all()
+    kinds = {problem.kind for problem in labels.problems}
+    assert "unparseable-au" not in kinds or all("kept" in p.message for p in labels.problems if p.kind == "unparseable-au")
+
+
+def test_the_csv_export_of_casme_squared_reads_like_the_workbook(long_db, tmp_path):
+    """The common CSV export: a duration after the offset and the recording's folder as the 11th column."""
+    from meau.databases import annotate
+
+    book = openpyxl.load_workbook(long_db / SHEET)
+    folders = {f"s{p.parent.name[1:]}": p for p in (long_db / "rawpic").glob("s*/*")}
+    lines = []
+    rule1 = {int(row[2]): row[1] for row in book["naming rule1"].iter_rows(values_only=True)}
+    for row in book["CASFEcode_final"].iter_rows(values_only=True):
+        participant, name, onset, apex, offset, aus, objective, kind, emotion = row
+        folder = next(p.name for s, p in folders.items() if s == rule1[participant]
+                      and p.name.startswith(f"{rule1[participant][1:]}_"))
+        duration = "" if not offset else offset - onset + 1
+        lines.append(",".join(map(str, [participant, name, onset, apex, offset, duration, aus, objective, kind, emotion,
+                                        folder])))
+    (tmp_path / "CASFEcode_final.csv").write_text("\n".join(lines) + "\n")
+    from_csv = annotate(tmp_path / "CASFEcode_final.csv", "casmesq", min_count=1).table
+    from_book = annotate(long_db / SHEET, "casmesq", min_count=1).table
+    assert len(from_csv) == len(from_book) and set(from_csv["video"]) == set(from_book["video"])
+
+
+def test_spot_flow_writes_its_run_folder_and_finds_the_planted_expressions(long_db, spotted):
+    folder, output = spotted
+    run = folder / "run"
+    assert "micro" in output and "overall" in output
+    intervals = pd.read_csv(run / "intervals.csv", dtype={"subject": str})
+    assert list(intervals.columns) == ["subject", "video", "onset", "offset", "type", "score"]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics) >= {"micro", "macro", "overall"}
+    assert set(metrics["overall"]) == {"truth", "predictions", "tp", "fp", "fn", "precision", "recall", "f1"}
+    # known answer: the planted expressions are found far above chance
+    assert metrics["overall"]["recall"] >= 0.3 and metrics["overall"]["f1"] >= 0.3, metrics["overall"]
+    assert len(list((run / "figures").glob("*.png"))) == 3
+    settings = [json.loads((run / "folds" / f"fold_{i}.json").read_text()) for i in range(3)]
+    for fold in settings:  # every tuned setting recorded per fold, per type
+        assert set(fold["settings"]) == {"micro", "macro"}
+        assert set(fold["settings"]["micro"]) >= {"k", "smoothing", "p", "length"}
+    # the second without a face is listed, and nothing is spotted inside it
+    plan = json.loads((long_db / "synth.json").read_text())
+    subject, clip, start, end = plan["no_face"][0]
+    validation = pd.read_csv(run / "validation.csv")
+    gaps = validation[validation["kind"] == "no-face"]
+    assert len(gaps) == 1 and subject in gaps["key"].iloc[0]
+    first, last = (int(v) for v in gaps["message"].iloc[0].split()[1].rstrip(":").split("-"))
+    assert abs(first - start) <= 2 and abs(last - end) <= 2
+    inside = intervals[(intervals["subject"] == subject) & (intervals["onset"] >= start) & (intervals["offset"] <= end)]
+    assert inside.empty
+
+
+def test_a_test_subjects_own_labels_never_move_its_predictions(long_db, spotted, tmp_path):
+    """Change subject 15's truth (drop two intervals, move the others, swap their types): its predicted
+    intervals and settings stay the same; only the other folds, which train on it, may change."""
+    folder, _ = spotted
+    copy = tmp_path / "db"
+    shutil.copytree(long_db, copy)
+    book = openpyxl.load_workbook(copy / SHEET)
+    sheet = book["CASFEcode_final"]
+    rows = [row for row in sheet.iter_rows() if row[0].value == 1]  # participant 1 is subject 15
+    for row in rows[:2]:
+        for cell in row:
+            cell.value = None
+    for row in rows[2:]:
+        row[2].value, row[3].value, row[4].value = row[2].value + 7, row[3].value + 7, row[4].value + 7
+        row[7].value = "micro-expression" if row[7].value.startswith("macro") else "macro-expression"
+    book.save(copy / SHEET)
+    result = CliRunner().invoke(cli, ["spot", "flow", str(copy), "--database", "casmesq", *FAST, "--cache",
+                                      str(folder / "cache"), "-o", str(tmp_path / "run")], obj={})
+    assert result.exit_code == 0, result.output
+    before = pd.read_csv(folder / "run" / "folds" / "fold_0.csv", dtype={"subject": str})
+    after = pd.read_csv(tmp_path / "run" / "folds" / "fold_0.csv", dtype={"subject": str})
+    assert (before["subject"] == "15").all() and len(before)
+    pd.testing.assert_frame_equal(before, after)
+    settings = [json.loads((run / "folds" / "fold_0.json").read_text())["settings"]
+                for run in (folder / "run", tmp_path / "run")]
+    assert settings[0] == settings[1]
+
+
+def test_one_fold_at_a_time_then_resume_gives_the_whole_run(long_db, spotted, tmp_path):
+    folder, _ = spotted
+    common = ["spot", "flow", str(long_db), "--database", "casmesq", *FAST, "--cache", str(folder / "cache"),
+              "-o", str(tmp_path / "run")]
+    runner = CliRunner()
+    first = runner.invoke(cli, [*common, "--fold", "1"], obj={})
+    assert first.exit_code == 0 and "2 fold(s) still to run: 0, 2" in first.output, first.output
+    rest = runner.invoke(cli, [*common, "--resume"], obj={})
+    assert rest.exit_code == 0 and "fold 1 (16): already done, kept" in rest.output, rest.output
+    assert (tmp_path / "run" / "intervals.csv").read_text() == (folder / "run" / "intervals.csv").read_text()
+
+
+def test_spotting_a_database_of_clips_is_one_line(tmp_path):
+    from meau.databases.synth import generate
+
+    generate(tmp_path / "clips", subjects=2, samples=4, intensity=4.0, seed=1)
+    result = CliRunner().invoke(cli, ["spot", "flow", str(tmp_path / "clips"), "--database", "casme2",
+                                      "-o", str(tmp_path / "run")], obj={})
+    check_outcome(result, "clips", 1, "--database casme2: not a database of long recordings")
+    assert not (tmp_path / "run").exists()

@@ -56,10 +56,6 @@ def main():
     parser.add_argument("--only", choices=["database", "videos", "window"])
     args = parser.parse_args()
 
-    from click.testing import CliRunner
-
-    from meau.cli import cli
-
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         print(f"{'workload':<46}{'seconds':>9}{'frames/s':>10}")

@@ -259,10 +259,9 @@ def _run_units(worker, units, settings: CropSettings, out: Path, n_jobs: int, re
         todo.append(unit)
     jobs = (delayed(worker)(unit, vars(settings), str(out)) for unit in todo)
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    if progress:
-        from tqdm import tqdm
+    from .parallel import progress_bar
 
-        results = tqdm(results, total=len(todo), desc=what, unit="clip")
+    results = progress_bar(results, total=len(todo), what=what, progress=progress)
     return done + list(results), len(done)
 
 

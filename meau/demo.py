@@ -134,7 +134,7 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
     figures = Path(out) / "figures"
     from .figures import report_figures
 
-    written = report_figures(runs, figures)
+    written = report_figures(tables, figures, overwrite=True)  # the demo's own figures, redrawn each run
     # class activation maps need the Res3D(+SCA) head; the flow CNNs have none
     deep_runs = [run for run in runs if (run / "checkpoints").is_dir()
                  and json.loads((run / "config.json").read_text())["parameters"].get("kind") != "flow"]
@@ -143,7 +143,12 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
 
         coded = dataset.table[dataset.au_columns].sum(axis=1).to_numpy().argmax()
         key = f"{dataset.table['subject'][coded]}/{dataset.table['clip'][coded]}"
-        written += explain(deep_runs, [key], figures, cache=Path(cache or cache_root()), echo=lambda *_: None)
-    echo(f"run folders: {', '.join(str(r) for r in runs)}; table: {Path(out) / 'table.md'}")
+        written += explain(deep_runs, [key], figures, cache=Path(cache or cache_root()), echo=lambda *_: None,
+                           overwrite=True)
+    from .report_page import write_page
+
+    page = write_page(Path(out) / "report.html", collect(runs, ci=95, paired=True))
+    echo(f"run folders: {', '.join(str(r) for r in runs)}; table: {Path(out) / 'table.md'}; "
+         f"with 95% intervals and paired tests: {page}")
     echo(f"figures: {', '.join(sorted({p.name for p in written if p.suffix == '.png'}))} in {figures}")
     return runs

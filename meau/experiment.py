@@ -26,11 +26,21 @@ from .outputs import write_csv, write_json
 
 @dataclass
 class FoldResult:
-    """Test-fold outputs: ``scores`` (n_test, m) floats, ``decisions`` (n_test, m) 0/1, extras for the log."""
+    """Test-fold outputs: ``scores`` (n_test, m) floats, ``decisions`` (n_test, m) 0/1, extras for the log.
+
+    ``kind`` says what the scores are: ``"probability"`` (in [0, 1], written as ``AU01_p``) or ``"score"``
+    (a classifier's raw margin, written as ``AU01_score``; ``predictions.csv`` adds its calibrated
+    probability as ``AU01_p`` once every fold is in).
+    """
 
     scores: np.ndarray
     decisions: np.ndarray
     extras: dict = field(default_factory=dict)
+    kind: str = "probability"
+
+    def __post_init__(self):
+        if self.kind not in ("probability", "score"):
+            raise ValueError(f"kind {self.kind!r}: 'probability' or 'score'")
 
 
 class ConstantBaseline:
@@ -140,11 +150,27 @@ def _fold_predictions(dataset: Dataset, rotation: Rotation, result: FoldResult):
     frame = dataset.table.iloc[rotation.test][KEY_COLUMNS].reset_index(drop=True).copy()
     frame["fold"] = rotation.fold
     truth = dataset.table.iloc[rotation.test][dataset.au_columns].to_numpy()
+    suffix = "_p" if result.kind == "probability" else "_score"
     for j, column in enumerate(dataset.au_columns):
         frame[column] = truth[:, j].astype(int)
-        frame[f"{column}_p"] = np.round(np.asarray(result.scores)[:, j].astype(float), 6)
+        frame[f"{column}{suffix}"] = np.round(np.asarray(result.scores)[:, j].astype(float), 6)
         frame[f"{column}_c"] = np.asarray(result.decisions)[:, j].astype(int)
     return frame
+
+
+def with_probabilities(predictions, au_columns):
+    """``predictions`` with ``AU_p`` beside every raw ``AU_score``: the Platt calibration ``predict`` uses,
+    fitted on these out-of-fold scores (it describes the scores; the decisions ``AU_c`` stay the method's)."""
+    from .metrics import calibrated, platt_calibration
+
+    predictions = predictions.copy()
+    for column in au_columns:
+        raw = f"{column}_score"
+        if raw in predictions and f"{column}_p" not in predictions:
+            slope, intercept, _ = platt_calibration(predictions[raw], predictions[column])
+            predictions.insert(predictions.columns.get_loc(raw), f"{column}_p",
+                               np.round(calibrated(predictions[raw], slope, intercept), 6))
+    return predictions
 
 
 def finish(run: RunDir, au_columns, fold_ids) -> dict:
@@ -152,7 +178,7 @@ def finish(run: RunDir, au_columns, fold_ids) -> dict:
     import pandas as pd
 
     frames = [pd.read_csv(run.fold_file(fold), dtype={"subject": str, "clip": str}) for fold in fold_ids]
-    predictions = pd.concat(frames, ignore_index=True)
+    predictions = with_probabilities(pd.concat(frames, ignore_index=True), au_columns)
     write_csv(run.file("predictions.csv"), predictions)
     metrics = evaluate(predictions[au_columns].to_numpy(), predictions[[f"{c}_c" for c in au_columns]].to_numpy(),
                        predictions["fold"].to_numpy(), au_columns)

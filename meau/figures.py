@@ -1,7 +1,7 @@
-"""Figures (matplotlib, headless): AU correlation matrix, accuracy per method and database.
+"""Figures (matplotlib, headless): AU correlation matrix, the tables' averages as bars.
 
-Every figure is written as the file name given (PNG or PDF by its suffix); ``report_figures`` writes
-both formats.
+Every figure is written atomically as the file name given (PNG or PDF by its suffix): a figure that
+fails leaves nothing behind. ``report_figures`` writes both formats.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ def save_figure(figure, path: Path, *, close: bool = True) -> Path:
 
 
 def au_correlation(table, au_columns) -> np.ndarray:
-    """Pearson correlation between the 0/1 AU columns (NaN where an AU is constant)."""
-    values = table[au_columns].to_numpy(dtype=float)
+    """Pearson correlation between the 0/1 AU columns (m x m, NaN where an AU is constant)."""
+    values = table[list(au_columns)].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.corrcoef(values, rowvar=False)
+        return np.atleast_2d(np.corrcoef(values, rowvar=False))
 
 
 def au_correlation_figure(table, au_columns, path, *, title: str = "") -> Path:
@@ -51,7 +51,7 @@ def au_correlation_figure(table, au_columns, path, *, title: str = "") -> Path:
     names = [f"AU{au_from_column(c)}" for c in au_columns]
     size = len(names)
     masked = np.ma.array(matrix, mask=np.triu(np.ones_like(matrix, dtype=bool), k=1))
-    figure, axes = plt.subplots(figsize=(1.0 + 0.55 * size, 0.8 + 0.5 * size))
+    figure, axes = plt.subplots(figsize=(2.2 + 0.55 * size, 1.8 + 0.5 * size))
     image = axes.imshow(masked, cmap="RdBu_r", vmin=-1, vmax=1)
     for i in range(size):
         for j in range(i + 1):
@@ -64,48 +64,86 @@ def au_correlation_figure(table, au_columns, path, *, title: str = "") -> Path:
                 axes.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=2))
     axes.set_xticks(range(size), names, rotation=90)
     axes.set_yticks(range(size), names)
-    axes.set_title(title or "AU correlation (Pearson)")
+    axes.set_title(title or "AU correlation (Pearson)", fontsize=9)
     figure.colorbar(image, ax=axes, shrink=0.8)
     return save_figure(figure, path)
 
 
-def accuracy_bars_figure(runs, path, *, metric: str = "accuracy") -> Path:
-    """Average ``metric`` per method, grouped by database (the paper's Fig. 5)."""
-    from .runs import load_run
+def _bar_errors(table) -> tuple[np.ndarray | None, str]:
+    """(2, methods) distances below and above each AVG bar, and what they are."""
+    values = table.values[:, -1]
+    if table.low is not None and not np.isnan(table.low[:, -1]).any():
+        return (np.stack([values - table.low[:, -1], table.high[:, -1] - values]),
+                f"{table.level:g}% subject-level bootstrap interval")
+    spread = table.spreads if table.spreads is not None else table.fold_spread
+    if spread is None or np.isnan(spread[:, -1]).all():
+        return None, ""
+    what = "std over folds" if table.spreads is None or table.view != "pooled over folds" else "std over seeds"
+    return np.stack([spread[:, -1], spread[:, -1]]), f"± {what}"
 
+
+def metric_bars_figure(tables, path) -> Path:
+    """The tables' AVG per method as bars, one panel per table (database), in the tables' row order, each bar
+    with its value and its error bar (the bootstrap interval when computed, else the spread over folds);
+    the constant baseline grey, its level dashed across the panel."""
     plt = pyplot()
-    values: dict[str, dict[str, float]] = {}
-    for run in runs:
-        config, metrics = load_run(run)
-        database = "+".join(sorted({s.get("database", "?") for s in config.get("dataset", {}).get("sources", [])}))
-        method = config.get("method", str(run))
-        values.setdefault(method, {})[database] = metrics["pooled"]["AVG"][metric]
-    methods = list(values)
-    databases = sorted({db for by_db in values.values() for db in by_db})
-    width = 0.8 / max(len(methods), 1)
-    figure, axes = plt.subplots(figsize=(2 + 1.5 * len(databases) + 0.3 * len(methods), 3.5))
-    for k, method in enumerate(methods):
-        heights = [values[method].get(db, np.nan) for db in databases]
-        positions = np.arange(len(databases)) + (k - (len(methods) - 1) / 2) * width
-        axes.bar(positions, heights, width, label=method)
-    axes.set_xticks(np.arange(len(databases)), databases)
-    axes.set_ylabel(f"average {metric}")
-    axes.set_ylim(0, 1)
-    axes.legend(fontsize=7, ncol=2)
+    figure, axes = plt.subplots(1, len(tables), figsize=(sum(1.6 + 0.75 * len(t.methods) for t in tables), 3.8),
+                                squeeze=False)
+    for axis, table in zip(axes[0], tables):
+        values = table.values[:, -1]
+        errors, what = _bar_errors(table)
+        colours = ["0.65" if i in table.constant else f"C{i % 10}" for i in range(len(values))]
+        positions = np.arange(len(values))
+        axis.bar(positions, values, 0.7, color=colours, yerr=errors, capsize=3, ecolor="black")
+        tops = values if errors is None else values + errors[1]
+        for x, value, top in zip(positions, values, tops):
+            axis.text(x, top + 0.015, f"{value:.3f}", ha="center", va="bottom", fontsize=7)
+        for i in table.constant:
+            axis.axhline(values[i], color="0.4", linestyle="--", linewidth=0.8)
+        axis.set_xticks(positions, table.methods, rotation=30, ha="right", fontsize=8)
+        axis.set_ylim(0, min(1.1, max(1.0, float(np.nanmax(tops)) + 0.1)))
+        axis.set_ylabel(f"AVG {table.heading}", fontsize=8)
+        axis.set_title(f"{table.title}" + (f"\nerror bars: {what}" if what else ""), fontsize=8)
+    figure.tight_layout()
     return save_figure(figure, path)
 
 
-def report_figures(runs, folder) -> list[Path]:
-    """Correlation matrix of the labels of the first run (from its predictions) and the bar chart, PNG and PDF."""
-    import pandas as pd
+def report_figure_paths(tables, folder) -> dict:
+    """name -> (drawing function, its file stem) of the figures ``report --figures`` draws for ``tables``."""
+    from .outputs import folder_name
 
-    from .runs import load_run
+    several = len(tables) > 1
+    plans = {}
+    for table in tables:
+        stem = "au_correlation" + (f"_{folder_name(table.title)}" if several else "")
+        plans[stem] = lambda path, table=table: _correlation_of(table, path)
+    stem = f"{tables[0].metric}_bars"
+    plans[stem] = lambda path: metric_bars_figure(tables, path)
+    return plans
+
+
+def _correlation_of(table, path) -> Path:
+    """The AU correlation of a table's labels, read from its first run's test predictions."""
+    frame = table.rows[0].predictions[0]
+    aus = table.rows[0].aus
+    return au_correlation_figure(frame, aus, path, title=f"AU correlation (Pearson), {table.title}")
+
+
+def report_figures(tables, folder, *, overwrite: bool = False) -> list[Path]:
+    """The AU correlation matrix of each table's labels and the bars of its averages, PNG and PDF.
+
+    Every file is checked before the first is drawn: existing figures are kept unless ``overwrite``.
+    """
+    from .errors import MeauError
 
     folder = Path(folder)
+    plans = report_figure_paths(tables, folder)
+    paths = [folder / f"{stem}.{suffix}" for stem in plans for suffix in ("png", "pdf")]
+    existing = [path for path in paths if path.exists()]
+    if existing and not overwrite:
+        raise MeauError(f"{existing[0]}: exists; use --overwrite to replace the figures")
     written = []
-    config, metrics = load_run(runs[0])
-    predictions = pd.read_csv(Path(runs[0]) / "predictions.csv", dtype={"subject": str, "clip": str})
-    for suffix in ("png", "pdf"):
-        written.append(au_correlation_figure(predictions, metrics["aus"], folder / f"au_correlation.{suffix}"))
-        written.append(accuracy_bars_figure(runs, folder / f"accuracy.{suffix}"))
+    for stem, draw in plans.items():
+        for suffix in ("png", "pdf"):
+            written.append(draw(folder / f"{stem}.{suffix}"))
     return written

@@ -107,6 +107,32 @@ def best_f1_thresholds(truth, probabilities, *, default: float = 0.5) -> list[fl
     return thresholds
 
 
+def platt_calibration(scores, truth) -> tuple[float, float, float]:
+    """``(a, b, t)``: the probability ``1 / (1 + exp(-(a * score + b)))`` of an AU given a classifier score,
+    fitted (logistic, Platt) on out-of-fold scores and their truth, and ``t`` the probability of a score of 0.
+
+    Where the scores say nothing about the truth (one class only, or a slope that is not positive) the
+    probability is the prevalence for every score, and ``t = 1``: the AU is never decided present.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    scores = np.asarray(scores, dtype=float).reshape(-1, 1)
+    truth = np.asarray(truth).astype(int).ravel()
+    slope, intercept = 0.0, 0.0
+    if len(np.unique(truth)) == 2:
+        platt = LogisticRegression().fit(scores, truth)
+        slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    if slope <= 0:
+        prevalence = truth.mean() if len(truth) else 0.0
+        return 0.0, float(np.log((prevalence + 1e-6) / (1 - prevalence + 1e-6))), 1.0
+    return slope, intercept, float(1 / (1 + np.exp(-intercept)))
+
+
+def calibrated(scores, slope: float, intercept: float) -> np.ndarray:
+    """Probabilities of a Platt calibration ``(slope, intercept)`` (see :func:`platt_calibration`)."""
+    return 1 / (1 + np.exp(-(slope * np.asarray(scores, dtype=float) + intercept)))
+
+
 def _summary(values) -> dict:
     values = [float(value) for value in values]
     return {"mean": float(np.mean(values)), "std": float(np.std(values)), "values": values}

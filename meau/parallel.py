@@ -10,6 +10,26 @@ import sys
 
 from .errors import ClipError, FrameError
 
+_SHOW_PROGRESS: bool | None = None  # None: a bar when stderr is a terminal
+
+
+def show_progress(value: bool | None) -> None:
+    """Progress bars everywhere (True, the command line's ``-v``), nowhere (False, ``-q``), or on a terminal
+    only (None)."""
+    global _SHOW_PROGRESS
+    _SHOW_PROGRESS = value
+
+
+def progress_bar(items, *, total: int, what: str, unit: str = "clip", progress: bool | None = None):
+    """``items`` behind a tqdm bar when ``progress`` (by default: as :func:`show_progress` says) is on."""
+    if progress is None:
+        progress = _SHOW_PROGRESS if _SHOW_PROGRESS is not None else sys.stderr.isatty()
+    if not progress:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc=what, unit=unit)
+
 
 def guarded(worker, *args):
     """``('ok', worker(*args))``, or ``('error', message)`` for a clip that cannot be described:
@@ -33,12 +53,7 @@ def run_guarded(worker, argument_lists, *, n_jobs: int = 1, backend: str | None 
     argument_lists = list(argument_lists)
     results = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")(
         delayed(guarded)(worker, *arguments) for arguments in argument_lists)
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if progress:
-        from tqdm import tqdm
-
-        results = tqdm(results, total=len(argument_lists), desc=what, unit="clip")
+    results = progress_bar(results, total=len(argument_lists), what=what, progress=progress)
     values, errors = [], {}
     for index, (status, value) in enumerate(results):
         values.append(value if status == "ok" else None)

@@ -257,26 +257,58 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
     return pd.DataFrame(rows, columns=columns).astype(integers)
 
 
+def _merged(starts, ends) -> list[tuple[float, float]]:
+    """Overlapping spans [start, end] (sorted by start) joined into one."""
+    spans: list[list[float]] = []
+    for left, right in zip(starts, ends):
+        if spans and left <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], right)
+        else:
+            spans.append([left, right])
+    return [(left, right) for left, right in spans]
+
+
 def traces_figure(table, path) -> Path:
-    """AU probabilities over time, one line per AU and input, thresholds dashed (from windowed predictions)."""
+    """AU probabilities over time from windowed predictions, as small multiples: one panel per AU.
+
+    The inputs follow one another along the time axis, their boundaries marked and named; in each panel
+    the probability per window (at the window's centre), the threshold dashed, and the windows decided
+    present shaded.
+    """
     from .annotations import au_from_column
     from .figures import pyplot, save_figure
 
     plt = pyplot()
     au_columns = [column[:-2] for column in table.columns if column.endswith("_p")]
     inputs = list(dict.fromkeys(table["input"]))
-    figure, axes = plt.subplots(len(inputs), 1, figsize=(8, 2.6 * len(inputs)), squeeze=False)
-    for axis, item in zip(axes[:, 0], inputs):
+    figure, axes = plt.subplots(len(au_columns), 1, figsize=(9, 0.4 + 1.35 * len(au_columns)), sharex=True,
+                                squeeze=False)
+    offset, boundaries = 0.0, []
+    for item in inputs:
         rows = table[(table["input"] == item) & (table["status"] == "ok")]
-        centre = (rows["start_s"] + rows["end_s"]) / 2
-        for index, column in enumerate(au_columns):
-            color = f"C{index % 10}"
-            axis.plot(centre, rows[f"{column}_p"], color=color, label=f"AU{au_from_column(column)}")
-            axis.plot(centre, rows[f"{column}_t"], color=color, linestyle="--", linewidth=0.8)
+        if rows.empty:
+            continue
+        start, end = rows["start_s"].to_numpy(float) + offset, rows["end_s"].to_numpy(float) + offset
+        centre = (start + end) / 2
+        for index, (axis, column) in enumerate(zip(axes[:, 0], au_columns)):
+            colour = f"C{index % 10}"
+            axis.plot(centre, rows[f"{column}_p"], color=colour, linewidth=1.2)
+            axis.step(centre, rows[f"{column}_t"], where="mid", color="black", linestyle="--", linewidth=0.8)
+            decided = rows[f"{column}_c"].to_numpy() == 1
+            for left, right in _merged(start[decided], end[decided]):
+                axis.axvspan(left, right, color=colour, alpha=0.18, linewidth=0)
+        boundaries.append((offset, float(end.max()), Path(item).name))
+        offset = float(end.max())
+    for axis, column in zip(axes[:, 0], au_columns):
         axis.set_ylim(0, 1)
-        axis.set_ylabel("probability")
-        axis.set_title(Path(item).name, fontsize=9)
-    axes[-1, 0].set_xlabel("time (s), window centre")
-    axes[0, 0].legend(fontsize=7, ncol=min(len(au_columns), 6), loc="upper right")
+        axis.set_ylabel(f"AU{au_from_column(column)}", rotation=0, ha="right", va="center", fontsize=8)
+        axis.tick_params(labelsize=7)
+        for left, _, _ in boundaries[1:]:
+            axis.axvline(left, color="0.3", linewidth=1.0)
+    for left, right, name in boundaries:
+        axes[0, 0].text((left + right) / 2, 1.04, name, ha="center", va="bottom", fontsize=8,
+                        transform=axes[0, 0].get_xaxis_transform())
+    axes[-1, 0].set_xlabel("time (s), window centre; inputs one after another")
+    figure.suptitle("probability per window (line), threshold (dashed), decided present (shaded)", fontsize=8, y=1.0)
     figure.tight_layout()
     return save_figure(figure, Path(path))

@@ -1,13 +1,21 @@
-"""Paper-shaped results tables (CSV, LaTeX, Markdown) from run folders.
+"""Paper-shaped results tables (CSV, LaTeX, Markdown, text) from run folders.
 
-One row per run (method), columns ``AU1 … AUn, AVG``, a first row "Number of samples" (positives
-per AU), values rounded to 4 decimals, the best value of each column in bold and the second
-underlined.
+One row per run (method), columns ``AU1 … AUn, AVG``, a first row "Positives" (positive samples per
+AU), values rounded to 4 decimals, the best value of each column in bold and the second underlined
+— among the rows that beat the constant baseline, when the table holds one.
+
+A table never mixes what cannot be compared: runs over different databases are refused unless
+``by_database`` gives each database its own table, runs over different folds unless
+``allow_mixed_splits``. With ``ci`` each average carries a subject-level bootstrap interval, with
+``paired`` each row a paired permutation test against the best row (:mod:`meau.uncertainty`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -16,92 +24,357 @@ from .errors import RunError
 from .runs import load_run
 
 FORMATS = ("csv", "latex", "markdown")
+METRIC_NAMES = {"f1": "F1", "accuracy": "Accuracy", "precision": "Precision", "recall": "Recall",
+                "macro_f1": "Macro F1"}
+KEYS = ["database", "subject", "clip", "onset"]  # a sample's key in splits.csv and predictions.csv
+
+
+@dataclass
+class Row:
+    """One run in one table: a whole run, or one database's share of a composite run (``subset``)."""
+
+    path: Path
+    label: str
+    config: dict
+    metrics: dict
+    database: str  # the table it belongs to
+    subset: str | None = None
+
+    @property
+    def method(self) -> str:
+        return self.config.get("method") or ""
+
+    @property
+    def aus(self) -> list[str]:
+        return list(self.metrics["aus"])
+
+    @property
+    def composite(self) -> bool:
+        """A whole run over several databases (``by_database`` adds a row per database)."""
+        return self.subset is None and len(_databases_of(self.config)) > 1
+
+    @property
+    def is_constant(self) -> bool:
+        from .experiment import ConstantBaseline
+
+        return self.method == ConstantBaseline.name
+
+    @property
+    def folders(self) -> list[Path]:
+        """The folders holding predictions and splits: the run's own, or one per seed."""
+        parameters = self.config.get("parameters", {})
+        if parameters.get("seeds"):
+            return [self.path / run for run in parameters.get("runs", [])]
+        return [self.path]
+
+    @cached_property
+    def predictions(self) -> list:
+        """Test predictions, one frame per seed, restricted to this row's database and AUs."""
+        import pandas as pd
+
+        frames = []
+        for folder in self.folders:
+            path = folder / "predictions.csv"
+            if not path.exists():
+                raise RunError(f"{folder}: no predictions.csv (the run has not finished, or predates it)")
+            frame = pd.read_csv(path, dtype={"database": str, "subject": str, "clip": str})
+            if self.subset is not None:
+                frame = frame[frame["database"].astype(str) == self.subset]
+            missing = [c for c in self.aus + [f"{c}_c" for c in self.aus] if c not in frame.columns]
+            if missing:
+                raise RunError(f"{path}: no column {missing[0]}")
+            frames.append(frame.reset_index(drop=True))
+        return frames
+
+    @cached_property
+    def splits(self) -> str | None:
+        """A digest of the folds (sample key -> fold, every seed), or None for a run without splits.csv."""
+        import pandas as pd
+
+        digest = hashlib.sha256()
+        for folder in self.folders:
+            path = folder / "splits.csv"
+            if not path.exists():
+                return None
+            frame = pd.read_csv(path, dtype=str)
+            if self.subset is not None and "database" in frame:
+                frame = frame[frame["database"] == self.subset]
+            digest.update(frame.sort_values(list(frame.columns)).to_csv(index=False).encode())
+        return digest.hexdigest()
+
+    def counts(self, keys=None) -> np.ndarray:
+        """Per-seed, per-subject confusion counts (R, S, m, 4); ``keys``: only these samples, in this order."""
+        from .uncertainty import subject_counts
+
+        result = []
+        for frame in self.predictions:
+            if keys is not None:
+                frame = keys.merge(frame, on=KEYS, how="left", validate="one_to_one")
+            subjects = frame["database"].astype(str) + "/" + frame["subject"].astype(str)
+            result.append(subject_counts(frame[self.aus].to_numpy(), frame[[f"{c}_c" for c in self.aus]].to_numpy(),
+                                         subjects)[0])
+        shapes = {counts.shape for counts in result}
+        if len(shapes) > 1:
+            raise RunError(f"{self.path}: its seeds predict different samples; intervals need the same samples")
+        return np.stack(result)
+
+    def sample_keys(self):
+        return self.predictions[0][KEYS].drop_duplicates()
 
 
 @dataclass
 class Table:
-    """One results table: ``rows`` maps method -> values per column (same order as ``columns``)."""
+    """One results table: ``values[i, j]`` is method i's value in column j (``AU1 … AVG``)."""
 
-    title: str
-    columns: list[str]  # AU1 ... AVG
+    title: str  # the database
+    view: str  # "pooled over folds", "mean ± std over folds", "fold 2"
+    columns: list[str]
     counts: list[int]  # positives per AU column
     methods: list[str]
     values: np.ndarray  # (methods, columns)
     metric: str
-    spreads: np.ndarray | None = None  # std over seeds, NaN for single-seed runs
+    spreads: np.ndarray | None = None  # ± shown in the cells: std over seeds (pooled) or over folds (per fold)
+    fold_spread: np.ndarray | None = None  # std of the per-fold values, for error bars
+    low: np.ndarray | None = None  # bootstrap interval (methods, columns), NaN where not computed
+    high: np.ndarray | None = None
+    level: float | None = None
+    p_values: np.ndarray | None = None  # (methods,), NaN for the best row
+    constant: set = field(default_factory=set)  # rows of the constant baseline
+    notes: list[str] = field(default_factory=list)
+    rows: list = field(default_factory=list)  # the Row of each method
+
+    @property
+    def heading(self) -> str:
+        return f"{METRIC_NAMES.get(self.metric, self.metric)}, {self.view}"
 
     def cell(self, i: int, j: int) -> str:
         text = f"{self.values[i, j]:.4f}"
         if self.spreads is not None and not np.isnan(self.spreads[i, j]):
             text += f" ± {self.spreads[i, j]:.4f}"
+        if self.low is not None and not np.isnan(self.low[i, j]):
+            text += f" [{self.low[i, j]:.4f}, {self.high[i, j]:.4f}]"
         return text
 
+    def p_cell(self, i: int) -> str:
+        if self.p_values is None:
+            return ""
+        value = self.p_values[i]
+        return "best" if np.isnan(value) else f"{value:.4f}"
 
-def _method_label(config: dict, path) -> str:
+    @property
+    def best(self) -> int:
+        return int(np.argmax(np.round(self.values[:, -1], 4)))
+
+
+def _label_of(config: dict, path, labels: dict) -> str:
+    for key in (str(path), str(Path(path)), str(Path(path).resolve())):
+        if key in labels:
+            return labels[key]
     return config.get("label") or config.get("method") or str(path)
 
 
-def collect(runs, *, metric: str = "f1", view: str = "pooled", by_database: bool = False) -> list[Table]:
-    """Read finished runs into one table (or one per database with ``by_database``).
+def _databases_of(config: dict) -> list[str]:
+    sources = config.get("dataset", {}).get("sources", [])
+    names = sorted({source.get("label", source.get("database", "?")) for source in sources})
+    return names or [config.get("parameters", {}).get("database") or "?"]
 
-    Runs over different databases or AU sets are refused unless ``by_database`` groups them.
-    """
-    loaded = []
+
+def expand_runs(runs) -> list[Path]:
+    """The run folders named: a folder that is no run but holds finished runs (``meau-demo/``, ``runs/``)
+    stands for them, in the order they were run (``created`` in their config)."""
+    import json
+
+    expanded = []
+    for path in map(Path, runs):
+        inner = [] if (path / "config.json").exists() else sorted(
+            folder for folder in path.iterdir() if (folder / "config.json").exists() and (folder / "metrics.json").exists())
+        if not inner:
+            expanded.append(path)
+            continue
+        created = {folder: json.loads((folder / "config.json").read_text()).get("created", "") for folder in inner}
+        expanded.extend(sorted(inner, key=lambda folder: (created[folder], folder.name)))
+    return expanded
+
+
+def load_rows(runs, *, by_database: bool = False, labels: dict | None = None) -> list[Row]:
+    """One Row per run, plus, with ``by_database``, one per database of each composite run."""
+    runs = expand_runs(runs)
+    labels = {str(Path(key).resolve()) if Path(key).exists() else key: value for key, value in (labels or {}).items()}
+    unknown = [key for key in labels if not any(
+        key in (str(run), str(Path(run).resolve())) for run in runs)]
+    if unknown:
+        raise RunError(f"--label {unknown[0]}: not one of the runs given")
+    rows = []
     for path in runs:
         config, metrics = load_run(path)
-        dataset = config.get("dataset", {})
-        databases = sorted({source.get("label", source.get("database", "?"))
-                            for source in dataset.get("sources", [])}) or ["?"]
-        loaded.append((path, config, metrics, "+".join(databases)))
+        databases = _databases_of(config)
+        label = _label_of(config, path, labels)
+        rows.append(Row(Path(path), label, config, metrics, "+".join(databases)))
         if by_database and len(databases) > 1:
-            loaded.extend(_per_database(path, config, metrics))
-    groups: dict[tuple, list] = {}
-    for item in loaded:
-        path, config, metrics, database = item
-        key = (database if by_database else "", tuple(metrics["aus"]))
-        groups.setdefault(key, []).append(item)
+            rows.extend(Row(Path(path), label, config, split, database, subset=database)
+                        for database, split in _per_database(path, config, metrics))
+    return rows
+
+
+def collect(runs, *, metric: str = "f1", view: str = "pooled", by_database: bool = False, labels: dict | None = None,
+            allow_mixed_splits: bool = False, fold: int | None = None, ci: float | None = None,
+            per_au_ci: bool = False, paired: bool = False, resamples: int | None = None,
+            seed: int | None = None) -> list[Table]:
+    """Read finished runs into one table per database.
+
+    Parameters
+    ----------
+    view : "pooled" (the metric on all folds' test predictions) or "per_fold" (mean ± std over folds)
+    fold : show this fold's values only
+    labels : run path -> row name (``--label RUN=NAME``)
+    ci : coverage in percent of a subject-level bootstrap interval on AVG (and every AU with ``per_au_ci``)
+    paired : a paired permutation test of every row against the best one (``p_values``)
+    """
+    from .uncertainty import RESAMPLES, SEED
+
+    resamples = resamples or RESAMPLES
+    seed = SEED if seed is None else seed
+    if (ci or paired) and (view != "pooled" or fold is not None):
+        raise RunError("--ci and --paired describe the pooled table; leave out --per-fold and --fold")
+    rows = load_rows(runs, by_database=by_database, labels=labels)
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(row.database, []).append(row)
     if len(groups) > 1 and not by_database:
-        described = "; ".join(f"{[str(i[0]) for i in items]}: {i0[3]} {', '.join(key[1])}"
-                              for key, items in groups.items() for i0 in items[:1])
-        raise RunError(f"runs differ in database or AU set ({described}); use --by-database or compare like with like")
-    if by_database and any(len({k[1] for k in groups if k[0] == db}) > 1 for db, _ in groups):
-        raise RunError("runs over the same database use different AU sets; they cannot share a table")
+        described = "; ".join(f"{', '.join(str(r.path) for r in members)} on {database}"
+                              for database, members in groups.items())
+        raise RunError(f"runs of different databases cannot share a table ({described}); "
+                       "use --by-database for one table per database")
     tables = []
-    for (database, aus), items in groups.items():
-        columns = [f"AU{au_from_column(name)}" for name in aus] + ["AVG"]
-        counts = [int(items[0][2]["pooled"][name]["positives"]) for name in aus]
-        methods, values, spreads = [], [], []
-        for path, config, metrics, _ in items:
-            methods.append(_method_label(config, path))
-            seeds = metrics.get("across_seeds") if view == "pooled" else None
-            spreads.append([seeds[name][metric]["std"] if seeds and metric in seeds[name] else np.nan
-                            for name in list(aus) + ["AVG"]])
-            source = metrics["pooled"] if view == "pooled" else {
-                name: {metric: metrics["per_fold"][name][metric]["mean"]} for name in list(aus) + ["AVG"]}
-            if metric not in source["AVG"]:
-                raise RunError(f"{path}: no metric {metric!r} in metrics.json")
-            values.append([source[name][metric] for name in list(aus) + ["AVG"]])
-        spread = np.array(spreads, float)
-        tables.append(Table(database or items[0][3], columns, counts, methods, np.array(values, float), metric,
-                            None if np.isnan(spread).all() else spread))
+    for database, members in groups.items():
+        aus = {tuple(row.aus) for row in members}
+        if len(aus) > 1:
+            described = "; ".join(f"{row.path}: {', '.join(row.aus)}" for row in members)
+            raise RunError(f"runs on {database} differ in their AU set ({described}); compare like with like "
+                           "(the same --aus and --min-count)")
+        if not allow_mixed_splits:
+            _check_splits(members, database)
+        _distinct_labels(members)
+        table = _table(members, database, metric, view, fold)
+        if ci:
+            _add_intervals(table, members, ci, per_au_ci, resamples, seed)
+        if paired:
+            _add_paired(table, members, resamples, seed)
+        tables.append(table)
     return tables
 
 
+def _check_splits(rows: list[Row], database: str) -> None:
+    digests = {}
+    for row in rows:
+        if row.splits is not None:
+            digests.setdefault(row.splits, []).append(row)
+    if len(digests) > 1:
+        groups = list(digests.values())
+        first = groups[0][0]
+        others = ", ".join(str(row.path) for group in groups[1:] for row in group)
+        raise RunError(f"runs on {database} were tested on different folds ({others} differ from {first.path}); "
+                       f"rerun with --splits {first.folders[0] / 'splits.csv'}, or give --allow-mixed-splits")
+
+
+def _distinct_labels(rows: list[Row]) -> None:
+    """Rows with one name get their run folder's name after it, or the whole path where folder names repeat too."""
+    seen: dict[str, list[Row]] = {}
+    for row in rows:
+        seen.setdefault(row.label, []).append(row)
+    for label, same in seen.items():
+        if len(same) < 2:
+            continue
+        by_folder = len({row.path.name for row in same}) == len(same)
+        for row in same:
+            row.label = f"{label} ({row.path.name if by_folder else row.path})"
+
+
+def _table(rows: list[Row], database: str, metric: str, view: str, fold: int | None) -> Table:
+    aus = rows[0].aus
+    names = aus + ["AVG"]
+    columns = [f"AU{au_from_column(name)}" for name in aus] + ["AVG"]
+    values, spreads, fold_spread = [], [], []
+    for row in rows:
+        metrics = row.metrics
+        if metric not in metrics["pooled"]["AVG"]:
+            raise RunError(f"{row.path}: no metric {metric!r} in metrics.json")
+        per_fold = metrics.get("per_fold", {})
+        fold_spread.append([per_fold.get(n, {}).get(metric, {}).get("std", np.nan) for n in names])
+        if fold is not None:
+            if fold not in metrics.get("folds", []) or "values" not in per_fold.get("AVG", {}).get(metric, {}):
+                raise RunError(f"{row.path}: no per-fold values for fold {fold} "
+                               f"(folds {metrics.get('folds')}; a run of several seeds keeps only their summary)")
+            index = metrics["folds"].index(fold)
+            values.append([per_fold[n][metric]["values"][index] for n in names])
+            spreads.append([np.nan] * len(names))
+        elif view == "per_fold":
+            values.append([per_fold[n][metric]["mean"] for n in names])
+            spreads.append([per_fold[n][metric]["std"] for n in names])
+        else:
+            seeds = metrics.get("across_seeds")
+            values.append([metrics["pooled"][n][metric] for n in names])
+            spreads.append([seeds[n][metric]["std"] if seeds and metric in seeds.get(n, {}) else np.nan
+                            for n in names])
+    if fold is not None:
+        frame = rows[0].predictions[0]
+        counts = [int(frame.loc[frame["fold"] == fold, name].sum()) for name in aus]
+        described = f"fold {fold}"
+    else:
+        counts = [int(rows[0].metrics["pooled"][name]["positives"]) for name in aus]
+        described = "pooled over folds" if view == "pooled" else "mean ± std over folds"
+    spread = np.array(spreads, float)
+    return Table(database, described, columns, counts, [row.label for row in rows], np.array(values, float), metric,
+                 None if np.isnan(spread).all() else spread, np.array(fold_spread, float),
+                 constant={i for i, row in enumerate(rows) if row.is_constant}, rows=list(rows))
+
+
+def _add_intervals(table: Table, rows: list[Row], level: float, per_au: bool, resamples: int, seed: int) -> None:
+    from .uncertainty import bootstrap_interval
+
+    shape = table.values.shape
+    table.low, table.high, table.level = np.full(shape, np.nan), np.full(shape, np.nan), level
+    for i, row in enumerate(rows):
+        low, high = bootstrap_interval(row.counts(), level=level, metric=table.metric, resamples=resamples, seed=seed)
+        columns = slice(None) if per_au else slice(-1, None)
+        table.low[i, columns], table.high[i, columns] = low[columns], high[columns]
+    table.notes.append(f"[low, high]: {level:g}% subject-level bootstrap interval (percentile; subjects drawn with "
+                       f"replacement, {resamples} resamples, seed {seed})")
+
+
+def _add_paired(table: Table, rows: list[Row], resamples: int, seed: int) -> None:
+    from .uncertainty import paired_permutation
+
+    best = table.best
+    table.p_values = np.full(len(rows), np.nan)
+    best_keys = rows[best].sample_keys()
+    for i, row in enumerate(rows):
+        if i == best:
+            continue
+        keys = best_keys.merge(row.sample_keys(), on=KEYS)
+        if len(keys) < len(best_keys) or len(keys) < len(row.sample_keys()):
+            table.notes.append(f"{row.label}: p_vs_best on the {len(keys)} samples both runs predict")
+        if keys.empty:
+            raise RunError(f"{row.path} and {rows[best].path} share no sample: no paired test")
+        first = row.counts(keys).mean(axis=0)
+        second = rows[best].counts(keys).mean(axis=0)
+        table.p_values[i] = paired_permutation(first, second, metric=table.metric, resamples=resamples, seed=seed)
+    table.notes.append(f"p_vs_best: paired permutation test against {rows[best].label} on AVG (whole subjects' "
+                       f"predictions swapped between the two methods, two-sided, {resamples} resamples, seed {seed}; "
+                       "a run of several seeds enters with its counts averaged over seeds)")
+
+
 def _per_database(path, config, metrics) -> list[tuple]:
-    """A composite run's test predictions split by database: one (path, config, metrics, database) each.
+    """A composite run's test predictions split by database: ``(database, metrics)`` for each.
 
     Metrics are recomputed from ``predictions.csv`` on that database's rows, over the AUs it codes
     (at least one positive there): an AU a database never codes has no F1 to report. A run over
     several seeds is split seed by seed (``seed_<s>/predictions.csv``), then averaged over seeds
     with the spread kept, so each database's table reads mean ± std as the pooled one does.
     """
-    from pathlib import Path
-
     import pandas as pd
 
-    from .metrics import evaluate
-
-    from .metrics import combine_seeds
+    from .metrics import combine_seeds, evaluate
 
     seeds = config.get("parameters", {}).get("seeds")
     folders = [Path(path) / run for run in config.get("parameters", {}).get("runs", [])] if seeds else [Path(path)]
@@ -124,16 +397,19 @@ def _per_database(path, config, metrics) -> list[tuple]:
             continue
         # several seeds: the mean over seeds, and their spread in across_seeds, as the pooled table
         split = per_seed[0] if len(per_seed) == 1 else combine_seeds(per_seed, list(seeds))
-        result.append((path, config, split, database))
+        result.append((database, split))
     return result
 
 
-def _ranks(column: np.ndarray) -> tuple[set, set]:
-    """Rows holding the best and the second-best value (rounded to 4 decimals, ties share a rank)."""
-    rounded = np.round(column, 4)
-    distinct = sorted(set(rounded.tolist()), reverse=True)
-    best = {i for i, v in enumerate(rounded) if v == distinct[0]}
-    second = {i for i, v in enumerate(rounded) if len(distinct) > 1 and v == distinct[1]}
+def _ranks(table: Table, j: int) -> tuple[set, set]:
+    """Rows holding the best and the second-best value of column j (rounded to 4 decimals, ties share a
+    rank), among the rows that beat every constant row of the table."""
+    rounded = np.round(table.values[:, j], 4)
+    floor = max((rounded[i] for i in table.constant), default=-np.inf)
+    eligible = [i for i in range(len(rounded)) if i not in table.constant and rounded[i] > floor]
+    distinct = sorted({rounded[i] for i in eligible}, reverse=True)
+    best = {i for i in eligible if rounded[i] == distinct[0]} if distinct else set()
+    second = {i for i in eligible if len(distinct) > 1 and rounded[i] == distinct[1]}
     return best, second
 
 
@@ -147,6 +423,14 @@ def render(table: Table, fmt: str) -> str:
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 
+def _interval_columns(table: Table) -> list[tuple[str, int]]:
+    """(CSV name, column index) of the interval bounds present: AUn_ci_low/high, then AVG_ci_low/high."""
+    if table.low is None:
+        return []
+    present = [j for j in range(len(table.columns)) if not np.isnan(table.low[:, j]).all()]
+    return [(f"{table.columns[j]}_ci_{side}", j) for j in present for side in ("low", "high")]
+
+
 def render_csv(table: Table) -> str:
     import csv
     import io
@@ -154,20 +438,25 @@ def render_csv(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     spread_columns = [f"{column} std" for column in table.columns] if table.spreads is not None else []
-    writer.writerow(["Method"] + table.columns + spread_columns)
-    writer.writerow(["Number of samples"] + table.counts + [""] * (1 + len(spread_columns)))
+    intervals = _interval_columns(table)
+    p_column = ["p_vs_best"] if table.p_values is not None else []
+    writer.writerow([f"Method ({table.heading.replace(', ', ' ')})"] + table.columns + spread_columns + [name for name, _ in intervals]
+                    + p_column)
+    writer.writerow(["Positives"] + table.counts + [""] * (1 + len(spread_columns) + len(intervals) + len(p_column)))
     for i, (method, row) in enumerate(zip(table.methods, table.values)):
         spreads = [f"{value:.4f}" if not np.isnan(value) else "" for value in table.spreads[i]] if spread_columns else []
-        writer.writerow([method] + [f"{value:.4f}" for value in row] + spreads)
+        bounds = [f"{(table.low if name.endswith('low') else table.high)[i, j]:.4f}" for name, j in intervals]
+        p_value = [table.p_cell(i) if not np.isnan(table.p_values[i]) else ""] if p_column else []
+        writer.writerow([method] + [f"{value:.4f}" for value in row] + spreads + bounds + p_value)
     return buffer.getvalue()
 
 
 def _styled(table: Table, bold, underline) -> list[list[str]]:
     cells = [[table.cell(i, j) for j in range(len(table.columns))] for i in range(len(table.methods))]
+    if len(table.methods) < 2:
+        return cells
     for j in range(len(table.columns)):
-        best, second = _ranks(table.values[:, j])
-        if len(table.methods) < 2:
-            continue
+        best, second = _ranks(table, j)
         for i in best:
             cells[i][j] = bold(cells[i][j])
         for i in second:
@@ -185,40 +474,49 @@ def _latex_escape(text: str) -> str:
 def render_latex(table: Table) -> str:
     cells = [[cell.replace(" ± ", r" $\pm$ ") for cell in row]
              for row in _styled(table, lambda s: rf"\textbf{{{s}}}", lambda s: rf"\underline{{{s}}}")]
-    lines = [
-        r"% needs \usepackage{booktabs}",
-        r"\begin{tabular}{l" + "c" * len(table.columns) + "}",
+    p_column = table.p_values is not None
+    width = len(table.columns) + 1 + p_column
+    lines = [r"% needs \usepackage{booktabs}"] + [f"% {note}" for note in table.notes] + [
+        r"\begin{tabular}{l" + "c" * (width - 1) + "}",
         r"\toprule",
-        "Method & " + " & ".join(table.columns) + r" \\",
+        rf"\multicolumn{{{width}}}{{c}}{{{_latex_escape(table.heading)} ({_latex_escape(table.title)})}} \\",
         r"\midrule",
-        "Number of samples & " + " & ".join(str(c) for c in table.counts) + r" & -- \\",
+        "Method & " + " & ".join(table.columns) + (r" & $p$ vs best" if p_column else "") + r" \\",
+        r"\midrule",
+        "Positives & " + " & ".join(str(c) for c in table.counts) + r" & --" + (" & " if p_column else "") + r" \\",
         r"\midrule",
     ]
-    for method, row in zip(table.methods, cells):
-        lines.append(_latex_escape(method) + " & " + " & ".join(row) + r" \\")
+    for i, (method, row) in enumerate(zip(table.methods, cells)):
+        p_value = [table.p_cell(i)] if p_column else []
+        lines.append(_latex_escape(method) + " & " + " & ".join(row + p_value) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 
 
 def render_markdown(table: Table) -> str:
     cells = _styled(table, lambda s: f"**{s}**", lambda s: f"<u>{s}</u>")
+    p_column = table.p_values is not None
     lines = [
-        "| Method | " + " | ".join(table.columns) + " |",
-        "|---|" + "---:|" * len(table.columns),
-        "| Number of samples | " + " | ".join(str(c) for c in table.counts) + " | |",
+        f"| Method ({table.heading}) | " + " | ".join(table.columns) + (" | p_vs_best" if p_column else "") + " |",
+        "|---|" + "---:|" * (len(table.columns) + p_column),
+        "| Positives | " + " | ".join(str(c) for c in table.counts) + " | |" + (" |" if p_column else ""),
     ]
-    for method, row in zip(table.methods, cells):
-        lines.append(f"| {method} | " + " | ".join(row) + " |")
+    for i, (method, row) in enumerate(zip(table.methods, cells)):
+        p_value = [table.p_cell(i)] if p_column else []
+        lines.append(f"| {method} | " + " | ".join(row + p_value) + " |")
+    lines += [""] + [f"{note}  " for note in table.notes] if table.notes else []
     return "\n".join(lines) + "\n"
 
 
 def render_text(table: Table) -> str:
     """A plain aligned table for the terminal (no markup)."""
-    header = ["Method"] + table.columns
-    rows = [["Number of samples"] + [str(c) for c in table.counts] + [""]]
-    rows += [[m] + [table.cell(i, j) for j in range(len(table.columns))] for i, m in enumerate(table.methods)]
+    p_column = table.p_values is not None
+    header = ["Method"] + table.columns + (["p_vs_best"] if p_column else [])
+    rows = [["Positives"] + [str(c) for c in table.counts] + [""] * (1 + p_column)]
+    rows += [[m] + [table.cell(i, j) for j in range(len(table.columns))] + ([table.p_cell(i)] if p_column else [])
+             for i, m in enumerate(table.methods)]
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
     rule = "-" * len(fmt(header))
-    return "\n".join([f"{table.metric.upper()} ({table.title})" if table.title else table.metric.upper(),
-                      fmt(header), rule] + [fmt(r) for r in rows]) + "\n"
+    title = f"{table.heading} ({table.title})" if table.title else table.heading
+    return "\n".join([title, fmt(header), rule] + [fmt(r) for r in rows] + table.notes) + "\n"

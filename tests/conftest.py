@@ -40,12 +40,21 @@ def easy_dataset(easy_db):
 
 
 @pytest.fixture(scope="session")
-def constant_f1(easy_dataset, tmp_path_factory):
+def constant_run(easy_dataset, tmp_path_factory):
+    """The constant baseline's run folder on the easy database (kfold, seed 0)."""
     from meau.experiment import ConstantBaseline, run_experiment
     from meau.runs import RunDir
 
-    run = RunDir(tmp_path_factory.mktemp("constant_run"))
-    return run_experiment(ConstantBaseline(), easy_dataset, run, echo=lambda *_: None)["pooled"]["AVG"]["f1"]
+    run = RunDir(tmp_path_factory.mktemp("constant_run") / "constant")
+    run_experiment(ConstantBaseline(), easy_dataset, run, echo=lambda *_: None)
+    return run.path
+
+
+@pytest.fixture(scope="session")
+def constant_f1(constant_run):
+    import json
+
+    return json.loads((constant_run / "metrics.json").read_text())["pooled"]["AVG"]["f1"]
 
 
 @pytest.fixture(scope="session")

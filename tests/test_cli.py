@@ -49,9 +49,9 @@ def test_annotate_writes_labels_and_counts(tiny_db, tmp_path):
     assert list(labels.columns[:8]) == ["database", "subject", "clip", "onset", "apex", "offset", "emotion", "au_raw"]
     au_columns = [c for c in labels.columns if c.startswith("AU")]
     assert au_columns and all(labels[c].sum() >= 3 for c in au_columns)
-    assert "Number of samples" in result.output
+    assert "Positives" in result.output
     for column in au_columns:
-        assert f" {labels[column].sum()}" in result.output.split("Number of samples")[1].splitlines()[0]
+        assert f" {labels[column].sum()}" in result.output.split("Positives")[1].splitlines()[0]
     assert (tmp_path / "labels.problems.csv").exists()
 
 
@@ -91,7 +91,7 @@ def test_constant_baseline_end_to_end_resume_and_fold(tiny_db, tmp_path):
     assert reuse.exit_code == 0
     assert (tmp_path / "reuse" / "splits.csv").read_text() == (run / "splits.csv").read_text()
     table = invoke("report", run, tmp_path / "reuse", "--format", "markdown")
-    assert table.exit_code == 0 and "| Number of samples |" in table.output
+    assert table.exit_code == 0 and "| Positives |" in table.output
 
 
 def test_missing_data_root_is_clear(tmp_path):
@@ -105,8 +105,10 @@ def test_demo_small_runs_end_to_end(tmp_path, monkeypatch):
     result = invoke("demo", "--subjects", "6", "--samples", "36", "--intensity", "6", "--methods", "constant,lbptop",
                     "-o", tmp_path / "demo")
     assert result.exit_code == 0, result.output
-    assert "Number of samples" in result.output and "LBP-TOP" in result.output
+    assert "Positives" in result.output and "LBP-TOP" in result.output
     assert (tmp_path / "demo" / "table.md").exists()
+    page = (tmp_path / "demo" / "report.html").read_text()
+    assert "p vs best" in page and "bootstrap" in page and page.count("data:image/png;base64,") == 2
     again = invoke("demo", "--subjects", "6", "--samples", "36", "--intensity", "6", "--methods", "constant,lbptop",
                    "-o", tmp_path / "demo")
     assert "(cached)" in again.output and "running" not in again.output
@@ -126,6 +128,11 @@ def test_several_seeds_report_mean_and_std(tiny_db, tmp_path):
     assert len(splits) > 1  # each seed draws its own folds
     table = invoke("report", run, "--format", "markdown")
     assert table.exit_code == 0 and " ± " in table.output
+    # the interval of a several-seed run: the same subjects resampled in every seed, the mean over seeds
+    interval = invoke("report", run, "--ci", "95", "--resamples", "500", "--format", "csv")
+    assert interval.exit_code == 0, interval.output
+    row = dict(zip(*[line.split(",") for line in interval.output.splitlines()[0:3:2]]))
+    assert float(row["AVG_ci_low"]) <= float(row["AVG"]) <= float(row["AVG_ci_high"])
     assert invoke("baseline", "constant", tiny_db, "--seeds", "0,x", "-o", tmp_path / "bad").exit_code == 1
 
 
@@ -137,3 +144,11 @@ def test_outputs_are_never_overwritten_silently(tiny_db, tmp_path):
     assert result.exit_code == 1 and "--overwrite" in result.output and labels.read_text() == "precious"
     assert invoke("annotate", sheet, "--database", "casme2", "--min-count", "3", "-o", labels, "--overwrite").exit_code == 0
     assert labels.read_text().startswith("database,subject")
+
+
+def test_descriptor_extraction_shows_progress_with_verbose(tiny_db, tmp_path):
+    quiet = invoke("baseline", "lbpsip", tiny_db, "--min-count", "3", "--no-cache", "-o", tmp_path / "a")
+    assert quiet.exit_code == 0 and "lbpsip features" not in quiet.output  # not a terminal, no -v: no bar
+    loud = invoke("-v", "baseline", "lbpsip", tiny_db, "--min-count", "3", "--no-cache", "-o", tmp_path / "b")
+    assert loud.exit_code == 0, loud.output
+    assert "lbpsip features: 100%" in loud.output and f"{36}/36" in loud.output

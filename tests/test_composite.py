@@ -70,6 +70,14 @@ def test_lodo_run_and_per_database_report(two_databases, tmp_path):
     expected = f1_score(one[column], one[f"{column}_c"])
     rows = report.output.split("Method")
     assert f"{expected:.4f}" in rows[2]
+    intervals = runner.invoke(cli, ["report", str(run), "--by-database", "--ci", "90", "--resamples", "300",
+                                    "--format", "csv"], obj={})
+    assert intervals.exit_code == 0, intervals.output
+    assert intervals.output.count("AVG_ci_low") == 3  # the pooled table and each database's
+    page = runner.invoke(cli, ["report", str(run), "--html", str(tmp_path / "page.html")], obj={})
+    assert page.exit_code == 0, page.output
+    text = (tmp_path / "page.html").read_text()
+    assert "Per database" in text and text.count('class="results"') == 3  # pooled, one, two
 
 
 def test_per_database_tables_of_a_multi_seed_run_read_mean_and_spread(two_databases, tmp_path):

@@ -114,7 +114,6 @@ def _explain_payload(tmp, db):
     (run / "config.json").write_text(json.dumps(config))
     folder = _first_frames(db)[0].parent
     (run / "splits.csv").write_text("database,subject,clip,onset,fold\n")
-    import pandas as pd
 
     from meau.databases import load_dataset
 
@@ -268,7 +267,7 @@ def _still_clip(tmp, db):
 
 
 def _frozen_lbptop(tmp, db):
-    words = _still_clip(tmp, db)
+    _still_clip(tmp, db)  # the same database, run by LBP-TOP instead of flow
     return ["baseline", "lbptop", str(tmp / "db"), "--min-count", "3", "--no-cache", "-o", str(tmp / "run")]
 
 

@@ -127,12 +127,15 @@ def test_apex_estimate_finds_the_planted_apex(easy_dataset):
 
 
 @pytest.mark.slow
-def test_flow_svm_beats_the_constant_by_a_wide_margin(easy_db, easy_dataset, constant_f1, tmp_path):
-    """Known answer (measured: 0.90 against the constant's 0.33)."""
+def test_flow_svm_beats_the_constant_by_a_wide_margin(easy_db, easy_dataset, constant_f1, constant_run, tmp_path):
+    """Known answer (measured: 0.90 against the constant's 0.33), significant by the report's paired test;
+    its predictions.csv holds the raw SVM scores as AU_score and calibrated probabilities as AU_p."""
     import pandas as pd
+    from sklearn.metrics import roc_auc_score
 
     from meau.experiment import run_experiment
     from meau.handcrafted.pipeline import FlowSVMMethod
+    from meau.report import collect
     from meau.runs import RunDir
 
     run = RunDir(tmp_path / "flow")
@@ -143,3 +146,16 @@ def test_flow_svm_beats_the_constant_by_a_wide_margin(easy_db, easy_dataset, con
     assert len(apex) == len(easy_dataset.table) and set(apex["apex_source"]) <= {"sheet", "estimated"}
     assert (apex["apex_source"] == "estimated").sum() == easy_dataset.table["apex"].isna().sum()
     assert (run.path / "model.npz").exists()
+    predictions = pd.read_csv(run.file("predictions.csv"))
+    for column in easy_dataset.au_columns:
+        probability, score = predictions[f"{column}_p"], predictions[f"{column}_score"]
+        assert probability.between(0, 1).all() and (score < 0).any()
+        # a calibration is monotone: it ranks the clips as the scores do
+        assert roc_auc_score(predictions[column], probability) == pytest.approx(
+            roc_auc_score(predictions[column], score), abs=1e-3)
+    table = collect([constant_run, run.path], ci=95, paired=True, resamples=2000)[0]
+    assert table.methods[0] == "Constant" and table.best == 1
+    assert table.p_values[0] < 0.05, table.p_values
+    assert table.low[1, -1] > table.high[0, -1]  # the intervals do not even touch
+    itself = collect([run.path, run.path], paired=True, resamples=500)[0]
+    assert itself.p_values[1] == 1.0

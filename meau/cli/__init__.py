@@ -123,6 +123,9 @@ def cli(ctx, verbose, quiet, debug):
     ctx.obj.update(debug=debug, verbose=verbose, quiet=quiet)
     level = logging.WARNING if quiet else (logging.INFO if verbose == 1 else logging.DEBUG if verbose > 1 else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from ..parallel import show_progress
+
+    show_progress(True if verbose else False if quiet else None)
 
 
 def main():

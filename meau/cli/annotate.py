@@ -34,6 +34,7 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
     from ..outputs import write_csv
 
     check_output(output, overwrite)
+    check_output(figure, overwrite)
     labels = read_labels(sheet, database, aus=aus, min_count=min_count, policy=policy_from_names(policies),
                          skip_unparseable=skip_unparseable, fixes=apply_fixes, columns=columns, expressions=expressions)
     if "video" in labels.table:  # a long-video sheet: one row per interval, as meau spot score reads a truth file
@@ -41,6 +42,10 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
         table = labels.table[first + [column for column in labels.table if column not in first]]  # row: the sheet's
     else:
         table = labels.table.drop(columns=["row"])
+    if figure:  # drawn first: a figure that fails leaves no labels behind to block the rerun
+        from ..figures import au_correlation_figure
+
+        au_correlation_figure(labels.table, labels.au_columns, figure, title=sheet.name)
     write_csv(output, table)
     problems_path = problems_path or output.with_suffix(".problems.csv")
     write_csv(problems_path, problems_frame(labels.problems))
@@ -48,7 +53,7 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
     click.echo(f"{sheet.name} (sha256 {labels.sources[0]['sha256'][:12]}…): {len(table)} samples, "
                f"policy {labels.policy.describe()}")
     header = ["AU"] + [column.replace("AU0", "AU") for column in labels.au_columns]
-    row = ["Number of samples"] + [str(positives[column]) for column in labels.au_columns]
+    row = ["Positives"] + [str(positives[column]) for column in labels.au_columns]
     widths = [max(len(a), len(b)) for a, b in zip(header, row)]
     click.echo("  ".join(h.rjust(w) for h, w in zip(header, widths)))
     click.echo("  ".join(r.rjust(w) for r, w in zip(row, widths)))
@@ -61,8 +66,5 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
         if len(labels.problems) > 10:
             click.echo(f"  … and {len(labels.problems) - 10} more")
     if figure:
-        from ..figures import au_correlation_figure
-
-        au_correlation_figure(labels.table, labels.au_columns, figure, title=sheet.name)
         click.echo(f"figure: {figure}")
     click.echo(f"labels: {output}")

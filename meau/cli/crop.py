@@ -42,8 +42,6 @@ def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, 
     Several databases: meau crop --datasets cd.toml -o cropped   (writes cropped/datasets.toml)
     Videos or folders: meau crop interview.mp4 clips/take1 -o faces
     """
-    import sys
-
     from ..crop import CropSettings, crop_dataset, crop_datasets_file, crop_inputs, raw_layout_first
     from ..errors import MeauError
     from ..outputs import check_separate
@@ -57,7 +55,7 @@ def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, 
         check_output(figure, overwrite)
         check_separate(figure, [*inputs, datasets, sheet], option="--figure")
     common = dict(settings=settings, n_jobs=n_jobs, resume=resume, overwrite=overwrite, strict=strict,
-                  progress=sys.stderr.isatty())
+                  progress=None)  # a bar on a terminal, or with -v
     if datasets:
         if inputs or database:
             raise MeauError("--datasets replaces DATA_ROOT and --database: give one or the other")

@@ -54,21 +54,36 @@ def _run_deep(options, make_method):
               show_default=True, help="learn = SCA; none = plain Res3D; the others are the paper's ablations.")
 @click.option("--pretrained", type=click.Path(path_type=Path),
               help="Local backbone weights (Hara 2018/2020 or torchvision r3d_18); never downloaded.")
-@click.option("--epochs", default=60, show_default=True, type=click.IntRange(1))
-@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(2))
-@click.option("--lr", default=0.01, show_default=True, type=float)
-@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="sgd", show_default=True)
-@click.option("--weight-decay", default=1e-3, show_default=True, type=float)
+@click.option("--epochs", default=60, show_default=True, type=click.IntRange(1),
+              help="Passes over the training folds; the checkpoint kept is the epoch with the best validation F1.")
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(2),
+              help="Clips per step (per process under torchrun).")
+@click.option("--lr", default=0.01, show_default=True, type=float,
+              help="Learning rate (the paper's 0.01 with SGD; 1e-3 suits AdamW).")
+@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="sgd", show_default=True,
+              help="sgd: momentum 0.9 (the paper's); adamw trains small from-scratch models faster (the demo's).")
+@click.option("--weight-decay", default=1e-3, show_default=True, type=float, help="L2 penalty of the optimizer.")
 @click.option("--lr-step", default=30, show_default=True, type=click.IntRange(1), help="lr / 10 every N epochs.")
 @pos_weight_option
-@click.option("--widen-factor", default=1.0, show_default=True, type=float, help="Width multiplier (tiny models).")
+@click.option("--widen-factor", default=1.0, show_default=True, type=float,
+              help="Width multiplier of the backbone's channels (0.25: the demo's quarter-width model).")
+@click.option("--reduced", default=128, show_default=True, type=click.IntRange(1),
+              help="SCA head: channels the features are reduced to before their covariance (the demo's: 32).")
+@click.option("--dropout", default=0.5, show_default=True, type=click.FloatRange(0, 1, max_open=True),
+              help="Dropout before each AU's classifier.")
 @device_options
 @click.option("--clip-frames", default=10, show_default=True, type=click.IntRange(2),
               help="Frames the model sees per clip (sampled from the TIM clip).")
-@click.option("--tim-frames", default=50, show_default=True, type=click.IntRange(2))
-@click.option("--short-side", default=128, show_default=True, type=click.IntRange(16))
-@click.option("--crop", default=112, show_default=True, type=click.IntRange(16))
-@click.option("--sampling", type=click.Choice(["uniform", "mean"]), default="uniform", show_default=True)
+@click.option("--tim-frames", default=50, show_default=True, type=click.IntRange(2),
+              help="Each clip is first interpolated (TIM) to this many frames, onset to offset.")
+@click.option("--short-side", default=128, show_default=True, type=click.IntRange(16),
+              help="Frames are resized so their shorter side has this many pixels.")
+@click.option("--crop", default=112, show_default=True, type=click.IntRange(16),
+              help="Square crop the model sees (random or centred in training, centred in testing); at most "
+                   "--short-side.")
+@click.option("--sampling", type=click.Choice(["uniform", "mean"]), default="uniform", show_default=True,
+              help="How --clip-frames frames are taken from the TIM clip: uniform = evenly spaced frames; mean = "
+                   "the average of each of --clip-frames equal segments.")
 @click.option("--input", "input_name", type=click.Choice(["rgb", "diff"]), default="rgb", show_default=True,
               help="rgb: colour frames (the paper's); diff: each frame minus the onset frame, after the crop, with "
                    "fixed normalisation. With --pretrained and diff, the pretrained stem sees differences, not "
@@ -117,6 +132,7 @@ def sca(**options):
     def make_method(seed, echo):
         config = TrainConfig(
             backbone=options["backbone"], fusion=options["fusion"], widen_factor=options["widen_factor"],
+            reduced=options["reduced"], dropout=options["dropout"],
             lr_step=options["lr_step"], **_recipe(options, seed),
             pretrained=str(options["pretrained"]) if options["pretrained"] else None,
             clip=ClipSpec(frames=options["clip_frames"], tim_frames=options["tim_frames"], short_side=options["short_side"],

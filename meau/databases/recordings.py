@@ -73,7 +73,7 @@ def load_recordings(selection) -> LongVideos:
     """The recordings and truth of a :class:`~meau.databases.DatasetSelection` of a long-video database."""
     from .database import get
     from .dataset import annotate, find_sheet
-    from .layouts import clip_folders, clip_folder, detect_layout, list_frames
+    from .layouts import clip_folders, clip_folder, detect_layout
 
     selection = selection.check()
     if selection.datasets is not None:

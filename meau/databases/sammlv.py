@@ -19,7 +19,7 @@ import re
 from .database import Database, TemplateNote
 from .layouts import named_layout
 from .likes import LongWriter
-from .sheets import SheetFormat, read_formatted_sheet
+from .sheets import SheetFormat
 
 NAME = "sammlv"
 FRAME_RATE = 200

@@ -64,12 +64,37 @@ def find_samples(table, keys) -> list[int]:
                 found.append(int(matches[0]))
                 break
         else:
-            raise MeauError(f"clip {key!r} is not among the run's samples (use subject/clip, e.g. 01/EP02_01f)")
+            examples = [name for name in short.iloc[:3] if name != key][:2]
+            raise MeauError(f"clip {key!r} is not among the run's {len(table)} samples (give subject/clip, such as "
+                            f"{' or '.join(examples)})")
     return found
 
 
-def explain(runs, keys, out, *, cache=None, echo=print) -> list[Path]:
-    """One figure per clip: rows = runs (methods), columns = AUs, CAM over the apex frame (the paper's Fig. 6)."""
+def _test_probabilities(run: Path) -> dict:
+    """sample key -> {AU column: (probability, decision)} from the test predictions of a run's finished folds."""
+    import pandas as pd
+
+    paths = sorted((run / "folds").glob("fold_*.csv"))
+    if not paths:
+        return {}
+    table = pd.concat([pd.read_csv(path, dtype={"database": str, "subject": str, "clip": str}) for path in paths])
+    columns = [c[:-2] for c in table.columns if c.endswith("_p") and f"{c[:-2]}_c" in table.columns]
+    return {(r["database"], r["subject"], r["clip"], int(r["onset"])): {c: (r[f"{c}_p"], r[f"{c}_c"]) for c in columns}
+            for r in table.to_dict("records")}
+
+
+def figure_stem(row) -> str:
+    return f"cam_{row['database']}_{row['subject']}_{row['clip']}_{row['onset']}"
+
+
+def explain(runs, keys, out, *, cache=None, echo=print, overwrite: bool = False) -> list[Path]:
+    """One figure per clip: rows = runs (methods), columns = AUs, CAM over the apex frame (the paper's Fig. 6).
+
+    Each panel's title gives the run's test probability of the AU for the clip (``p``, with ``+`` where
+    it decided the AU present) and whether the sheet codes it; one colour bar reads the maps, each
+    scaled to its own range. Existing figures are kept unless ``overwrite``: every name is checked
+    before the first is drawn.
+    """
     import pandas as pd
 
     from ..figures import pyplot, save_figure
@@ -79,6 +104,11 @@ def explain(runs, keys, out, *, cache=None, echo=print) -> list[Path]:
     config = _config_of(runs[0])
     dataset = _dataset_of(config)
     indices = find_samples(dataset.table, keys)
+    stems = [figure_stem(dataset.table.iloc[index]) for index in indices]
+    existing = [Path(out) / f"{stem}.{suffix}" for stem in stems for suffix in ("png", "pdf")
+                if (Path(out) / f"{stem}.{suffix}").exists()]
+    if existing and not overwrite:
+        raise MeauError(f"{existing[0]}: exists; use --overwrite to replace it")
     plt = pyplot()
     written = []
     per_run = []
@@ -86,33 +116,46 @@ def explain(runs, keys, out, *, cache=None, echo=print) -> list[Path]:
         run_config = _config_of(run)
         splits = pd.read_csv(run / "splits.csv", dtype={"subject": str, "clip": str})
         fold_of = {(r.database, r.subject, r.clip, int(r.onset)): int(r.fold) for r in splits.itertuples()}
-        per_run.append((run, run_config.get("method", run.name), fold_of))
+        per_run.append((run, run_config.get("method", run.name), fold_of, _test_probabilities(run)))
     for index in indices:
         row = dataset.table.iloc[index]
         key = (row["database"], row["subject"], row["clip"], int(row["onset"]))
         apex_index = apex_position(row["onset"], row["apex"], row.get("frame_numbers"))
         panels = []
-        for run, method, fold_of in per_run:
+        for run, method, fold_of, tested in per_run:
             if key not in fold_of:
                 raise MeauError(f"{run}: sample {'/'.join(map(str, key))} is not in its splits")
             model, spec, normalisation, au_columns = load_fold_model(run, fold_of[key])
             maps, apex = clip_cams(model, spec, normalisation, list(row["frames"]), apex_index, cache)
-            panels.append((method, maps, apex, au_columns))
+            panels.append((method, maps, apex, au_columns, tested.get(key, {})))
         columns = max(len(p[3]) for p in panels)
-        figure, axes = plt.subplots(len(panels), columns, figsize=(1.6 * columns, 1.8 * len(panels)), squeeze=False)
-        for r, (method, maps, apex, au_columns) in enumerate(panels):
+        figure, axes = plt.subplots(len(panels), columns, figsize=(1.6 * columns + 0.8, 1.9 * len(panels)),
+                                    squeeze=False)
+        image = None
+        for r, (method, maps, apex, au_columns, probabilities) in enumerate(panels):
             for c, column in enumerate(au_columns):
                 axis = axes[r, c]
                 axis.imshow(apex)
                 heat = maps[c] - maps[c].min()
                 heat = heat / heat.max() if heat.max() > 0 else heat
-                axis.imshow(heat, cmap="jet", alpha=0.45)
+                image = axis.imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
                 present = column in row.index and int(row[column]) == 1
-                axis.set_title(f"{column.replace('AU0', 'AU')}{' (coded)' if present else ''}", fontsize=7)
+                title = column.replace("AU0", "AU") + (" coded" if present else "")
+                if column in probabilities:
+                    probability, decided = probabilities[column]
+                    title += f"\np={probability:.2f}{' +' if int(decided) else ''}"
+                axis.set_title(title, fontsize=7)
                 axis.set_xticks([]), axis.set_yticks([])
+            for c in range(len(au_columns), columns):
+                axes[r, c].axis("off")
             axes[r, 0].set_ylabel(method, fontsize=8)
-        figure.suptitle(f"{row['subject']}/{row['clip']} (onset {row['onset']})", fontsize=9)
-        stem = f"cam_{row['database']}_{row['subject']}_{row['clip']}_{row['onset']}"
+        if image is not None:
+            bar = figure.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, pad=0.02)
+            bar.set_label("activation (each map scaled to its range)", fontsize=7)
+            bar.ax.tick_params(labelsize=6)
+        figure.suptitle(f"{row['subject']}/{row['clip']} (onset {row['onset']}); p: test probability, "
+                        "+ decided present", fontsize=8)
+        stem = figure_stem(row)
         written.append(save_figure(figure, Path(out) / f"{stem}.png", close=False))
         written.append(save_figure(figure, Path(out) / f"{stem}.pdf"))
         echo(f"figure: {written[-2]}")

@@ -13,7 +13,6 @@ over the 36 landmark regions). A new kind is one class here, registered in :data
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np

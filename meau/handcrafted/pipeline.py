@@ -70,7 +70,8 @@ class SVMMethod:
         validation_by_au = {column: {f"{c:g}": f for c, f in by_c.items()}
                             for column, by_c in zip(dataset.au_columns, validation)}
         self.features.write_extras(run, dataset)
-        return FoldResult(scores, (scores > 0).astype(int), {"C": chosen_by_au, "validation_f1": validation_by_au})
+        return FoldResult(scores, (scores > 0).astype(int), {"C": chosen_by_au, "validation_f1": validation_by_au},
+                          kind="score")
 
     def finalize(self, dataset, run) -> None:
         """Train the run's final per-AU SVMs on every sample, for ``meau predict``.
@@ -85,8 +86,8 @@ class SVMMethod:
         from collections import Counter
 
         import pandas as pd
-        from sklearn.linear_model import LogisticRegression
 
+        from ..metrics import platt_calibration
         from ..outputs import write_json
         from .svm import linear_parts, make_svm, save_arrays
 
@@ -104,16 +105,9 @@ class SVMMethod:
                 chosen[column] = C
                 model = make_svm(C, self.class_weight, self.seed).fit(features, labels[:, j])
                 arrays.update({f"{column}/{name}": value for name, value in linear_parts(model).items()})
-            scores, truth = predictions[[f"{column}_p"]].to_numpy(), predictions[column].to_numpy()
-            slope = 0.0
-            if len(np.unique(truth)) == 2:
-                platt = LogisticRegression().fit(scores, truth)
-                slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
-            if slope <= 0:  # out-of-fold scores say nothing (or the opposite): the prevalence, decision "absent"
-                slope, intercept = 0.0, float(np.log((truth.mean() + 1e-6) / (1 - truth.mean() + 1e-6)))
-                thresholds[column] = 1.0
-            else:
-                thresholds[column] = float(1 / (1 + np.exp(-intercept)))
+            # the raw SVM scores (AU_score; a run of meau < 0.4 kept them in AU_p)
+            raw = f"{column}_score" if f"{column}_score" in predictions else f"{column}_p"
+            slope, intercept, thresholds[column] = platt_calibration(predictions[raw], predictions[column])
             calibration[column] = [slope, intercept]
         bundle = {"format": "meau-linear-svm", "version": 1, "kind": "handcrafted", "method": self.name,
                   **self.features.bundle(),

@@ -162,8 +162,18 @@ def test_explain_draws_one_row_per_run(trained_run, tmp_path):
     assert width > height > 150  # two rows of eight panels
     from meau.errors import MeauError
 
-    with pytest.raises(MeauError, match="not among the run's samples"):
+    with pytest.raises(MeauError, match="exists; use --overwrite"):
+        explain([run], [key], tmp_path / "cam", cache=cache, echo=lambda *_: None)
+    with pytest.raises(MeauError, match="not among the run's") as error:
         explain([run], ["99/NOPE"], tmp_path / "cam", cache=cache, echo=lambda *_: None)
+    example = str(error.value).split("such as ")[1].split(" or ")[0].rstrip(")")
+    assert example != "99/NOPE" and example in set(dataset.table["subject"] + "/" + dataset.table["clip"])
+    rejected = dataset.table["subject"][0] + "/" + dataset.table["clip"][0]
+    with pytest.raises(MeauError) as error:  # a clip of another run's database: the example is never the rejected one
+        from meau.deep.cam import find_samples
+
+        find_samples(dataset.table.iloc[1:], [rejected])
+    assert f"such as {rejected}" not in str(error.value)
 
 
 @pytest.mark.slow

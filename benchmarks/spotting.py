@@ -1,6 +1,8 @@
-"""Spotting on synthetic long recordings: F1 (micro, macro, overall) and speed of ``meau spot flow``.
+"""Spotting on synthetic long recordings: F1 (micro, macro, overall) and speed of the three spotters
+(``meau spot flow``, ``meau spot mdmd``, ``meau spot diff``), side by side.
 
     python benchmarks/spotting.py [--subjects 6] [--videos 2] [--seconds 30] [--n-jobs 2] [--workdir DIR]
+                                  [--spotters flow,mdmd,diff]
 
 Two databases in each preset: SAMM Long Videos' format (200 fps) and CAS(ME)^2's (30 fps), ``classic``
 (expressions at 6 px, still faces but for blinks and a slow drift) and ``subtle`` (1.4-2.7 px micro,
@@ -26,6 +28,7 @@ def main():
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--databases", default="sammlv,casmesq")
     parser.add_argument("--presets", default="classic,subtle")
+    parser.add_argument("--spotters", default="flow,mdmd,diff")
     args = parser.parse_args()
 
     from click.testing import CliRunner
@@ -35,7 +38,7 @@ def main():
     from meau.databases.synth import PRESETS, generate_long
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="meau-spotting-"))
-    print(f"{'database':<10}{'preset':<9}{'frames':>8}{'seconds':>9}{'frames/s':>10}{'x real time':>13}"
+    print(f"{'database':<10}{'preset':<9}{'spotter':<9}{'frames':>8}{'seconds':>9}{'frames/s':>10}{'x real time':>13}"
           f"{'F1 micro':>10}{'F1 macro':>10}{'F1 overall':>12}")
     for name in args.databases.split(","):
         fps = get(name).synth.frame_rate
@@ -44,18 +47,19 @@ def main():
             if not (root / "synth.json").exists():
                 generate_long(root, like=name, subjects=args.subjects, videos=args.videos, seconds=args.seconds,
                               intensity=6.0, seed=0, n_jobs=2, nuisance=PRESETS[preset])
-            run = workdir / f"run-{name}-{preset}"
-            start = time.perf_counter()
-            result = CliRunner().invoke(cli, ["spot", "flow", str(root), "--database", name, "--n-jobs",
-                                              str(args.n_jobs), "--no-cache", "--no-figures", "--overwrite",
-                                              "-o", str(run)], obj={})
-            seconds = time.perf_counter() - start
-            assert result.exit_code == 0, result.output
-            metrics = json.loads((run / "metrics.json").read_text())
-            frames = args.subjects * args.videos * round(args.seconds * fps)
-            print(f"{name:<10}{preset:<9}{frames:>8}{seconds:>9.1f}{frames / seconds:>10.0f}"
-                  f"{frames / fps / seconds:>13.1f}{metrics['micro']['f1']:>10.4f}{metrics['macro']['f1']:>10.4f}"
-                  f"{metrics['overall']['f1']:>12.4f}")
+            for spotter in args.spotters.split(","):
+                run = workdir / f"run-{name}-{preset}-{spotter}"
+                start = time.perf_counter()
+                result = CliRunner().invoke(cli, ["spot", spotter, str(root), "--database", name, "--n-jobs",
+                                                  str(args.n_jobs), "--no-cache", "--no-figures", "--overwrite",
+                                                  "-o", str(run)], obj={})
+                seconds = time.perf_counter() - start
+                assert result.exit_code == 0, result.output
+                metrics = json.loads((run / "metrics.json").read_text())
+                frames = args.subjects * args.videos * round(args.seconds * fps)
+                print(f"{name:<10}{preset:<9}{spotter:<9}{frames:>8}{seconds:>9.1f}{frames / seconds:>10.0f}"
+                      f"{frames / fps / seconds:>13.1f}{metrics['micro']['f1']:>10.4f}{metrics['macro']['f1']:>10.4f}"
+                      f"{metrics['overall']['f1']:>12.4f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ class RunDir:
         self.output = OutputFolder(self.path, "run", legacy=_legacy_run)
         mode = self.output.check_claim(resume=resume, overwrite=overwrite, what="run folder")
         if mode == "overwrite" and not resume:
-            for name in ("metrics.json", "predictions.csv", "splits.csv", "config.json", "folds", "checkpoints"):
+            for name in ("metrics.json", "predictions.csv", "splits.csv", "config.json", "folds", "checkpoints",
+                         "intervals.csv", "settings.json", "figures"):
                 self.output.remove(self.path / name)
         # the folder itself appears with the first file written: a run that fails before it leaves nothing
         self.resume = resume

@@ -50,6 +50,11 @@ FLAGS = {
     "min_count": "--min-count",
     "crop.size": "--size",
     "crop.stabilize": "--stabilize",
+    "backend": "--backend",
+    "scheduler": "--scheduler",
+    "aus_from": "--aus-from",
+    "run": "--run",
+    "eaf": "--eaf",
 }
 
 

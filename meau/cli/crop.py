@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from .options import DatabaseChoice, column_option, frames_option, n_jobs_option, overwrite_option
+from .options import DatabaseChoice, backend_options, column_option, frames_option, n_jobs_option, overwrite_option
 
 
 @click.command()
@@ -25,6 +25,7 @@ from .options import DatabaseChoice, column_option, frames_option, n_jobs_option
               help="ecc: register every frame to the reference frame (OpenCV ECC, Euclidean, over the face) to remove "
                    "head drift; the motion removed is written to motion.csv.")
 @n_jobs_option(1, "Clips cropped in parallel (-1: all cores).")
+@backend_options
 @click.option("--resume", is_flag=True, help="Continue an interrupted crop: finished clips are kept.")
 @overwrite_option("Replace a previous crop in OUT (only a folder meau crop wrote), and --figure's file.")
 @click.option("--strict", is_flag=True, help="Fail when a clip has no face (default: list it and go on).")
@@ -33,8 +34,8 @@ from .options import DatabaseChoice, column_option, frames_option, n_jobs_option
                    "on each sample's onset frame.")
 @click.option("--figure", type=click.Path(path_type=Path),
               help="Also draw the 68 points and the 36 MDMO regions over the first aligned clip (PNG or PDF).")
-def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, stabilize, n_jobs, resume, overwrite,
-         strict, landmarks, figure):
+def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, stabilize, n_jobs, backend, scheduler,
+         scheduler_timeout, resume, overwrite, strict, landmarks, figure):
     """Find, align and crop faces offline (dlib HOG detector + 68 points; nothing is downloaded).
 
     \b
@@ -42,10 +43,10 @@ def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, 
     Several databases: meau crop --datasets cd.toml -o cropped   (writes cropped/datasets.toml)
     Videos or folders: meau crop interview.mp4 clips/take1 -o faces
     """
-    from ..crop import CropSettings, crop_dataset, crop_datasets_file, crop_inputs, raw_layout_first
+    from ..crop import CropSettings
     from ..errors import MeauError
     from ..outputs import check_separate
-    from .options import check_output
+    from .options import check_output, parallel_backend
 
     settings = CropSettings(size=size, stabilize=stabilize).check()
     if landmarks is not None and not database:
@@ -56,6 +57,18 @@ def crop(inputs, out, database, datasets, sheet, layout, frames, columns, size, 
         check_separate(figure, [*inputs, datasets, sheet], option="--figure")
     common = dict(settings=settings, n_jobs=n_jobs, resume=resume, overwrite=overwrite, strict=strict,
                   progress=None)  # a bar on a terminal, or with -v
+    # the cluster first (an unreachable scheduler writes nothing), then the crop with its workers
+    with parallel_backend({"backend": backend, "scheduler": scheduler, "scheduler_timeout": scheduler_timeout,
+                           "n_jobs": n_jobs}) as (_, jobs):
+        _run_crop(inputs, out, database, datasets, sheet, layout, frames, columns, landmarks, figure,
+                  {**common, "n_jobs": jobs})
+
+
+def _run_crop(inputs, out, database, datasets, sheet, layout, frames, columns, landmarks, figure, common):
+    from ..crop import crop_dataset, crop_datasets_file, crop_inputs, raw_layout_first
+    from ..errors import MeauError
+    from ..outputs import check_separate
+
     if datasets:
         if inputs or database:
             raise MeauError("--datasets replaces DATA_ROOT and --database: give one or the other")

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import click
 
-from .options import dataset_options, dataset_selection, load_selection, magnification, magnify_options, \
-    n_jobs_option, open_run, protocol_options, run_method, run_options, stack
+from .options import backend_options, dataset_options, dataset_selection, load_selection, magnification, \
+    magnify_options, n_jobs_option, open_run, parallel_backend, protocol_options, run_method, run_options, stack
 
 
 def _triple(text, name, cast=int):
@@ -39,7 +39,7 @@ svm_options = stack(
     click.option("--class-weight", type=click.Choice(["none", "balanced"]), default="none", show_default=True,
                  help="LinearSVC class weights (the paper uses none)."),
     n_jobs_option(1, "Parallel workers over clips (-1: all cores)."),
-    click.option("--backend", default=None, help="joblib backend (loky, threading, dask ...)."),
+    backend_options,
     click.option("--cache", type=click.Path(path_type=Path), help="Feature cache folder (default: ~/.cache/meau)."),
     click.option("--no-cache", is_flag=True, help="Do not read or write the feature cache."),
     magnify_options,
@@ -75,11 +75,14 @@ def flow_spec(options: dict, size: int | None = None):
 
 
 def _svm_run(options, make_method):
-    """Settings first (a bad one is refused before anything is read), then the run folder and the data."""
+    """Settings first (a bad one is refused before anything is read), then the cluster if one is named,
+    the run folder and the data."""
     selection = dataset_selection(options)
-    run = open_run(options, selection)
-    dataset = load_selection(selection)
-    run_method(make_method, dataset, run, options, selection)
+    with parallel_backend(options) as (backend, n_jobs):
+        options.update(backend=backend, n_jobs=n_jobs)  # in place: the methods' builders read these options
+        run = open_run(options, selection)
+        dataset = load_selection(selection)
+        run_method(make_method, dataset, run, options, selection)
 
 
 def _svm(options: dict, seed: int) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 
@@ -160,6 +161,29 @@ protocol_options = stack(
 def overwrite_option(help: str = "Replace the output file if it exists."):
     """``--overwrite``, declared once: what it replaces is said by each command (only what meau wrote)."""
     return click.option("--overwrite", is_flag=True, help=help)
+
+
+backend_options = stack(
+    click.option("--backend", default=None,
+                 help="joblib backend of the per-clip and per-video work: loky (the default), threading, or dask "
+                      "(an existing Dask cluster: --scheduler ADDRESS; pip install 'meau[cluster]')."),
+    click.option("--scheduler", metavar="ADDRESS", help="With --backend dask: the scheduler, such as tcp://10.0.0.5:8786."),
+    click.option("--scheduler-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1),
+                 help="Seconds to wait for the scheduler before giving up (nothing is written)."),
+)
+
+
+@contextlib.contextmanager
+def parallel_backend(options: dict):
+    """(joblib backend, n_jobs) for a command, connected to the Dask scheduler first when asked: an
+    unreachable scheduler is one line before the output folder exists. On a cluster, --n-jobs 1 means
+    "as many as the cluster has" (-1)."""
+    from ..parallel import backend_session
+
+    with backend_session(options.get("backend"), options.get("scheduler"),
+                         timeout=options.get("scheduler_timeout") or 10.0) as backend:
+        n_jobs = options.get("n_jobs", 1)
+        yield backend, (-1 if backend == "dask" and n_jobs == 1 else n_jobs)
 
 
 run_options = stack(

@@ -5,7 +5,8 @@ from pathlib import Path
 import click
 
 from . import LazyGroup
-from .options import DatabaseChoice, n_jobs_option, overwrite_option
+from ..errors import MeauError
+from .options import DatabaseChoice, backend_options, n_jobs_option, overwrite_option, stack
 
 
 @click.group(cls=LazyGroup, lazy_subcommands={})
@@ -20,9 +21,12 @@ def spot():
                    "offset[, type, subject])).")
 @click.option("--label", metavar="COLUMN",
               help="Also analyse this column (emotion, …) on the true-positive pairs: the STR analysis and STRS.")
+@click.option("--aus", is_flag=True,
+              help="Also score the intervals' AUs (AUxx_c, from --aus-from) on the true-positive pairs against the "
+                   "truth's AUxx: per-AU F1, their mean, and its product with the spotting F1.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Folder for metrics.json.")
 @overwrite_option("Replace metrics.json in the output folder.")
-def score(predictions, truth, label, output, overwrite):
+def score(predictions, truth, label, aus, output, overwrite):
     """Score PREDICTIONS (a CSV of intervals) against --truth with the MEGC metric.
 
     Intervals are inclusive (length = offset - onset + 1); a prediction hits a truth interval of the same
@@ -40,7 +44,7 @@ def score(predictions, truth, label, output, overwrite):
     if output is not None:
         check_separate(output, [predictions, truth])
         check_output(output / "metrics.json", overwrite)
-    metrics = score_files(predictions, truth, label=label)
+    metrics = score_files(predictions, truth, label=label, aus=aus)
     click.echo(megc_table(metrics), nl=False)
     for note in metrics["notes"]:
         click.echo(f"note: {note}")
@@ -51,58 +55,155 @@ def score(predictions, truth, label, output, overwrite):
         click.echo(f"metrics: {output / 'metrics.json'}")
 
 
+def spotter_options(size_help: str):
+    """The options every spotter command shares: the database (or --run and your recordings), the
+    protocol, parallel work, AUs per interval, outputs."""
+    return stack(
+        click.argument("inputs", nargs=-1, type=click.Path(path_type=Path), metavar="DATA_ROOT | RECORDING..."),
+        click.option("--database", type=DatabaseChoice(),
+                     help="A database of long recordings (sammlv, casmesq, or casme3 with its full part A sheet)."),
+        click.option("--sheet", type=click.Path(path_type=Path), help="The coding sheet (default: found in DATA_ROOT)."),
+        click.option("--layout", default="auto", show_default=True, help="Frame layout variant: auto, cropped, raw …"),
+        click.option("--expressions", type=click.Choice(["micro", "macro", "all"]), default="all", show_default=True,
+                     help="Which coded intervals are the truth."),
+        click.option("--apply-fixes", is_flag=True, help="Apply the documented fixes of known sheet errors."),
+        click.option("--run", "settings_run", type=click.Path(path_type=Path),
+                     help="Spot your own recordings (INPUTS: videos or frame folders, no sheet) with the settings "
+                          "this finished spotting run chose on all its subjects."),
+        click.option("--crop", "crop_faces", is_flag=True,
+                     help="With --run: find, align and crop the face of each recording first (as meau crop does)."),
+        click.option("--fps", type=click.FloatRange(1, min_open=False),
+                     help="With --run: the recordings' frame rate [default: a video's own; the run's for frame folders]."),
+        click.option("--eaf", is_flag=True,
+                     help="With --run: also an ELAN file per recording (a tier per type; pip install 'meau[elan]')."),
+        click.option("--aus-from", "aus_from", type=click.Path(path_type=Path),
+                     help="A finished AU run (baseline, train): predict the AUs of every spotted interval "
+                          "(AUxx_p/_t/_c, as meau predict computes them)."),
+        click.option("--size", default=96, show_default=True, type=click.IntRange(32, 256), help=size_help),
+        click.option("--stride", type=click.IntRange(1),
+                     help="Frames between two computed values [default: a 25th of a second, 8 frames at 200 fps]."),
+        click.option("--fold", type=int, help="Run only this fold (one per subject; the others in other processes)."),
+        click.option("--figures/--no-figures", default=True, show_default=True,
+                     help="One figure per recording: score, threshold, truth and spotted intervals over time."),
+        n_jobs_option(1, "Recordings processed in parallel (-1: all cores)."),
+        backend_options,
+        click.option("--cache", type=click.Path(path_type=Path), help="Trace cache folder (default: ~/.cache/meau)."),
+        click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),
+        click.option("-o", "--output", "run_dir", required=True, type=click.Path(path_type=Path),
+                     help="Run folder (with --run: the output folder)."),
+        click.option("--resume", is_flag=True, help="Continue an interrupted run: finished folds are kept."),
+        overwrite_option("Replace the results of a previous run in the folder (only a folder meau wrote)."),
+    )
+
+
+def _spot(spotter, options: dict) -> None:
+    """A spotter through leave-one-subject-out on a database, or, with --run, on the user's recordings."""
+    from ..paths import cache_root
+    from ..spotting.aus import au_predictor
+    from ..spotting.intervals import megc_table
+    from .options import open_run, parallel_backend
+
+    inputs, settings_run = options["inputs"], options["settings_run"]
+    recordings_only = {"crop_faces": "--crop", "fps": "--fps", "eaf": "--eaf"}
+    if settings_run is None:
+        given = [flag for name, flag in recordings_only.items() if options[name]]
+        if given:
+            raise MeauError(f"{given[0]} goes with --run RUN (spotting your own recordings)")
+        if len(inputs) != 1 or not options["database"]:
+            raise MeauError("give DATA_ROOT and --database (a long-video database), or --run RUN and your recordings")
+    else:
+        database_only = {"database": "--database", "sheet": "--sheet", "fold": "--fold", "resume": "--resume",
+                         "apply_fixes": "--apply-fixes"}
+        given = [flag for name, flag in database_only.items() if options[name] not in (None, False)]
+        if given:
+            raise MeauError(f"{given[0]} goes with a database (DATA_ROOT), not with --run and your recordings")
+        if not inputs:
+            raise MeauError("--run RUN spots your own recordings: give one or more videos or frame folders")
+    aus = (options["aus_from"], au_predictor(options["aus_from"])) if options["aus_from"] else None
+    if settings_run is not None:
+        from ..crop import CropSettings
+        from ..spotting.apply import spot_inputs
+
+        summary = spot_inputs(settings_run, inputs, options["run_dir"], kind=spotter.kind, fps=options["fps"],
+                              crop=CropSettings().check() if options["crop_faces"] else None, aus=aus,
+                              eaf=options["eaf"], figures=options["figures"], overwrite=options["overwrite"],
+                              echo=click.echo)
+        click.echo(f"{summary['intervals']} interval(s) in {summary['inputs'] - summary['failed']} recording(s) "
+                   f"({summary['failed']} failed), {summary['spotter']} settings of {settings_run}: "
+                   f"{options['run_dir'] / 'intervals.csv'}")
+        return
+    from ..databases import DatasetSelection, LabelSettings
+    from ..databases.recordings import load_recordings
+    from ..spotting.run import run_spotting
+
+    database = options["database"]
+    selection = DatasetSelection(database=database, root=inputs[0], sheet=options["sheet"],
+                                 layout=None if options["layout"] == "auto" else options["layout"],
+                                 expressions=options["expressions"],
+                                 labels=LabelSettings(min_count=1, apply_fixes=options["apply_fixes"])).check()
+    with parallel_backend(options) as (backend, n_jobs):
+        run = open_run({**options, "run_dir": options["run_dir"]}, selection)
+        data = load_recordings(selection)
+        kinds = data.truth["type"].value_counts().to_dict()
+        click.echo(f"{database}: {len(data.recordings)} recordings of {len(data.subjects)} subjects, "
+                   f"{len(data.truth)} intervals ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), "
+                   f"problems: {len(data.problems)}")
+        cache = None if options["no_cache"] else (options["cache"] or cache_root())
+        metrics = run_spotting(spotter, data, run, fold=options["fold"], n_jobs=n_jobs, backend=backend, cache=cache,
+                               echo=click.echo, figures=options["figures"], aus=aus,
+                               parameters={**selection.parameters(), "size": options["size"],
+                                           "aus_from": str(options["aus_from"]) if aus else None})
+    if metrics is not None:
+        click.echo(megc_table(metrics), nl=False)
+        click.echo(f"intervals.csv, metrics.json, settings.json, figures/: {options['run_dir']}")
+
+
 @spot.command()
-@click.argument("data_root", type=click.Path(path_type=Path))
-@click.option("--database", type=DatabaseChoice(), required=True,
-              help="A database of long recordings (sammlv, casmesq, or casme3 with its full part A sheet).")
-@click.option("--sheet", type=click.Path(path_type=Path), help="The coding sheet (default: found in DATA_ROOT).")
-@click.option("--layout", default="auto", show_default=True, help="Frame layout variant: auto, cropped, raw …")
-@click.option("--expressions", type=click.Choice(["micro", "macro", "all"]), default="all", show_default=True,
-              help="Which coded intervals are the truth.")
-@click.option("--apply-fixes", is_flag=True, help="Apply the documented fixes of known sheet errors.")
-@click.option("--size", default=96, show_default=True, type=click.IntRange(32, 256),
-              help="Frames are downscaled to SIZE x SIZE for the optical flow.")
-@click.option("--stride", type=click.IntRange(1), help="Frames between two flows [default: a 25th of a second, 8 frames at 200 fps].")
-@click.option("--fold", type=int, help="Run only this fold (one per subject; the others in other processes).")
-@click.option("--figures/--no-figures", default=True, show_default=True,
-              help="One figure per recording: score, threshold, truth and spotted intervals over time.")
-@n_jobs_option(1, "Recordings processed in parallel (-1: all cores).")
-@click.option("--backend", default=None, help="joblib backend (loky, threading, dask ...).")
-@click.option("--cache", type=click.Path(path_type=Path), help="Flow trace cache folder (default: ~/.cache/meau).")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
-@click.option("-o", "--output", "run_dir", required=True, type=click.Path(path_type=Path), help="Run folder.")
-@click.option("--resume", is_flag=True, help="Continue an interrupted run: finished folds are kept.")
-@overwrite_option("Replace the results of a previous run in the folder (only a run folder meau wrote).")
-def flow(data_root, database, sheet, layout, expressions, apply_fixes, size, stride, fold, figures, n_jobs, backend,
-         cache, no_cache, run_dir, resume, overwrite):
-    """Spot micro- and macro-expressions in long recordings with optical flow in facial regions, through
-    leave-one-subject-out: k, smoothing, p and length bounds are chosen on the training subjects only.
+@spotter_options("Frames are downscaled to SIZE x SIZE for the optical flow.")
+def flow(**options):
+    """Spot micro- and macro-expressions with optical flow in facial regions (brows, eyes' surroundings,
+    mouth corners, chin; head motion removed), through leave-one-subject-out: k, smoothing, p and length
+    bounds are chosen on the training subjects only.
+
+    \b
+    Examples:
+      meau spot flow /data/SAMM_LongVideos --database sammlv -o runs/spot
+      meau spot score runs/spot/intervals.csv --truth truth.csv
+      meau spot flow --run runs/spot interview.mp4 --crop --eaf -o spots    # your own recordings
+    """
+    from ..spotting.flow import FlowSpotter
+
+    _spot(FlowSpotter(size=options["size"], stride=options["stride"]), options)
+
+
+@spot.command()
+@spotter_options("Frames are downscaled to SIZE x SIZE for the optical flow.")
+@click.option("--blocks", default=6, show_default=True, type=click.IntRange(1), help="BLOCKS x BLOCKS blocks (MDMD's 6).")
+def mdmd(blocks, **options):
+    """Spot with MDMD, the MEGC2020 baseline: main-directional maximal difference of optical flow in 6 x 6
+    blocks. k and the length filters are the organisers'; p is chosen per fold on the training subjects.
 
     \b
     Example:
-      meau spot flow /data/SAMM_LongVideos --database sammlv -o runs/spot
-      meau spot score runs/spot/intervals.csv --truth truth.csv
+      meau spot mdmd /data/CASME_sq --database casmesq -o runs/mdmd
     """
-    from ..databases import DatasetSelection, LabelSettings
-    from ..databases.recordings import load_recordings
-    from ..paths import cache_root
-    from ..spotting.flow import FlowSpotter
-    from ..spotting.intervals import megc_table
-    from ..spotting.run import run_spotting
-    from .options import open_run
+    from ..spotting.mdmd import MdmdSpotter
 
-    selection = DatasetSelection(database=database, root=data_root, sheet=sheet,
-                                 layout=None if layout == "auto" else layout, expressions=expressions,
-                                 labels=LabelSettings(min_count=1, apply_fixes=apply_fixes)).check()
-    run = open_run({"run_dir": run_dir, "resume": resume, "overwrite": overwrite, "fold": fold}, selection)
-    data = load_recordings(selection)
-    kinds = data.truth["type"].value_counts().to_dict()
-    click.echo(f"{database}: {len(data.recordings)} recordings of {len(data.subjects)} subjects, "
-               f"{len(data.truth)} intervals ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), "
-               f"problems: {len(data.problems)}")
-    metrics = run_spotting(FlowSpotter(size=size, stride=stride), data, run, fold=fold, n_jobs=n_jobs, backend=backend,
-                           cache=None if no_cache else (cache or cache_root()), echo=click.echo, figures=figures,
-                           parameters={**selection.parameters(), "size": size})
-    if metrics is not None:
-        click.echo(megc_table(metrics), nl=False)
-        click.echo(f"intervals.csv, metrics.json, figures/: {run_dir}")
+    _spot(MdmdSpotter(size=options["size"], stride=options["stride"], blocks=blocks), options)
+
+
+@spot.command()
+@spotter_options("Frames are downscaled to SIZE x SIZE for the LBP histograms.")
+@click.option("--blocks", default=6, show_default=True, type=click.IntRange(1), help="BLOCKS x BLOCKS blocks.")
+def diff(blocks, **options):
+    """Spot with the LBP feature difference (Moilanen et al. 2014): per block, the chi-squared distance of a
+    frame's LBP histogram to the mean of frames t - k and t + k, contrasted with its neighbours. k,
+    smoothing, p and length bounds are chosen on the training subjects only.
+
+    \b
+    Example:
+      meau spot diff /data/SAMM_LongVideos --database sammlv -o runs/diff
+    """
+    from ..spotting.diff import DiffSpotter
+
+    _spot(DiffSpotter(size=options["size"], stride=options["stride"], blocks=blocks), options)

@@ -93,8 +93,10 @@ def read_intervals(path, *, label: str | None = None, use_subject: bool = True) 
     return result
 
 
-def score_files(predictions_path, truth_path, *, label: str | None = None) -> dict:
-    """The MEGC metrics (and with ``label`` the STR analysis and STRS) of a prediction file against a truth file."""
+def score_files(predictions_path, truth_path, *, label: str | None = None, aus: bool = False) -> dict:
+    """The MEGC metrics (and with ``label`` the STR analysis and STRS) of a prediction file against a truth
+    file; with ``aus``, the AU analysis on the TP pairs (predicted ``AUxx_c`` against the truth's ``AUxx``)
+    and its STRS-style product with the spotting F1."""
     from .score import TYPES, analysis, spotting_counts, str_pairs
 
     probe_p, probe_t = read_intervals(predictions_path, label=label), read_intervals(truth_path, label=label)
@@ -119,6 +121,13 @@ def score_files(predictions_path, truth_path, *, label: str | None = None) -> di
         found = analysis([predictions.labels[p] for p, _ in pairs], [truth.labels[t] for _, t in pairs])
         result["analysis"] = {"label": label, **found}
         result["strs"] = metrics["overall"]["f1"] * found["f1"]
+    if aus:
+        from .aus import au_analysis
+
+        pairs = str_pairs(pred_records, truth_records)
+        found = au_analysis(pairs, predictions.table, truth.table)
+        result["au_analysis"] = found
+        result["strs_aus"] = metrics["overall"]["f1"] * found["f1"]
     return result
 
 
@@ -139,6 +148,11 @@ def megc_table(metrics: dict) -> str:
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in [header] + rows]
+    if "au_analysis" in metrics:
+        a = metrics["au_analysis"]
+        per_au = ", ".join(f"AU{int(c[2:])} {v['f1']:.4f}" for c, v in a["per_au"].items())
+        lines.append(f"AUs on the {a['pairs']} TP pairs: F1 {a['f1']:.4f} ({per_au}); spotting F1 x AU F1 "
+                     f"{metrics['strs_aus']:.4f}")
     if "analysis" in metrics:
         a = metrics["analysis"]
         lines.append(f"analysis ({a['label']}, {a['pairs']} TP pairs): precision {a['precision']:.4f}, recall "

@@ -3,12 +3,15 @@
 Fold ``i`` tests subject ``i`` (subjects in natural order); the spotter's settings per type (``k``,
 smoothing, ``p``, length bounds) are chosen on the other subjects' recordings and truth, recorded in
 ``folds/fold_i.json``, and applied unchanged to the test subject's recordings: the test subject's own
-labels never move its predictions.
+labels never move its predictions. Any spotter (:mod:`meau.spotting.flow`, :mod:`~meau.spotting.mdmd`,
+:mod:`~meau.spotting.diff`) takes this path: it gives traces and frame scores, :mod:`meau.spotting.peaks`
+does the rest.
 
 Run folder: ``config.json``, ``splits.csv`` (subject -> fold), ``folds/fold_i.csv`` (the test
 subject's intervals; the unit of ``--resume``) and ``fold_i.json`` (its settings), ``intervals.csv``
 (``subject, video, onset, offset, type, score``), ``metrics.json`` (the MEGC metric, as ``meau spot
-score`` writes it), ``validation.csv`` (every problem, the stretches without a face included),
+score`` writes it), ``settings.json`` (the settings chosen on every subject: what ``meau spot … --run``
+applies to new recordings), ``validation.csv`` (every problem, the stretches without a face included),
 ``figures/<video>.png`` (score, threshold, truth and spotted intervals over time), ``run.log``.
 """
 
@@ -17,8 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import MeauError, RunError
-from .flow import Prepared, TypeSettings, frame_score, recording_traces, smoothed, spot_intervals, threshold_of, tune
+from .peaks import Prepared, TypeSettings, spot, spotted_score, threshold_of, tune
 from .score import TYPES, spotting_counts
+
+SETTINGS_FORMAT = "meau-spotting-settings"
 
 INTERVAL_COLUMNS = ["subject", "video", "onset", "offset", "type", "score"]
 
@@ -37,22 +42,30 @@ def _landmarks_of(recording):
     return face.points
 
 
-def _traces_worker(recording, ks, stride, size, method, cache):
-    return recording_traces(recording.frames, _landmarks_of(recording), ks, stride, size, method, cache)
+def _traces_worker(spotter, recording, ks, stride, cache):
+    points = _landmarks_of(recording) if spotter.needs_landmarks else recording.landmarks
+    return spotter.traces(recording.frames, points, ks, stride, cache)
 
 
-def fold_ks(data, folds: dict, stride_of) -> dict:
-    """{fold: {type: k}} from each fold's training intervals (every k the run will need, known up front)."""
-    from .flow import choose_k
+def _lengths(truth, kind: str, subject: str | None = None) -> np.ndarray:
+    """The lengths (frames) of one type's truth intervals, without ``subject``'s."""
+    rows = truth[(truth["type"] == kind) & (truth["subject"] != subject)]
+    return (rows["offset"] - rows["onset"] + 1).to_numpy()
 
-    truth = data.truth
-    result = {}
-    for fold, subject in folds.items():
-        train = truth[truth["subject"] != subject]
-        result[fold] = {kind: choose_k((train.loc[train["type"] == kind, "offset"] -
-                                        train.loc[train["type"] == kind, "onset"] + 1).to_numpy(),
-                                       stride_of) for kind in TYPES}
-    return result
+
+def fold_ks(spotter, data, folds: dict, stride: int, fps: float) -> dict:
+    """{fold: {type: k}} from each fold's training intervals (every k the run will need, known up front).
+
+    Fold None is every subject (the settings saved for new recordings): its k is, of the folds' ks, the
+    one nearest to what all the subjects choose, so that no recording needs another pass for it.
+    """
+    ks = {fold: {kind: spotter.k_for(_lengths(data.truth, kind, subject), stride, fps, kind) for kind in TYPES}
+          for fold, subject in folds.items()}
+    every = {}
+    for kind in TYPES:
+        wanted = spotter.k_for(_lengths(data.truth, kind), stride, fps, kind)
+        every[kind] = min({by_type[kind] for by_type in ks.values()}, key=lambda k: (abs(k - wanted), k))
+    return {**ks, None: every}
 
 
 def _gaps(present: np.ndarray, numbers) -> list[tuple[int, int]]:
@@ -69,9 +82,10 @@ def _gaps(present: np.ndarray, numbers) -> list[tuple[int, int]]:
 
 
 def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1, backend=None, cache=None,
-                 parameters: dict | None = None, echo=print, figures: bool = True) -> dict | None:
+                 parameters: dict | None = None, echo=print, figures: bool = True, aus=None) -> dict | None:
     """Spot every recording of ``data`` (:class:`~meau.databases.recordings.LongVideos`) with leave-one-subject-out
-    into ``run``; return the metrics, or None while folds remain (``fold`` runs one of them)."""
+    into ``run``; return the metrics, or None while folds remain (``fold`` runs one of them). ``aus``:
+    (an AU run, its predictor from :func:`meau.spotting.aus.au_predictor`) describes every interval."""
     import pandas as pd
 
     from ..databases.sheets import Problem
@@ -96,7 +110,7 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
                            "use a new run folder")
     fps = data.recordings[0].fps
     stride = spotter.stride_for(fps)
-    ks = fold_ks(data, folds, stride)
+    ks = fold_ks(spotter, data, folds, stride, fps)
     config = base_config(spotter.name, {**(parameters or {}), **spotter.as_dict(), "stride_frames": stride,
                                         "protocol": "loso", "folds": len(folds)})
     config["dataset"] = {"database": data.database, "sources": data.sources, "layout": data.layout,
@@ -109,8 +123,8 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
 
     needed = sorted({k for by_type in ks.values() for k in by_type.values()})
     failures: dict[int, str] = {}
-    traces = run_guarded(_traces_worker, ([recording, needed, stride, spotter.size, spotter.method,
-                                           str(cache) if cache else None] for recording in data.recordings),
+    traces = run_guarded(_traces_worker, ([spotter, recording, needed, stride, str(cache) if cache else None]
+                                          for recording in data.recordings),
                          n_jobs=n_jobs, backend=backend, what="recordings", failures=failures)
     problems = list(data.problems)
     prepared = []
@@ -140,14 +154,11 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
         test = [item for item in prepared if item.key[0] == subject]
         settings, rows = {}, []
         for kind in TYPES:
-            lengths = [b - a + 1 for (s, _), intervals in truth_by_type[kind].items() if s != subject
-                       for a, b in intervals]
-            chosen = tune(train, truth_by_type[kind], lengths, stride, spotter.p_grid)
-            assert chosen.k == ks[number][kind]
+            chosen = tune(spotter, train, truth_by_type[kind], ks[number][kind],
+                          spotter.bounds_for(_lengths(data.truth, kind, subject), fps, kind))
             settings[kind] = chosen.as_dict()
             for item in test:
-                score = smoothed(frame_score(item.traces[chosen.k], chosen.k, item.present), chosen.smoothing)
-                for onset, offset, peak in spot_intervals(score, chosen.k, chosen.p, chosen.length, item.numbers):
+                for onset, offset, peak in spot(spotter, item, chosen):
                     rows.append((item.key[0], item.key[1], onset, offset, kind, round(peak, 6)))
         write_csv(run.fold_file(number), pd.DataFrame(rows, columns=INTERVAL_COLUMNS))
         write_json(run.fold_file(number, "json"), {"fold": number, "subject": subject, "settings": settings,
@@ -158,11 +169,18 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
     if missing:
         echo(f"{len(missing)} fold(s) still to run: {', '.join(map(str, missing))}")
         return None
-    return finish(run, data, prepared, folds, figures=figures)
+    final = {kind: tune(spotter, prepared, truth_by_type[kind], ks[None][kind],
+                        spotter.bounds_for(_lengths(data.truth, kind), fps, kind)) for kind in TYPES}
+    write_json(run.file("settings.json"), {
+        "format": SETTINGS_FORMAT, "version": 1, "spotter": spotter.as_dict(), "fps": fps, "stride": stride,
+        "settings": {kind: chosen.as_dict() for kind, chosen in final.items()},
+        "chosen_on": f"every subject of the run ({len(subjects)}): for new recordings, never for this run's folds"})
+    return finish(spotter, run, data, prepared, folds, figures=figures, aus=aus)
 
 
-def finish(run, data, prepared, folds, *, figures: bool = True) -> dict:
-    """``intervals.csv``, ``metrics.json`` and the figures once every fold is there."""
+def finish(spotter, run, data, prepared, folds, *, figures: bool = True, aus=None) -> dict:
+    """``intervals.csv`` (with the AUs of each interval by ``aus``: (AU run, its predictor)),
+    ``metrics.json`` and the figures once every fold is there."""
     import json
 
     import pandas as pd
@@ -173,6 +191,12 @@ def finish(run, data, prepared, folds, *, figures: bool = True) -> dict:
     frames = [pd.read_csv(run.fold_file(number), dtype={"subject": str, "video": str}) for number in folds]
     intervals = pd.concat(frames, ignore_index=True).sort_values(["subject", "video", "onset", "type"],
                                                                  kind="stable").reset_index(drop=True)
+    if aus is not None:
+        from .aus import interval_aus, recording_clips
+
+        source, predictor = aus
+        recordings = {recording.key: recording for recording in data.recordings}
+        intervals = interval_aus(intervals, recording_clips(recordings), source, predictor=predictor)
     write_csv(run.file("intervals.csv"), intervals)
     predictions = [((s, v), int(a), int(b), t) for s, v, a, b, t in
                    intervals[["subject", "video", "onset", "offset", "type"]].itertuples(index=False)]
@@ -186,7 +210,7 @@ def finish(run, data, prepared, folds, *, figures: bool = True) -> dict:
         settings = {json.loads(run.fold_file(number, "json").read_text())["subject"]:
                     json.loads(run.fold_file(number, "json").read_text())["settings"] for number in folds}
         for item in prepared:
-            spotting_figure(item, settings.get(item.key[0]), intervals, data.truth, data.recordings[0].fps,
+            spotting_figure(spotter, item, settings.get(item.key[0]), intervals, data.truth, data.recordings[0].fps,
                             run.file("figures") / f"{_file_name(item.key)}.png")
     return metrics
 
@@ -197,9 +221,9 @@ def _file_name(key) -> str:
     return folder_name(f"{key[0]}_{key[1]}" if not str(key[1]).startswith(str(key[0])) else key[1])
 
 
-def spotting_figure(item, settings, intervals, truth, fps: float, path) -> None:
+def spotting_figure(spotter, item, settings, intervals, truth, fps: float, path) -> None:
     """One recording: per type, the frame score and its threshold over time, the truth intervals
-    (green) and the spotted ones (red) on the same time axis."""
+    (green, when ``truth`` is given) and the spotted ones (red) on the same time axis."""
     from ..figures import pyplot, save_figure
 
     if not settings:
@@ -209,13 +233,14 @@ def spotting_figure(item, settings, intervals, truth, fps: float, path) -> None:
     seconds = (np.asarray(item.numbers) - item.numbers[0]) / fps
     for axis, kind in zip(axes[:, 0], TYPES):
         chosen = TypeSettings.from_dict(settings[kind])
-        score = smoothed(frame_score(item.traces[chosen.k], chosen.k, item.present), chosen.smoothing)
+        score = spotted_score(spotter, item, chosen)
         axis.plot(seconds, score, color="0.25", linewidth=0.8, label="score")
         threshold = threshold_of(score, chosen.p)
         if np.isfinite(threshold):
             axis.axhline(threshold, color="tab:red", linestyle="--", linewidth=0.8, label=f"threshold (p {chosen.p:g})")
         to_seconds = lambda frame: (frame - item.numbers[0]) / fps  # noqa: E731
-        rows = truth[(truth["subject"] == item.key[0]) & (truth["video"] == item.key[1]) & (truth["type"] == kind)]
+        rows = truth[(truth["subject"] == item.key[0]) & (truth["video"] == item.key[1]) & (truth["type"] == kind)] \
+            if truth is not None else intervals.iloc[:0]
         for onset, offset in zip(rows["onset"], rows["offset"]):
             axis.axvspan(to_seconds(onset), to_seconds(offset), color="tab:green", alpha=0.25, linewidth=0)
         spotted = intervals[(intervals["subject"] == item.key[0]) & (intervals["video"] == item.key[1]) &
@@ -224,8 +249,8 @@ def spotting_figure(item, settings, intervals, truth, fps: float, path) -> None:
             axis.axvspan(to_seconds(onset), to_seconds(offset), ymin=0.0, ymax=0.12, color="tab:red", alpha=0.8,
                          linewidth=0)
         axis.set_ylabel(f"{kind}\nscore", fontsize=8)
-        axis.set_title(f"{item.key[0]} {item.key[1]}, {kind}: truth (green), spotted (red), k = {chosen.k}",
-                       fontsize=8, loc="left")
+        what = "truth (green), spotted (red)" if truth is not None else "spotted (red)"
+        axis.set_title(f"{' '.join(map(str, item.key))}, {kind}: {what}, k = {chosen.k}", fontsize=8, loc="left")
         axis.legend(fontsize=7, loc="upper right")
     axes[-1, 0].set_xlabel("time (s)")
     figure.tight_layout()

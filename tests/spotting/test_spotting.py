@@ -20,15 +20,6 @@ FAST = ["--size", "64", "--no-figures"]
 
 
 @pytest.fixture(scope="module")
-def long_db(tmp_path_factory):
-    """CAS(ME)^2's format: 3 subjects, one 10 s recording each at 30 fps (the first with a second
-    without a face), planted expressions at 8 px."""
-    root = tmp_path_factory.mktemp("casmesq")
-    generate_long(root, like="casmesq", subjects=3, videos=1, seconds=10, intensity=8.0, seed=4)
-    return root
-
-
-@pytest.fixture(scope="module")
 def spotted(long_db, tmp_path_factory):
     """One spot flow run (the trace cache kept for the other tests)."""
     folder = tmp_path_factory.mktemp("spotted")
@@ -121,10 +112,29 @@ def test_spot_flow_writes_its_run_folder_and_finds_the_planted_expressions(long_
     assert inside.empty
 
 
-def test_a_test_subjects_own_labels_never_move_its_predictions(long_db, spotted, tmp_path):
+@pytest.fixture(scope="module")
+def spot_runs(long_db, spotted):
+    """name -> the run folder of that spotter on long_db (flow's is ``spotted``'s; each run once, one cache)."""
+    folder, _ = spotted
+    runs = {"flow": folder / "run"}
+
+    def get(name):
+        if name not in runs:
+            result = CliRunner().invoke(cli, ["spot", name, str(long_db), "--database", "casmesq", "--size", "64",
+                                              "--cache", str(folder / "cache"), "-o", str(folder / name)], obj={})
+            assert result.exit_code == 0, result.output
+            runs[name] = folder / name
+        return runs[name]
+
+    return get
+
+
+@pytest.mark.parametrize("spotter", ["flow", "mdmd", "diff"])
+def test_a_test_subjects_own_labels_never_move_its_predictions(long_db, spotted, spot_runs, spotter, tmp_path):
     """Change subject 15's truth (drop two intervals, move the others, swap their types): its predicted
     intervals and settings stay the same; only the other folds, which train on it, may change."""
     folder, _ = spotted
+    base = spot_runs(spotter)
     copy = tmp_path / "db"
     shutil.copytree(long_db, copy)
     book = openpyxl.load_workbook(copy / SHEET)
@@ -137,16 +147,36 @@ def test_a_test_subjects_own_labels_never_move_its_predictions(long_db, spotted,
         row[2].value, row[3].value, row[4].value = row[2].value + 7, row[3].value + 7, row[4].value + 7
         row[7].value = "micro-expression" if row[7].value.startswith("macro") else "macro-expression"
     book.save(copy / SHEET)
-    result = CliRunner().invoke(cli, ["spot", "flow", str(copy), "--database", "casmesq", *FAST, "--cache",
+    result = CliRunner().invoke(cli, ["spot", spotter, str(copy), "--database", "casmesq", *FAST, "--cache",
                                       str(folder / "cache"), "-o", str(tmp_path / "run")], obj={})
     assert result.exit_code == 0, result.output
-    before = pd.read_csv(folder / "run" / "folds" / "fold_0.csv", dtype={"subject": str})
+    before = pd.read_csv(base / "folds" / "fold_0.csv", dtype={"subject": str})
     after = pd.read_csv(tmp_path / "run" / "folds" / "fold_0.csv", dtype={"subject": str})
     assert (before["subject"] == "15").all() and len(before)
     pd.testing.assert_frame_equal(before, after)
-    settings = [json.loads((run / "folds" / "fold_0.json").read_text())["settings"]
-                for run in (folder / "run", tmp_path / "run")]
+    settings = [json.loads((run / "folds" / "fold_0.json").read_text())["settings"] for run in (base, tmp_path / "run")]
     assert settings[0] == settings[1]
+    # the other folds train on subject 15: its changed truth may move them (the test would be empty otherwise)
+    moved = [json.loads((run / "folds" / "fold_1.json").read_text())["settings"] for run in (base, tmp_path / "run")]
+    assert spotter == "mdmd" or moved[0] != moved[1]  # MDMD's k and bounds are fixed; only p may move
+
+
+@pytest.mark.parametrize("spotter", ["mdmd", "diff"])
+def test_mdmd_and_the_feature_difference_find_the_planted_expressions(spot_runs, spotter):
+    run = spot_runs(spotter)
+    metrics = json.loads((run / "metrics.json").read_text())
+    # known answer: 12 planted intervals; a spotter at chance hits none with IoU >= 0.5
+    assert metrics["overall"]["tp"] >= 4, metrics["overall"]
+    config = json.loads((run / "config.json").read_text())
+    assert config["parameters"]["spotter"] == spotter
+    for number in range(3):
+        fold = json.loads((run / "folds" / f"fold_{number}.json").read_text())
+        assert set(fold["settings"]) == {"micro", "macro"}
+    saved = json.loads((run / "settings.json").read_text())
+    assert saved["format"] == "meau-spotting-settings" and saved["spotter"]["spotter"] == spotter
+    if spotter == "mdmd":  # the organisers' k and length filters at 30 fps
+        assert fold["settings"]["micro"]["k"] == 12 and fold["settings"]["macro"]["k"] == 39
+        assert fold["settings"]["micro"]["length"] == [7, 16] and fold["settings"]["macro"]["length"][0] == 17
 
 
 def test_one_fold_at_a_time_then_resume_gives_the_whole_run(long_db, spotted, tmp_path):

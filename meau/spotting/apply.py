@@ -1,0 +1,263 @@
+"""A spotting run's settings applied to your own recordings: no sheet, no labels, no onsets.
+
+``meau spot flow DB --database … -o runs/spot`` saves, beside its folds, the settings chosen on all its
+subjects (``settings.json``: data, never code). ``meau spot flow --run runs/spot VIDEO_OR_FOLDER… -o out``
+reads them and spots each recording:
+
+- ``out/intervals.csv``: ``input, video, onset, offset, type, score, onset_s, offset_s`` (frame numbers:
+  a video's 0-based indices, a folder's numbers from its file names; seconds from the first frame),
+  with ``AUxx_p/_t/_c`` per interval when an AU run describes them (``aus``);
+- ``out/figures/<video>.png``: per type, the score over time, the threshold and the spots;
+- ``out/<video>.eaf`` with ``eaf``: an ELAN file (``pympi-ling``) with a tier per type, each spot an
+  annotation whose value holds its score and AUs, the video linked as its media.
+
+A recording at another frame rate than the run's gets the run's settings in seconds (``k``, the
+smoothing and the length bounds scaled to its frames). Each input is processed on its own: one that
+fails is listed (``status`` in ``recordings.csv``) and the others go on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ClipError, FrameError, MeauError, SettingError
+from .peaks import Prepared, TypeSettings, spot
+from .run import SETTINGS_FORMAT, _file_name, spotting_figure
+from .score import TYPES
+
+INTERVAL_COLUMNS = ["input", "video", "onset", "offset", "type", "score", "onset_s", "offset_s"]
+
+
+def spotters() -> dict:
+    """Spotter kind -> its class (the settings file names the kind)."""
+    from .diff import DiffSpotter
+    from .flow import FlowSpotter
+    from .mdmd import MdmdSpotter
+
+    return {"flow": FlowSpotter, "mdmd": MdmdSpotter, "diff": DiffSpotter}
+
+
+@dataclass
+class SavedSettings:
+    """What ``settings.json`` holds: the spotter, the run's frame rate and stride, and per type its settings."""
+
+    spotter: object
+    fps: float
+    settings: dict  # type -> TypeSettings
+
+    def at(self, fps: float) -> dict:
+        """The settings for a recording at ``fps``: the run's, in seconds (frames scaled by fps / run fps)."""
+        factor = fps / self.fps
+        if abs(factor - 1) < 1e-9:
+            return dict(self.settings)
+        scale = lambda frames: max(1, int(round(frames * factor)))  # noqa: E731
+        return {kind: replace(chosen, k=scale(chosen.k), smoothing=scale(chosen.smoothing),
+                              length=(scale(chosen.length[0]), scale(chosen.length[1]) if chosen.length[1] < 10 ** 9
+                                      else chosen.length[1]))
+                for kind, chosen in self.settings.items()}
+
+
+def read_settings(run, kind: str | None = None) -> SavedSettings:
+    """A run's ``settings.json`` (one line naming the run when it has none, or is another spotter's)."""
+    path = Path(run) / "settings.json"
+    if not path.exists():
+        raise SettingError("run", run, "no settings.json: not a finished spotting run of this meau "
+                                       "(meau spot … DB --database … -o RUN writes one when every fold is done)")
+    try:
+        saved = json.loads(path.read_text())
+        if saved.get("format") != SETTINGS_FORMAT:
+            raise ValueError("not a meau spotting settings file")
+        fields = dict(saved["spotter"])
+        found = fields.pop("spotter")
+        cls = spotters()[found]
+        known = {name: value for name, value in fields.items() if name in cls.__dataclass_fields__}
+        if "p_grid" in known:
+            known["p_grid"] = tuple(known["p_grid"])
+        settings = {kind_: TypeSettings.from_dict(saved["settings"][kind_]) for kind_ in TYPES}
+        result = SavedSettings(cls(**known), float(saved["fps"]), settings)
+    except (ValueError, KeyError, TypeError) as error:
+        raise SettingError("run", run, f"unreadable settings.json ({type(error).__name__}: {error})") from None
+    if kind is not None and found != kind:
+        raise SettingError("run", run, f"a {found} spotting run: use meau spot {found} --run {run}")
+    return result
+
+
+@dataclass
+class NewRecording:
+    """One input: its frames (images), their numbers, frame rate and, for the flow spotter, its 68 points."""
+
+    source: Path
+    name: str
+    numbers: list
+    frames: list
+    fps: float
+    points: np.ndarray | None = None
+    video: bool = False
+
+
+def load_recording(path, *, fps: float | None, default_fps: float, crop=None, landmarks: bool = False) -> NewRecording:
+    """Read one video or frame folder (with ``crop``, the face found, aligned and cropped first); its frame
+    rate: ``fps`` if given, else a video's own, else ``default_fps`` (the run's)."""
+    from ..crop import input_frames
+    from ..video import frame_rate
+
+    path = Path(path)
+    points = None
+    if crop is not None:
+        from ..crop import aligned_input
+
+        numbers, frames, record = aligned_input(path, crop)
+        points = np.asarray(record["points"], dtype=np.float64)
+    else:
+        numbers, frames = input_frames(path)
+        if landmarks:
+            points = _detected_points(path, frames)
+    rate = fps or frame_rate(path) or default_fps
+    name = path.stem if path.is_file() else path.name
+    return NewRecording(path, name, list(numbers), list(frames), float(rate), points, video=path.is_file())
+
+
+def _detected_points(path, frames) -> np.ndarray:
+    from ..crop import first_face
+
+    _, face = first_face(frames[:: max(1, len(frames) // 40)], 1)
+    if face is None:
+        raise FrameError(f"{path}: no face found for the regions of interest (use --crop, or crop it with meau crop)")
+    return np.asarray(face.points, dtype=np.float64)
+
+
+def _seconds(recording: NewRecording, number: int, end: bool = False) -> float:
+    """Seconds from the recording's first frame to frame ``number`` (its end with ``end``)."""
+    index = recording.numbers.index(number)
+    return round((index + int(end)) / recording.fps, 4)
+
+
+def spot_recording(saved: SavedSettings, recording: NewRecording):
+    """(Prepared traces, the settings at its frame rate, the intervals as rows of INTERVAL_COLUMNS)."""
+    spotter = saved.spotter
+    settings = saved.at(recording.fps)
+    stride = spotter.stride_for(recording.fps)
+    traces = spotter.traces(recording.frames, recording.points, sorted({s.k for s in settings.values()}), stride, None)
+    item = Prepared(("", recording.name), recording.numbers, traces["present"],
+                    {k: traces[k] for k in {s.k for s in settings.values()}})
+    rows = []
+    for kind in TYPES:
+        for onset, offset, peak in spot(spotter, item, settings[kind]):
+            rows.append((str(recording.source), recording.name, onset, offset, kind, round(peak, 6),
+                         _seconds(recording, onset), _seconds(recording, offset, end=True)))
+    return item, settings, rows
+
+
+def frames_clip(recording: NewRecording):
+    """``clip_of`` (see :func:`meau.spotting.aus.interval_aus`) for an input held in memory."""
+    from ..video import to_grey
+
+    def clip_of(row, color):
+        chosen = [frame for frame, number in zip(recording.frames, recording.numbers)
+                  if int(row["onset"]) <= number <= int(row["offset"])]
+        clip = np.stack(chosen)
+        if color and clip.ndim == 3:
+            return np.repeat(clip[..., None], 3, axis=3)
+        if not color and clip.ndim == 4:
+            return np.clip(np.rint(to_grey(clip)), 0, 255).astype(np.uint8)
+        return clip
+
+    return clip_of
+
+
+def write_eaf(path, recording: NewRecording, intervals, au_columns) -> Path:
+    """An ELAN file: a tier per type (``micro``, ``macro``), one annotation per spot from its first frame's
+    start to its last frame's end, valued ``score 0.8123; AU4+AU12`` (the AUs decided present), the video
+    linked as its media."""
+    try:
+        from pympi.Elan import Eaf
+    except ImportError:
+        raise SettingError("eaf", True, "writing ELAN files needs pympi-ling: pip install 'meau[elan]'") from None
+    from ..outputs import atomic_path
+
+    eaf = Eaf(author="meau")
+    if recording.video:
+        eaf.add_linked_file(str(recording.source.resolve()), relpath=None, mimetype=_mimetype(recording.source))
+    for kind in TYPES:
+        eaf.add_tier(kind)
+    eaf.remove_tier("default")
+    for row in intervals.to_dict("records"):
+        present = [f"AU{int(c[2:])}" for c in au_columns if str(row.get(f"{c}_c")) == "1"]
+        value = f"score {row['score']:.4f}" + (f"; {'+'.join(present) or 'no AU'}" if au_columns else "")
+        eaf.add_annotation(row["type"], int(round(row["onset_s"] * 1000)), int(round(row["offset_s"] * 1000)), value)
+    path = Path(path)
+    with atomic_path(path) as temporary:
+        eaf.to_file(str(temporary))
+    return path
+
+
+def _mimetype(path: Path) -> str:
+    return {".mp4": "video/mp4", ".avi": "video/x-msvideo", ".mov": "video/quicktime", ".mpg": "video/mpeg",
+            ".mpeg": "video/mpeg", ".wav": "audio/x-wav"}.get(path.suffix.lower(), "video/*")
+
+
+def spot_inputs(run, inputs, out, *, kind: str | None = None, fps: float | None = None, crop=None, aus=None,
+                eaf: bool = False, figures: bool = True, overwrite: bool = False, echo=print) -> dict:
+    """Spot each input with the run's saved settings into the output folder ``out`` (see the module).
+
+    ``aus``: (AU run, its predictor) from :func:`meau.spotting.aus.au_predictor`. Returns a summary.
+    """
+    import pandas as pd
+
+    from ..outputs import OutputFolder, check_separate, write_csv
+
+    saved = read_settings(run, kind)
+    if eaf:
+        try:
+            import pympi  # noqa: F401
+        except ImportError:
+            raise SettingError("eaf", True, "writing ELAN files needs pympi-ling: pip install 'meau[elan]'") from None
+    inputs = [Path(item) for item in inputs]
+    missing = [item for item in inputs if not item.exists()]
+    if missing:
+        raise MeauError(f"{missing[0]}: no such video or frame folder")
+    check_separate(out, [*inputs, run])
+    folder = OutputFolder(out, "spotting")
+    mode = folder.check_claim(resume=False, overwrite=overwrite, what="output folder")
+    names = [item.stem if item.is_file() else item.name for item in inputs]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise MeauError(f"two inputs are named {repeated[0]!r}: their outputs would collide; rename one")
+    if mode == "overwrite":
+        folder.clear()
+    folder.mark()
+    rows, statuses = [], []
+    for item in inputs:
+        try:
+            recording = load_recording(item, fps=fps, default_fps=saved.fps, crop=crop,
+                                       landmarks=saved.spotter.needs_landmarks)
+            prepared, settings, found = spot_recording(saved, recording)
+        except (FrameError, ClipError) as error:
+            statuses.append({"input": str(item), "status": f"error: {error}", "frames": 0, "fps": None, "intervals": 0})
+            echo(f"{item}: {error}")
+            continue
+        table = pd.DataFrame(found, columns=INTERVAL_COLUMNS)
+        if aus is not None:
+            from .aus import interval_aus
+
+            table = interval_aus(table, frames_clip(recording), aus[0], predictor=aus[1])
+        au_columns = list(aus[1].au_columns) if aus is not None else []
+        if figures:
+            spotting_figure(saved.spotter, prepared, {k: v.as_dict() for k, v in settings.items()},
+                            table.assign(subject=""), None, recording.fps,
+                            folder.file("figures", f"{_file_name(('', recording.name))}.png"))
+        if eaf:
+            write_eaf(folder.file(f"{_file_name(('', recording.name))}.eaf"), recording, table, au_columns)
+        rows.append(table)
+        statuses.append({"input": str(item), "status": "ok", "frames": len(recording.numbers), "fps": recording.fps,
+                         "intervals": len(table)})
+        echo(f"{item}: {len(recording.numbers)} frames at {recording.fps:g} fps, {len(table)} interval(s)")
+    intervals = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=INTERVAL_COLUMNS)
+    write_csv(folder.file("recordings.csv"), pd.DataFrame(statuses))
+    write_csv(folder.file("intervals.csv"), intervals)
+    return {"inputs": len(inputs), "failed": sum(s["status"] != "ok" for s in statuses),
+            "intervals": len(intervals), "spotter": saved.spotter.name}

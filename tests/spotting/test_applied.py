@@ -1,0 +1,190 @@
+"""Spotting part 2: AUs per spotted interval, your own recordings (ELAN files, figures), a Dask cluster."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from meau.cli import cli
+
+from ..outcomes import check_outcome
+
+SHEET = "CAS(ME)^2code_final.xlsx"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], obj={})
+
+
+@pytest.fixture(scope="module")
+def au_run(tiny_db, tmp_path_factory):
+    """A flow + SVM AU run on the tiny clip database (its final SVMs predict new clips)."""
+    run = tmp_path_factory.mktemp("au") / "run"
+    result = invoke("baseline", "flow", tiny_db, "--min-count", "3", "--no-cache", "-o", run)
+    assert result.exit_code == 0, result.output
+    return run
+
+
+@pytest.fixture(scope="module")
+def described(long_db, au_run, tmp_path_factory):
+    """A diff spotting run on the long recordings whose intervals carry the AU run's predictions."""
+    folder = tmp_path_factory.mktemp("described")
+    result = invoke("spot", "diff", long_db, "--database", "casmesq", "--size", "64", "--no-figures", "--aus-from",
+                    au_run, "--cache", folder / "cache", "-o", folder / "run")
+    assert result.exit_code == 0, result.output
+    truth = invoke("annotate", long_db / SHEET, "--database", "casmesq", "--min-count", "1", "-o", folder / "truth.csv")
+    assert truth.exit_code == 0, truth.output
+    return folder
+
+
+def test_each_spotted_interval_gets_the_aus_predict_gives_its_frames(described, au_run, long_db):
+    from meau.databases import DatasetSelection, LabelSettings
+    from meau.databases.recordings import load_recordings
+    from meau.predict import load_predictor
+    from meau.video import read_frames
+
+    intervals = pd.read_csv(described / "run" / "intervals.csv", dtype={"subject": str})
+    predictor = load_predictor(au_run)
+    assert len(intervals) and (intervals["aus_status"] == "ok").all()
+    for column in predictor.au_columns:
+        assert {f"{column}_p", f"{column}_t", f"{column}_c"} <= set(intervals.columns)
+        assert ((intervals[f"{column}_p"] >= intervals[f"{column}_t"]).astype(int) == intervals[f"{column}_c"]).all()
+    # one interval again, by hand: its frames as one clip for predict's predictor
+    data = load_recordings(DatasetSelection(database="casmesq", root=long_db, labels=LabelSettings(min_count=1)))
+    row = intervals.iloc[0]
+    recording = {r.key: r for r in data.recordings}[(row["subject"], row["video"])]
+    frames = [p for p, n in zip(recording.frames, recording.numbers) if row["onset"] <= n <= row["offset"]]
+    probabilities, _ = predictor(read_frames(frames), "check")
+    np.testing.assert_allclose(row[[f"{c}_p" for c in predictor.au_columns]].to_numpy(float), probabilities, atol=1e-6)
+
+
+def test_score_aus_is_the_per_au_f1_on_the_true_positive_pairs(described):
+    from sklearn.metrics import f1_score
+
+    from meau.spotting.intervals import read_intervals
+    from meau.spotting.score import str_pairs
+
+    result = invoke("spot", "score", described / "run" / "intervals.csv", "--truth", described / "truth.csv", "--aus")
+    assert result.exit_code == 0, result.output
+    assert "AUs on the" in result.output and "spotting F1 x AU F1" in result.output
+    predictions = read_intervals(described / "run" / "intervals.csv")
+    truth = read_intervals(described / "truth.csv")
+    pairs = str_pairs(predictions.records, truth.records)
+    assert pairs, "the test needs true-positive pairs"
+    scores = []
+    for column in [c[:-2] for c in predictions.table.columns if c.endswith("_c")]:
+        if column not in truth.table.columns:
+            continue
+        kept = [(t, p) for p, t in pairs if truth.table[column].iloc[t] != ""]
+        if kept:
+            scores.append(f1_score([int(float(truth.table[column].iloc[t])) for t, _ in kept],
+                                   [int(predictions.table[f"{column}_c"].iloc[p]) for _, p in kept], zero_division=0))
+    mean = float(np.mean(scores))
+    assert f"F1 {mean:.4f}" in result.output
+    metrics = json.loads((described / "run" / "metrics.json").read_text())
+    assert f"{metrics['overall']['f1'] * mean:.4f}" in result.output.split("spotting F1 x AU F1")[1]
+
+
+def test_your_own_recordings_with_the_runs_settings_aus_and_elan_files(described, au_run, long_db, tmp_path):
+    import cv2
+    import pympi
+
+    folder = next((long_db / "rawpic").glob("s16/*"))
+    # the same recording as a lossless video file too (30 fps, 0-based frame indices)
+    paths = sorted(folder.glob("*.jpg"), key=lambda p: int(p.stem[3:]))
+    first = cv2.imread(str(paths[0]))
+    video = tmp_path / "take.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"FFV1"), 30, (first.shape[1], first.shape[0]))
+    assert writer.isOpened(), "OpenCV's FFV1 encoder"
+    for path in paths:
+        writer.write(cv2.imread(str(path)))
+    writer.release()
+    out = tmp_path / "spots"
+    result = invoke("spot", "diff", "--run", described / "run", folder, video, "--aus-from", au_run, "--eaf", "-o", out)
+    assert result.exit_code == 0, result.output
+    intervals = pd.read_csv(out / "intervals.csv")
+    assert set(intervals["video"]) <= {folder.name, "take"} and (intervals["aus_status"] == "ok").all()
+    assert (out / "figures" / f"{folder.name}.png").stat().st_size > 5000
+    saved = json.loads((described / "run" / "settings.json").read_text())["settings"]
+    for kind in ("micro", "macro"):  # every interval within the bounds chosen on all the run's subjects
+        rows = intervals[intervals["type"] == kind]
+        lengths = rows["offset"] - rows["onset"] + 1
+        assert lengths.between(*saved[kind]["length"]).all()
+    for name in (folder.name, "take"):
+        eaf = pympi.Elan.Eaf(str(out / f"{name}.eaf"))
+        assert set(eaf.get_tier_names()) == {"micro", "macro"}
+        rows = intervals[intervals["video"] == name]
+        read_back = sorted((kind, start, end) for kind in ("micro", "macro")
+                           for start, end, _ in eaf.get_annotation_data_for_tier(kind))
+        written = sorted((r.type, int(round(r.onset_s * 1000)), int(round(r.offset_s * 1000))) for r in rows.itertuples())
+        assert read_back == written and len(written)
+        values = [value for kind in ("micro", "macro") for _, _, value in eaf.get_annotation_data_for_tier(kind)]
+        assert all(value.startswith("score ") and ";" in value for value in values)
+    assert json.loads(json.dumps(pympi.Elan.Eaf(str(out / "take.eaf")).get_linked_files()))[0]["MEDIA_URL"].endswith(
+        "take.avi")
+    # the video and the folder hold the same frames: the same intervals, in seconds and in frames (a folder's
+    # numbers from 1, a video's indices from 0)
+    by_folder = intervals[intervals["video"] == folder.name].reset_index(drop=True)
+    by_video = intervals[intervals["video"] == "take"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(by_folder[["type", "onset_s", "offset_s"]], by_video[["type", "onset_s", "offset_s"]])
+    assert (by_folder["onset"] - by_video["onset"] == 1).all()
+
+
+def _without_pympi(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pympi", None)
+    monkeypatch.setitem(sys.modules, "pympi.Elan", None)
+
+
+@pytest.mark.parametrize("name,arguments,expect", [
+    ("aus from a run without a model", lambda d, tmp: ["spot", "diff", d["db"], "--database", "casmesq",
+                                                       "--aus-from", d["constant"], "-o", tmp / "out"],
+     "--aus-from"),
+    ("eaf without pympi-ling", lambda d, tmp: ["spot", "diff", "--run", d["run"], d["folder"], "--eaf", "-o", tmp / "out"],
+     "pip install 'meau[elan]'"),
+    ("run of another spotter", lambda d, tmp: ["spot", "flow", "--run", d["run"], d["folder"], "-o", tmp / "out"],
+     "a diff spotting run: use meau spot diff --run"),
+    ("run that is no spotting run", lambda d, tmp: ["spot", "diff", "--run", d["constant"], d["folder"], "-o", tmp / "out"],
+     "no settings.json"),
+    ("crop without --run", lambda d, tmp: ["spot", "diff", d["db"], "--database", "casmesq", "--crop", "-o", tmp / "out"],
+     "--crop goes with --run"),
+    ("unreachable scheduler", lambda d, tmp: ["spot", "diff", d["db"], "--database", "casmesq", "--backend", "dask",
+                                              "--scheduler", "tcp://127.0.0.1:9", "--scheduler-timeout", "1",
+                                              "-o", tmp / "out"],
+     "--scheduler tcp://127.0.0.1:9: no Dask scheduler answered within 1 s"),
+    ("dask without a scheduler", lambda d, tmp: ["spot", "diff", d["db"], "--database", "casmesq", "--backend", "dask",
+                                                 "-o", tmp / "out"], "--backend dask: needs --scheduler ADDRESS"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(name, arguments, expect, described, long_db, tiny_db, tmp_path,
+                                                  monkeypatch, tmp_path_factory):
+    constant = tmp_path_factory.getbasetemp() / "constant-for-spotting"
+    if not (constant / "metrics.json").exists():
+        assert invoke("baseline", "constant", tiny_db, "--min-count", "3", "-o", constant).exit_code == 0
+    if "pympi" in name:
+        _without_pympi(monkeypatch)
+    given = {"db": long_db, "run": described / "run", "constant": constant,
+             "folder": next((long_db / "rawpic").glob("s16/*"))}
+    start = time.perf_counter()
+    result = invoke(*arguments(given, tmp_path))
+    check_outcome(result, name, 1, expect)
+    assert not (tmp_path / "out").exists()
+    assert time.perf_counter() - start < 15
+
+
+def test_a_dask_cluster_gives_the_local_results(long_db, tmp_path):
+    from distributed import LocalCluster
+
+    common = ["spot", "diff", long_db, "--database", "casmesq", "--size", "48", "--no-cache", "--no-figures"]
+    local = invoke(*common, "-o", tmp_path / "local")
+    assert local.exit_code == 0, local.output
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        remote = invoke(*common, "--backend", "dask", "--scheduler", cluster.scheduler_address, "-o", tmp_path / "dask")
+    assert remote.exit_code == 0, remote.output
+    for name in ("intervals.csv", "settings.json", "metrics.json"):
+        assert (tmp_path / "dask" / name).read_text() == (tmp_path / "local" / name).read_text(), name

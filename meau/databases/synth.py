@@ -521,7 +521,7 @@ def _write_landmarks(path: Path, plan, seed: int, keys) -> None:
 # --- long recordings (spotting) -------------------------------------------------------------------
 
 MICRO_SECONDS, MACRO_SECONDS = (0.2, 0.5), (0.5, 4.0)
-LONG_GENERATOR_VERSION = 1
+LONG_GENERATOR_VERSION = 2  # 2: the head's random walk per time, not per frame (30 fps unchanged)
 
 
 def _plan_recording(rng: np.random.Generator, frames: int, fps: float, gap: bool) -> tuple[list[dict], tuple | None]:
@@ -555,7 +555,9 @@ def _render_recording(out: Path, writer, recording: dict, face: Face, rng: np.ra
     ys, xs = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
     numbers = np.arange(count)
     drift = _drift_path(count, nuisance.drift if nuisance else 1.0, rng)
-    drift += np.cumsum(rng.normal(0, 0.05, size=(count, 2)), axis=0).astype(np.float32)
+    # and a random walk of 0.05 px per 1/30 s: how far a head wanders is a matter of time, not of the camera's
+    # frame rate (generator 1 stepped 0.05 px per frame, 2.6 times further per second at 200 fps than at 30)
+    drift += np.cumsum(rng.normal(0, 0.05 * np.sqrt(30 / fps), size=(count, 2)), axis=0).astype(np.float32)
     blink = np.zeros(count)
     for start in np.cumsum(rng.uniform(2.0, 6.0, size=int(count / fps / 2) + 1) * fps).astype(int):
         length = max(3, int(0.15 * fps))

@@ -119,6 +119,8 @@ def _spot(spotter, options: dict) -> None:
             raise MeauError(f"{given[0]} goes with a database (DATA_ROOT), not with --run and your recordings")
         if not inputs:
             raise MeauError("--run RUN spots your own recordings: give one or more videos or frame folders")
+    if settings_run is not None:
+        _refuse_other_fixed_settings(spotter, settings_run)
     aus = (options["aus_from"], au_predictor(options["aus_from"])) if options["aus_from"] else None
     if settings_run is not None:
         from ..crop import CropSettings
@@ -158,6 +160,22 @@ def _spot(spotter, options: dict) -> None:
         click.echo(f"intervals.csv, metrics.json, settings.json, figures/: {options['run_dir']}")
 
 
+def _refuse_other_fixed_settings(spotter, settings_run) -> None:
+    """With --run the run's spotter settings apply as saved: a spotter option given on the command line
+    that differs from the run's is one line, not silently ignored."""
+    from click.core import ParameterSource
+
+    from ..spotting.apply import read_settings
+
+    context = click.get_current_context()
+    saved = read_settings(settings_run, spotter.kind).spotter
+    for name in ("size", "stride", "blocks", "head_motion"):
+        if context.get_parameter_source(name) == ParameterSource.COMMANDLINE and \
+                getattr(spotter, name) != getattr(saved, name):
+            raise MeauError(f"--{name.replace('_', '-')} {getattr(spotter, name)}: {settings_run} was run with "
+                            f"{getattr(saved, name)}, and --run applies the run's settings (drop the option)")
+
+
 @spot.command()
 @spotter_options("Frames are downscaled to SIZE x SIZE for the optical flow.")
 def flow(**options):
@@ -179,17 +197,22 @@ def flow(**options):
 @spot.command()
 @spotter_options("Frames are downscaled to SIZE x SIZE for the optical flow.")
 @click.option("--blocks", default=6, show_default=True, type=click.IntRange(1), help="BLOCKS x BLOCKS blocks (MDMD's 6).")
-def mdmd(blocks, **options):
+@click.option("--head-motion", type=click.Choice(["none", "median"]), default="none", show_default=True,
+              help="median: subtract each flow's median vector (the head's translation) first. Not the organisers' "
+                   "method, which compares raw flows (none).")
+def mdmd(blocks, head_motion, **options):
     """Spot with MDMD, the MEGC2020 baseline: main-directional maximal difference of optical flow in 6 x 6
     blocks. k and the length filters are the organisers'; p is chosen per fold on the training subjects.
 
     \b
-    Example:
+    Examples:
       meau spot mdmd /data/CASME_sq --database casmesq -o runs/mdmd
+      meau spot mdmd /data/CASME_sq --database casmesq --head-motion median -o runs/mdmd-median
     """
     from ..spotting.mdmd import MdmdSpotter
 
-    _spot(MdmdSpotter(size=options["size"], stride=options["stride"], blocks=blocks), options)
+    _spot(MdmdSpotter(size=options["size"], stride=options["stride"], blocks=blocks, head_motion=head_motion),
+          options)
 
 
 @spot.command()

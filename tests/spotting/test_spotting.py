@@ -120,10 +120,12 @@ def spot_runs(long_db, spotted):
 
     def get(name):
         if name not in runs:
-            result = CliRunner().invoke(cli, ["spot", name, str(long_db), "--database", "casmesq", "--size", "64",
-                                              "--cache", str(folder / "cache"), "-o", str(folder / name)], obj={})
+            spotter, *extra = name.split()
+            out = folder / "_".join(name.split())
+            result = CliRunner().invoke(cli, ["spot", spotter, str(long_db), "--database", "casmesq", "--size", "64",
+                                              *extra, "--cache", str(folder / "cache"), "-o", str(out)], obj={})
             assert result.exit_code == 0, result.output
-            runs[name] = folder / name
+            runs[name] = out
         return runs[name]
 
     return get
@@ -161,9 +163,10 @@ def test_a_test_subjects_own_labels_never_move_its_predictions(long_db, spotted,
     assert spotter == "mdmd" or moved[0] != moved[1]  # MDMD's k and bounds are fixed; only p may move
 
 
-@pytest.mark.parametrize("spotter", ["mdmd", "diff"])
-def test_mdmd_and_the_feature_difference_find_the_planted_expressions(spot_runs, spotter):
-    run = spot_runs(spotter)
+@pytest.mark.parametrize("name", ["mdmd", "mdmd --head-motion median", "diff"])
+def test_mdmd_and_the_feature_difference_find_the_planted_expressions(spot_runs, name):
+    run = spot_runs(name)
+    spotter = name.split()[0]
     metrics = json.loads((run / "metrics.json").read_text())
     # known answer: 12 planted intervals; a spotter at chance hits none with IoU >= 0.5
     assert metrics["overall"]["tp"] >= 4, metrics["overall"]
@@ -174,9 +177,48 @@ def test_mdmd_and_the_feature_difference_find_the_planted_expressions(spot_runs,
         assert set(fold["settings"]) == {"micro", "macro"}
     saved = json.loads((run / "settings.json").read_text())
     assert saved["format"] == "meau-spotting-settings" and saved["spotter"]["spotter"] == spotter
+    if spotter == "mdmd":  # the head-motion choice travels with the settings --run applies
+        assert saved["spotter"]["head_motion"] == ("median" if "median" in name else "none")
     if spotter == "mdmd":  # the organisers' k and length filters at 30 fps
         assert fold["settings"]["micro"]["k"] == 12 and fold["settings"]["macro"]["k"] == 39
         assert fold["settings"]["micro"]["length"] == [7, 16] and fold["settings"]["macro"]["length"][0] == 17
+
+
+def test_mdmd_head_motion_median_removes_the_heads_translation_and_keeps_the_expression():
+    """Known answer: F(i-k) -> F(i) moves the whole face 1.5 px (and, in one case, one patch 2 px more),
+    F(i+k) is F(i-k) again. MDMD's raw value reads the rigid shift as motion; with the median vector
+    subtracted it is ~0, and the patch's movement stays."""
+    import cv2
+    import numpy as np
+
+    from meau.flow import optical_flow
+    from meau.spotting.mdmd import block_values, frame_value, without_head_motion
+
+    rng = np.random.default_rng(0)
+    texture = cv2.GaussianBlur(rng.uniform(0, 255, (96, 96)).astype(np.float32), (0, 0), 2)
+    texture = np.clip(128 + (texture - texture.mean()) * 60 / texture.std(), 0, 255)
+    ys, xs = np.mgrid[0:96, 0:96].astype(np.float32)
+
+    def moved(patch: float):
+        bump = patch * np.exp(-((xs - 30) ** 2 + (ys - 66) ** 2) / (2 * 6.0 ** 2))
+        return cv2.remap(texture, xs - 1.5 - bump.astype(np.float32), ys, cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REFLECT).astype(np.uint8)
+
+    before = texture.astype(np.uint8)
+
+    def flows(after, head_motion):
+        return (without_head_motion(optical_flow(before, after), head_motion),
+                without_head_motion(optical_flow(before, before), head_motion))
+
+    assert frame_value(*flows(moved(0.0), "none")) > 1.0  # the rigid shift, read as motion by the raw flows
+    still = frame_value(*flows(moved(0.0), "median"))
+    assert abs(still) < 0.2
+    assert frame_value(*flows(moved(2.0), "median")) > 5 * abs(still)
+    blocks = block_values(*flows(moved(2.0), "median"), 6)
+    assert int(np.argmax(blocks)) == 4 * 6 + 1 and blocks.max() > 0.8  # the patch's block (x 16-32, y 64-80)
+    assert block_values(*flows(moved(0.0), "median"), 6).max() < blocks.max() / 5
+    with pytest.raises(ValueError, match="head_motion 'mean'"):
+        without_head_motion(np.zeros((2, 2, 2)), "mean")
 
 
 def test_one_fold_at_a_time_then_resume_gives_the_whole_run(long_db, spotted, tmp_path):

@@ -2,7 +2,7 @@
 (``meau spot flow``, ``meau spot mdmd``, ``meau spot diff``), side by side.
 
     python benchmarks/spotting.py [--subjects 6] [--videos 2] [--seconds 30] [--n-jobs 2] [--workdir DIR]
-                                  [--spotters flow,mdmd,mdmd-median,diff]
+                                  [--spotters flow,mdmd,mdmd-median,diff,diff-eyes]
 
 Two databases in each preset: SAMM Long Videos' format (200 fps) and CAS(ME)^2's (30 fps), ``classic``
 (expressions at 6 px, still faces but for blinks and a slow drift) and ``subtle`` (1.4-2.7 px micro,
@@ -10,7 +10,8 @@ twice that macro, more drift, noise and JPEG). Building them is not timed; spott
 trace cache) with leave-one-subject-out, every setting chosen on the training subjects. Frames per
 second count every frame of every recording; "x real time" divides the recordings' duration by the
 time taken. ``mdmd-median`` is ``meau spot mdmd --head-motion median`` (each flow's median vector, the
-head's translation, subtracted first; not the organisers' method).
+head's translation, subtracted first; not the organisers' method), ``diff-eyes`` is ``meau spot diff
+--mask-eyes`` (the eyes' pixels left out of the histograms; not the paper's).
 """
 
 import argparse
@@ -19,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-VARIANTS = {"mdmd-median": ["mdmd", "--head-motion", "median"]}
+VARIANTS = {"mdmd-median": ["mdmd", "--head-motion", "median"], "diff-eyes": ["diff", "--mask-eyes"]}
 
 
 def main():
@@ -31,7 +32,7 @@ def main():
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--databases", default="sammlv,casmesq")
     parser.add_argument("--presets", default="classic,subtle")
-    parser.add_argument("--spotters", default="flow,mdmd,mdmd-median,diff")
+    parser.add_argument("--spotters", default="flow,mdmd,mdmd-median,diff,diff-eyes")
     args = parser.parse_args()
 
     from click.testing import CliRunner

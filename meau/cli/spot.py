@@ -169,11 +169,16 @@ def _refuse_other_fixed_settings(spotter, settings_run) -> None:
 
     context = click.get_current_context()
     saved = read_settings(settings_run, spotter.kind).spotter
-    for name in ("size", "stride", "blocks", "head_motion"):
+    for name in ("size", "stride", "blocks", "head_motion", "mask_eyes"):
         if context.get_parameter_source(name) == ParameterSource.COMMANDLINE and \
                 getattr(spotter, name) != getattr(saved, name):
-            raise MeauError(f"--{name.replace('_', '-')} {getattr(spotter, name)}: {settings_run} was run with "
-                            f"{getattr(saved, name)}, and --run applies the run's settings (drop the option)")
+            raise MeauError(f"--{name.replace('_', '-')}{_shown(getattr(spotter, name))}: {settings_run} was run "
+                            f"with{_shown(getattr(saved, name))}, and --run applies the run's settings (drop the option)")
+
+
+def _shown(value) -> str:
+    """An option's value as the line names it (a flag by itself: on or off)."""
+    return (" on" if value else " off") if isinstance(value, bool) else f" {value}"
 
 
 @spot.command()
@@ -218,15 +223,19 @@ def mdmd(blocks, head_motion, **options):
 @spot.command()
 @spotter_options("Frames are downscaled to SIZE x SIZE for the LBP histograms.")
 @click.option("--blocks", default=6, show_default=True, type=click.IntRange(1), help="BLOCKS x BLOCKS blocks.")
-def diff(blocks, **options):
+@click.option("--mask-eyes", is_flag=True,
+              help="Leave the eyes' pixels out (blinks are not expressions), from landmarks.csv or dlib's 68 points; "
+                   "not the published method.")
+def diff(blocks, mask_eyes, **options):
     """Spot with the LBP feature difference (Moilanen et al. 2014): per block, the chi-squared distance of a
     frame's LBP histogram to the mean of frames t - k and t + k, contrasted with its neighbours. k,
     smoothing, p and length bounds are chosen on the training subjects only.
 
     \b
-    Example:
+    Examples:
       meau spot diff /data/SAMM_LongVideos --database sammlv -o runs/diff
+      meau spot diff /data/SAMM_LongVideos --database sammlv --mask-eyes -o runs/diff-eyes
     """
     from ..spotting.diff import DiffSpotter
 
-    _spot(DiffSpotter(size=options["size"], stride=options["stride"], blocks=blocks), options)
+    _spot(DiffSpotter(size=options["size"], stride=options["stride"], blocks=blocks, mask_eyes=mask_eyes), options)

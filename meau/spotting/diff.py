@@ -17,6 +17,10 @@ Per recording (cropped faces, as ``meau crop`` writes them):
 ``k`` is half the mean length of the type's training intervals (the paper: ``k = (N - 1) / 2`` with N the
 average length of an expression); smoothing, ``p`` and the length bounds are chosen on the training
 subjects of each fold, never on the test subject.
+
+``mask_eyes`` (an option, not the paper's): the eyes' pixels (:func:`meau.spotting.peaks.eye_mask`, from
+the recording's 68 points) are not counted in the histograms, so a blink, which moves nothing else, leaves
+every histogram as it was. Blinks last about as long as a micro-expression and are never coded.
 """
 
 from __future__ import annotations
@@ -25,24 +29,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .peaks import P_GRID, Spotter, cached_traces, contrast, dense, face_present, grey_frames
+from .peaks import P_GRID, Spotter, cached_traces, contrast, dense, eye_mask, face_present, grey_frames, scaled_points
 
 TRACE_VERSION = 1
 POINTS, RADIUS = 8, 1
 BINS = POINTS + 2  # uniform LBP: P + 1 uniform codes and one for the rest
 
 
-def block_histograms(frame: np.ndarray, blocks: int) -> np.ndarray:
-    """Normalised uniform-LBP histograms of one grey frame's blocks: (blocks * blocks, BINS), row-major."""
+def block_histograms(frame: np.ndarray, blocks: int, masked: np.ndarray | None = None) -> np.ndarray:
+    """Normalised uniform-LBP histograms of one grey frame's blocks: (blocks * blocks, BINS), row-major;
+    ``masked`` pixels (bool, H x W) are not counted (a block with none left is all zeros)."""
     from skimage.feature import local_binary_pattern
 
     codes = local_binary_pattern(frame, POINTS, RADIUS, method="uniform").astype(np.int64)
+    if masked is not None:
+        codes = np.where(masked, BINS, codes)  # an extra bin, dropped below
     height, width = frame.shape[0] // blocks, frame.shape[1] // blocks
     codes = codes[: height * blocks, : width * blocks].reshape(blocks, height, blocks, width)
     codes = codes.transpose(0, 2, 1, 3).reshape(blocks * blocks, -1)
-    offsets = np.arange(blocks * blocks)[:, None] * BINS
-    counts = np.bincount((codes + offsets).ravel(), minlength=blocks * blocks * BINS).reshape(-1, BINS)
-    return counts / counts.sum(axis=1, keepdims=True)
+    offsets = np.arange(blocks * blocks)[:, None] * (BINS + 1)
+    counts = np.bincount((codes + offsets).ravel(), minlength=blocks * blocks * (BINS + 1)).reshape(-1, BINS + 1)
+    counts = counts[:, :BINS]
+    totals = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
 
 
 def chi_squared(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -65,6 +74,7 @@ class DiffSpotter(Spotter):
     blocks: int = 6
     stride: int | None = None  # frames between two computed values; None: a 25th of a second
     p_grid: tuple = P_GRID
+    mask_eyes: bool = False  # the eyes' pixels are not counted (blinks; not the paper's)
 
     name = "LBP difference"
     kind = "diff"
@@ -79,13 +89,14 @@ class DiffSpotter(Spotter):
 
     def traces(self, paths, points, ks, stride: int, cache=None) -> dict:
         def compute(missing, cached):
-            frames, _ = grey_frames(paths, self.size)
+            frames, shape = grey_frames(paths, self.size)
+            masked = eye_mask(scaled_points(points, shape, self.size), self.size) if self.mask_eyes else None
             present = cached["present"] if "present" in cached else face_present(frames, None, stride)
             found, histograms = {"present": present}, {}
 
             def histogram(index):
                 if index not in histograms:
-                    histograms[index] = block_histograms(frames[index], self.blocks)
+                    histograms[index] = block_histograms(frames[index], self.blocks, masked)
                 return histograms[index]
 
             for k in missing:
@@ -97,5 +108,6 @@ class DiffSpotter(Spotter):
             return found
 
         parameters = {"spotter": self.kind, "stride": stride, "size": self.size, "blocks": self.blocks,
-                      "v": TRACE_VERSION, "cache": cache}
+                      "v": TRACE_VERSION, "cache": cache,
+                      **({"eyes": np.round(points, 3).tolist()} if self.mask_eyes else {})}
         return cached_traces(paths, parameters, ks, compute)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ClipError
-from .peaks import P_GRID, Spotter, dense, face_present, grey_frames
+from .peaks import P_GRID, Spotter, dense, eye_mask, face_present, grey_frames, scaled_points
 
 TRACE_VERSION = 1
 
@@ -56,8 +56,6 @@ class FlowSpotter(Spotter):
 # -- regions of interest --------------------------------------------------------------------------------
 def roi_masks(points: np.ndarray, size: int) -> tuple[dict, np.ndarray]:
     """({region: bool mask (size, size)}, nose mask) from 68 points in a size x size frame."""
-    import cv2
-
     points = np.asarray(points, dtype=np.float64)
     right_eye, left_eye = points[36:42].mean(0), points[42:48].mean(0)
     d = float(np.hypot(*(left_eye - right_eye))) or size / 4
@@ -69,6 +67,7 @@ def roi_masks(points: np.ndarray, size: int) -> tuple[dict, np.ndarray]:
         mask[y0:y1, x0:x1] = True
         return mask
 
+    eyes = eye_mask(points, size)
     regions = {}
     for name, brow in (("brow_right", points[17:22]), ("brow_left", points[22:27])):
         regions[name] = box(brow[:, 0].min() - 0.1 * d, brow[:, 1].min() - 0.35 * d, brow[:, 0].max() + 0.1 * d,
@@ -76,10 +75,7 @@ def roi_masks(points: np.ndarray, size: int) -> tuple[dict, np.ndarray]:
     for name, eye in (("eye_right", points[36:42]), ("eye_left", points[42:48])):
         around = box(eye[:, 0].min() - 0.25 * d, eye[:, 1].min() - 0.3 * d, eye[:, 0].max() + 0.25 * d,
                      eye[:, 1].max() + 0.3 * d)
-        covered = np.zeros((size, size), np.uint8)
-        cv2.fillConvexPoly(covered, np.rint(eye).astype(np.int32), 1)
-        covered = cv2.dilate(covered, np.ones((3, 3), np.uint8), iterations=max(1, int(round(0.12 * d))))
-        regions[name] = around & ~covered.astype(bool)  # the eye itself is masked: blinks are not expressions
+        regions[name] = around & ~eyes  # the eye itself is masked: blinks are not expressions
     for name, corner in (("mouth_right", points[48]), ("mouth_left", points[54])):
         regions[name] = box(corner[0] - 0.25 * d, corner[1] - 0.25 * d, corner[0] + 0.25 * d, corner[1] + 0.25 * d)
     regions["chin"] = box(points[57, 0] - 0.35 * d, points[57, 1] + 0.05 * d, points[57, 0] + 0.35 * d,
@@ -108,7 +104,7 @@ def recording_traces(paths, points, ks, stride: int, size: int, method: str = "f
 
     def compute(missing, cached):
         frames, shape = grey_frames(paths, size)
-        scaled = np.asarray(points, dtype=np.float64) * np.array([size / shape[1], size / shape[0]])
+        scaled = scaled_points(points, shape, size)
         regions, nose = roi_masks(scaled, size)
         present = cached["present"] if "present" in cached else face_present(frames, scaled, stride)
         found = {"present": present}

@@ -58,7 +58,12 @@ class Spotter:
     name = ""
     kind = ""
     rule = "peaks"
-    needs_landmarks = False
+    mask_eyes = False  # a spotter with the option keeps it as a field
+
+    @property
+    def needs_landmarks(self) -> bool:
+        """Whether the traces need the face's 68 points (found by dlib where the database has none)."""
+        return self.mask_eyes
 
     def stride_for(self, fps: float) -> int:
         """Frames between two computed values: ``stride``, or a 25th of a second at the frame rate."""
@@ -146,6 +151,24 @@ def face_present(frames: np.ndarray, points: np.ndarray | None, stride: int) -> 
     ncc = np.where(norms > 0, centred @ reference / np.where(norms > 0, norms, 1.0), 0.0)
     present = ncc >= PRESENCE_THRESHOLD
     return present[np.minimum(np.arange(len(frames)) // stride, len(sampled) - 1)]
+
+
+def eye_mask(points: np.ndarray, size: int) -> np.ndarray:
+    """Bool (size, size): both eyes (the hull of each eye's six points, dilated by about an eighth of the
+    eyes' distance) in a size x size frame, from 68 points in its pixels. Blinks move only these pixels."""
+    import cv2
+
+    points = np.asarray(points, dtype=np.float64)
+    d = float(np.hypot(*(points[42:48].mean(0) - points[36:42].mean(0)))) or size / 4
+    covered = np.zeros((size, size), np.uint8)
+    for eye in (points[36:42], points[42:48]):
+        cv2.fillConvexPoly(covered, np.rint(eye).astype(np.int32), 1)
+    return cv2.dilate(covered, np.ones((3, 3), np.uint8), iterations=max(1, int(round(0.12 * d)))).astype(bool)
+
+
+def scaled_points(points, shape: tuple, size: int) -> np.ndarray:
+    """68 points in a frame of ``shape`` (height, width), moved to the size x size frame it is resized to."""
+    return np.asarray(points, dtype=np.float64) * np.array([size / shape[1], size / shape[0]])
 
 
 def cached_traces(paths, parameters: dict, ks, compute) -> dict:

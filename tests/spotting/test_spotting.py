@@ -163,7 +163,7 @@ def test_a_test_subjects_own_labels_never_move_its_predictions(long_db, spotted,
     assert spotter == "mdmd" or moved[0] != moved[1]  # MDMD's k and bounds are fixed; only p may move
 
 
-@pytest.mark.parametrize("name", ["mdmd", "mdmd --head-motion median", "diff"])
+@pytest.mark.parametrize("name", ["mdmd", "mdmd --head-motion median", "diff", "diff --mask-eyes"])
 def test_mdmd_and_the_feature_difference_find_the_planted_expressions(spot_runs, name):
     run = spot_runs(name)
     spotter = name.split()[0]
@@ -179,6 +179,8 @@ def test_mdmd_and_the_feature_difference_find_the_planted_expressions(spot_runs,
     assert saved["format"] == "meau-spotting-settings" and saved["spotter"]["spotter"] == spotter
     if spotter == "mdmd":  # the head-motion choice travels with the settings --run applies
         assert saved["spotter"]["head_motion"] == ("median" if "median" in name else "none")
+    else:
+        assert saved["spotter"]["mask_eyes"] == ("--mask-eyes" in name)
     if spotter == "mdmd":  # the organisers' k and length filters at 30 fps
         assert fold["settings"]["micro"]["k"] == 12 and fold["settings"]["macro"]["k"] == 39
         assert fold["settings"]["micro"]["length"] == [7, 16] and fold["settings"]["macro"]["length"][0] == 17
@@ -219,6 +221,35 @@ def test_mdmd_head_motion_median_removes_the_heads_translation_and_keeps_the_exp
     assert block_values(*flows(moved(0.0), "median"), 6).max() < blocks.max() / 5
     with pytest.raises(ValueError, match="head_motion 'mean'"):
         without_head_motion(np.zeros((2, 2, 2)), "mean")
+
+
+def test_the_feature_difference_with_the_eyes_masked_does_not_see_a_blink():
+    """Known answer: a frame whose only change is the eyes closing (the pixels inside each eye's six
+    points) moves the LBP histograms, and with the eyes masked moves none of them, exactly."""
+    import cv2
+    import numpy as np
+
+    from meau.spotting.diff import block_histograms, frame_value
+    from meau.spotting.peaks import eye_mask
+
+    rng = np.random.default_rng(0)
+    texture = cv2.GaussianBlur(rng.uniform(0, 255, (96, 96)).astype(np.float32), (0, 0), 2)
+    texture = np.clip(128 + (texture - texture.mean()) * 60 / texture.std(), 0, 255).astype(np.uint8)
+    points = np.zeros((68, 2))
+    angles = np.linspace(0, 2 * np.pi, 7)[:6]
+    for first, x in ((36, 30), (42, 66)):
+        points[first:first + 6] = np.c_[x + 7 * np.cos(angles), 40 + 3 * np.sin(angles)]
+    lids = np.zeros((96, 96), np.uint8)
+    for first in (36, 42):
+        cv2.fillConvexPoly(lids, np.rint(points[first:first + 6]).astype(np.int32), 1)
+    blink = texture.copy()
+    blink[lids.astype(bool)] = 90
+    masked = eye_mask(points, 96)
+    assert masked[lids.astype(bool)].all() and masked.mean() < 0.1  # the eyes, not the face
+    for mask, seen in ((None, True), (masked, False)):
+        tail, current, head = (block_histograms(frame, 6, mask) for frame in (texture, blink, texture))
+        assert (frame_value(current, tail, head) > 0.01) == seen
+    assert np.allclose(block_histograms(texture, 6, masked).sum(axis=1), 1)  # still normalised
 
 
 def test_one_fold_at_a_time_then_resume_gives_the_whole_run(long_db, spotted, tmp_path):

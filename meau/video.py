@@ -29,17 +29,22 @@ def frame_header(path) -> tuple[tuple[int, int] | None, str | None]:
     """
     path = Path(path)
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(65536)
-            handle.seek(0, 2)
-            size = handle.tell()
-            handle.seek(max(0, size - 64))
-            tail = handle.read()
+        head, tail, size = _file_ends(path, 65536, 64)
     except FileNotFoundError:
         return None, "missing"
     except OSError as error:
         return None, f"unreadable ({error.strerror or error})"
     return _header_problem(head, tail, size, path.suffix)
+
+
+def _file_ends(path, head: int, tail: int) -> tuple[bytes, bytes, int]:
+    """(the first ``head`` bytes, the last ``tail`` bytes, the size) of a file, reading nothing else."""
+    with open(path, "rb") as handle:
+        first = handle.read(head)
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - tail))
+        return first, handle.read(), size
 
 
 def _header_problem(head: bytes, tail: bytes, size: int, suffix: str) -> tuple[tuple[int, int] | None, str | None]:
@@ -244,12 +249,7 @@ def frames_fingerprint(paths) -> str:
     cache key of a long recording, whose thousands of frames would take minutes to hash whole."""
     digest = hashlib.sha256()
     for path in paths:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
-            handle.seek(0, 2)
-            size = handle.tell()
-            handle.seek(max(0, size - 4096))
-            tail = handle.read()
+        head, tail, size = _file_ends(path, 4096, 4096)
         digest.update(Path(path).name.encode() + size.to_bytes(8, "little") + head + tail)
     return digest.hexdigest()
 

@@ -173,13 +173,9 @@ def write_eaf(path, recording: NewRecording, intervals, au_columns) -> Path:
     """An ELAN file: a tier per type (``micro``, ``macro``), one annotation per spot from its first frame's
     start to its last frame's end, valued ``score 0.8123; AU4+AU12`` (the AUs decided present), the video
     linked as its media."""
-    try:
-        from pympi.Elan import Eaf
-    except ImportError:
-        raise SettingError("eaf", True, "writing ELAN files needs pympi-ling: pip install 'meau[elan]'") from None
     from ..outputs import atomic_path
 
-    eaf = Eaf(author="meau")
+    eaf = _eaf_class()(author="meau")
     if recording.video:
         eaf.add_linked_file(str(recording.source.resolve()), relpath=None, mimetype=_mimetype(recording.source))
     for kind in TYPES:
@@ -193,6 +189,15 @@ def write_eaf(path, recording: NewRecording, intervals, au_columns) -> Path:
     with atomic_path(path) as temporary:
         eaf.to_file(str(temporary))
     return path
+
+
+def _eaf_class():
+    """pympi-ling's ``Eaf``, or one line naming the extra that installs it."""
+    try:
+        from pympi.Elan import Eaf
+    except ImportError:
+        raise SettingError("eaf", True, "writing ELAN files needs pympi-ling: pip install 'meau[elan]'") from None
+    return Eaf
 
 
 def _mimetype(path: Path) -> str:
@@ -212,10 +217,7 @@ def spot_inputs(run, inputs, out, *, kind: str | None = None, fps: float | None 
 
     saved = read_settings(run, kind)
     if eaf:
-        try:
-            import pympi  # noqa: F401
-        except ImportError:
-            raise SettingError("eaf", True, "writing ELAN files needs pympi-ling: pip install 'meau[elan]'") from None
+        _eaf_class()  # missing: one line before anything is read or written
     inputs = [Path(item) for item in inputs]
     missing = [item for item in inputs if not item.exists()]
     if missing:

@@ -30,6 +30,11 @@ class Intervals:
     records: list = field(default_factory=list)
     labels: list = field(default_factory=list)
 
+    def by_video(self) -> list:
+        """The records keyed by the video alone (for a file compared with one that has no subjects)."""
+        return [(key[1] if isinstance(key, tuple) else key, onset, offset, kind)
+                for key, onset, offset, kind in self.records]
+
 
 def expression_type(text) -> str | None:
     """``micro`` or ``macro`` for the ways sheets and files write them, None for anything else."""
@@ -99,32 +104,33 @@ def score_files(predictions_path, truth_path, *, label: str | None = None, aus: 
     and its STRS-style product with the spotting F1."""
     from .score import TYPES, analysis, spotting_counts, str_pairs
 
-    probe_p, probe_t = read_intervals(predictions_path, label=label), read_intervals(truth_path, label=label)
-    use_subject = "subject" in probe_p.table.columns and "subject" in probe_t.table.columns
-    predictions = read_intervals(predictions_path, label=label, use_subject=use_subject)
-    truth = read_intervals(truth_path, label=label, use_subject=use_subject)
+    predictions, truth = read_intervals(predictions_path, label=label), read_intervals(truth_path, label=label)
+    use_subject = "subject" in predictions.table.columns and "subject" in truth.table.columns
     notes = []
     typed = predictions.typed and truth.typed
     if predictions.typed != truth.typed:
         notes.append(f"only one file gives each interval's type ({'the predictions' if predictions.typed else 'the truth'}): "
                      "every interval is scored as one kind")
-    strip = (lambda records: records) if typed else (lambda records: [(k, a, b, "all") for k, a, b, _ in records])
-    pred_records, truth_records = strip(predictions.records), strip(truth.records)
+
+    def records(intervals: Intervals) -> list:
+        keyed = intervals.records if use_subject else intervals.by_video()
+        return keyed if typed else [(k, a, b, "all") for k, a, b, _ in keyed]
+
+    pred_records, truth_records = records(predictions), records(truth)
     metrics, more = spotting_counts(pred_records, truth_records, TYPES if typed else ("all",))
     notes += more
     if not typed:
         metrics = {"overall": metrics["overall"]}
     result = {**metrics, "conventions": CONVENTIONS, "notes": notes,
               "videos_keyed_by": "subject and video" if use_subject else "video"}
+    pairs = str_pairs(pred_records, truth_records) if label or aus else []
     if label:
-        pairs = str_pairs(pred_records, truth_records)
         found = analysis([predictions.labels[p] for p, _ in pairs], [truth.labels[t] for _, t in pairs])
         result["analysis"] = {"label": label, **found}
         result["strs"] = metrics["overall"]["f1"] * found["f1"]
     if aus:
         from .aus import au_analysis
 
-        pairs = str_pairs(pred_records, truth_records)
         found = au_analysis(pairs, predictions.table, truth.table)
         result["au_analysis"] = found
         result["strs_aus"] = metrics["overall"]["f1"] * found["f1"]
@@ -140,8 +146,8 @@ def megc_table(metrics: dict) -> str:
     """The MEGC table: per type and overall, predictions, truth, TP, FP, FN, precision, recall, F1."""
     header = ["", "predictions", "truth", "TP", "FP", "FN", "precision", "recall", "F1"]
     rows = []
-    for kind in ("micro", "macro", "all", "overall"):
-        if kind in metrics and not (kind == "all"):
+    for kind in ("micro", "macro", "overall"):
+        if kind in metrics:
             m = metrics[kind]
             rows.append([kind, str(m["predictions"]), str(m["truth"]), str(m["tp"]), str(m["fp"]), str(m["fn"]),
                          f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}"])

@@ -207,8 +207,8 @@ def finish(spotter, run, data, prepared, folds, *, figures: bool = True, aus=Non
     write_json(run.file("metrics.json"), metrics)
     run.log("metrics written")
     if figures:
-        settings = {json.loads(run.fold_file(number, "json").read_text())["subject"]:
-                    json.loads(run.fold_file(number, "json").read_text())["settings"] for number in folds}
+        chosen = [json.loads(run.fold_file(number, "json").read_text()) for number in folds]
+        settings = {fold["subject"]: fold["settings"] for fold in chosen}
         for item in prepared:
             spotting_figure(spotter, item, settings.get(item.key[0]), intervals, data.truth, data.recordings[0].fps,
                             run.file("figures") / f"{_file_name(item.key)}.png")

@@ -183,6 +183,29 @@ def test_bad_input_is_one_line_and_writes_nothing(name, arguments, expect, descr
     assert time.perf_counter() - start < 15
 
 
+def test_spotting_replaces_only_a_folder_it_wrote(described, long_db, tmp_path):
+    """--overwrite into the user's own folder deletes nothing, for a spotting run and for --run's output;
+    the output of an earlier --run (its marker) is replaced."""
+    folder = next((long_db / "rawpic").glob("s16/*"))
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("the only copy")
+    for arguments in (["spot", "diff", "--run", described / "run", folder, "-o", mine, "--overwrite"],
+                      ["spot", "diff", long_db, "--database", "casmesq", "--size", "64", "--no-cache", "-o", mine,
+                       "--overwrite"]):
+        check_outcome(invoke(*arguments), "a folder meau did not write", 1, "not written by meau")
+        assert sorted(path.name for path in mine.iterdir()) == ["notes.txt"]
+        assert (mine / "notes.txt").read_text() == "the only copy"
+    out = tmp_path / "spots"
+    assert invoke("spot", "diff", "--run", described / "run", folder, "-o", out).exit_code == 0
+    first = (out / "intervals.csv").read_text()
+    check_outcome(invoke("spot", "diff", "--run", described / "run", folder, "-o", out), "no --overwrite", 1,
+                  "is not empty")
+    again = invoke("spot", "diff", "--run", described / "run", folder, "-o", out, "--overwrite")
+    assert again.exit_code == 0, again.output
+    assert (out / "intervals.csv").read_text() == first and (out / ".meau").is_file()
+
+
 def test_a_dask_cluster_gives_the_local_results(long_db, tmp_path):
     from distributed import LocalCluster
 

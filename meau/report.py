@@ -61,23 +61,15 @@ class Row:
 
     @property
     def folders(self) -> list[Path]:
-        """The folders holding predictions and splits: the run's own, or one per seed."""
-        parameters = self.config.get("parameters", {})
-        if parameters.get("seeds"):
-            return [self.path / run for run in parameters.get("runs", [])]
-        return [self.path]
+        return run_folders(self.path, self.config)
 
     @cached_property
     def predictions(self) -> list:
         """Test predictions, one frame per seed, restricted to this row's database and AUs."""
-        import pandas as pd
-
         frames = []
         for folder in self.folders:
             path = folder / "predictions.csv"
-            if not path.exists():
-                raise RunError(f"{folder}: no predictions.csv (the run has not finished, or predates it)")
-            frame = pd.read_csv(path, dtype={"database": str, "subject": str, "clip": str})
+            frame = read_predictions(folder)
             if self.subset is not None:
                 frame = frame[frame["database"].astype(str) == self.subset]
             missing = [c for c in self.aus + [f"{c}_c" for c in self.aus] if c not in frame.columns]
@@ -164,6 +156,24 @@ class Table:
     @property
     def best(self) -> int:
         return int(np.argmax(np.round(self.values[:, -1], 4)))
+
+
+def run_folders(path, config: dict) -> list[Path]:
+    """The folders holding a run's predictions and splits: the run's own, or one per seed."""
+    parameters = config.get("parameters", {})
+    if parameters.get("seeds"):
+        return [Path(path) / run for run in parameters.get("runs", [])]
+    return [Path(path)]
+
+
+def read_predictions(folder):
+    """A run folder's ``predictions.csv`` (sample keys as text); one line when the run has none."""
+    import pandas as pd
+
+    path = Path(folder) / "predictions.csv"
+    if not path.exists():
+        raise RunError(f"{folder}: no predictions.csv (the run has not finished, or predates it)")
+    return pd.read_csv(path, dtype={"database": str, "subject": str, "clip": str})
 
 
 def _label_of(config: dict, path, labels: dict) -> str:
@@ -372,18 +382,10 @@ def _per_database(path, config, metrics) -> list[tuple]:
     several seeds is split seed by seed (``seed_<s>/predictions.csv``), then averaged over seeds
     with the spread kept, so each database's table reads mean ± std as the pooled one does.
     """
-    import pandas as pd
-
     from .metrics import combine_seeds, evaluate
 
     seeds = config.get("parameters", {}).get("seeds")
-    folders = [Path(path) / run for run in config.get("parameters", {}).get("runs", [])] if seeds else [Path(path)]
-    tables = []
-    for folder in folders:
-        predictions_path = folder / "predictions.csv"
-        if not predictions_path.exists():
-            raise RunError(f"{folder}: --by-database needs the run's predictions.csv (the run has not finished)")
-        tables.append(pd.read_csv(predictions_path, dtype={"subject": str, "clip": str, "database": str}))
+    tables = [read_predictions(folder) for folder in run_folders(path, config)]
     result = []
     for database in sorted(set().union(*(set(table["database"].astype(str)) for table in tables))):
         per_seed = []

@@ -134,17 +134,15 @@ def _spot(spotter, options: dict) -> None:
                    f"({summary['failed']} failed), {summary['spotter']} settings of {settings_run}: "
                    f"{options['run_dir'] / 'intervals.csv'}")
         return
-    from ..databases import DatasetSelection, LabelSettings
     from ..databases.recordings import load_recordings
     from ..spotting.run import run_spotting
+    from .options import dataset_selection
 
     database = options["database"]
-    selection = DatasetSelection(database=database, root=inputs[0], sheet=options["sheet"],
-                                 layout=None if options["layout"] == "auto" else options["layout"],
-                                 expressions=options["expressions"],
-                                 labels=LabelSettings(min_count=1, apply_fixes=options["apply_fixes"])).check()
+    # every coded interval is truth: no AU needs a minimum count of positives
+    selection = dataset_selection({**options, "data_root": inputs[0], "min_count": 1})
     with parallel_backend(options) as (backend, n_jobs):
-        run = open_run({**options, "run_dir": options["run_dir"]}, selection)
+        run = open_run(options, selection)
         data = load_recordings(selection)
         kinds = data.truth["type"].value_counts().to_dict()
         click.echo(f"{database}: {len(data.recordings)} recordings of {len(data.subjects)} subjects, "

@@ -19,6 +19,28 @@ SIZES = {"casme": (19, 197), "casme2": (26, 255), "samm": (29, 159), "4dme": (65
          "casme3": (94, 860)}
 
 
+def build(workdir, sizes: str, scale: float, intensity: float) -> Path:
+    """The six synthetic databases and their datasets file ``cd6me.toml`` under ``workdir`` (built once)."""
+    from meau.databases import get
+    from meau.databases.composite import template_text
+    from meau.databases.database import suite
+    from meau.databases.synth import generate
+
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="meau-cd6me-"))
+    text = template_text(["cd6me"])
+    start = time.perf_counter()
+    for seed, name in enumerate(suite("cd6me")):
+        subjects, samples = SIZES[name] if sizes == "real" else (26, 255)
+        subjects, samples = max(2, round(subjects * scale)), max(4, round(samples * scale))
+        root = workdir / name
+        if not (root / "synth.json").exists():
+            generate(root, subjects=subjects, samples=samples, intensity=intensity, seed=seed, n_jobs=2, like=name)
+        text = text.replace(f'root = "{get(name).template.root}"', f'root = "{root}"', 1)
+    (workdir / "cd6me.toml").write_text(text)
+    print(f"six synthetic databases built in {time.perf_counter() - start:.0f} s under {workdir}")
+    return workdir
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-jobs", type=int, default=2)
@@ -34,23 +56,8 @@ def main():
     from click.testing import CliRunner
 
     from meau.cli import cli
-    from meau.databases import get
-    from meau.databases.composite import template_text
-    from meau.databases.database import suite
-    from meau.databases.synth import generate
 
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="meau-cd6me-"))
-    text = template_text(["cd6me"])
-    start = time.perf_counter()
-    for seed, name in enumerate(suite("cd6me")):
-        subjects, samples = SIZES[name] if args.sizes == "real" else (26, 255)
-        subjects, samples = max(2, round(subjects * args.scale)), max(4, round(samples * args.scale))
-        root = workdir / name
-        if not (root / "synth.json").exists():
-            generate(root, subjects=subjects, samples=samples, intensity=args.intensity, seed=seed, n_jobs=2, like=name)
-        text = text.replace(f'root = "{get(name).template.root}"', f'root = "{root}"', 1)
-    (workdir / "cd6me.toml").write_text(text)
-    print(f"six synthetic databases built in {time.perf_counter() - start:.0f} s under {workdir}")
+    workdir = build(args.workdir, args.sizes, args.scale, args.intensity)
     runner = CliRunner()
     aus = "1,2,4,7,9,12,14,15,17"  # the synthetic faces plant no AU5, AU6 or AU10 of MEB's 12
     for label in (("warm",) if args.warm_only else ("cold", "warm")):

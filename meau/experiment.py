@@ -17,7 +17,9 @@ import numpy as np
 
 from .databases import KEY_COLUMNS, Dataset
 from .errors import RunError
-from .metrics import combine_seeds, evaluate  # noqa: F401 (combine_seeds: used by run_seeds)
+from .metrics import combine_seeds
+from .tasks import task_of
+from .tasks.aus import with_probabilities  # noqa: F401 (where meau < 0.5 had it)
 from .protocols import Rotation, assign_folds, read_splits, rotations, splits_frame
 from .outputs import check_separate
 from .runs import RunDir, base_config
@@ -44,18 +46,28 @@ class FoldResult:
 
 
 class ConstantBaseline:
-    """Every AU predicted present: the floor every method must beat (its F1 is 2p / (1 + p))."""
+    """The floor every method must beat: every AU predicted present (its F1 is 2p / (1 + p)), or for
+    emotions the training folds' majority class."""
 
     name = "Constant"
     parameters: dict = {}
 
     def run_fold(self, dataset: Dataset, rotation: Rotation, run: RunDir) -> FoldResult:
-        shape = (len(rotation.test), len(dataset.au_columns))
-        return FoldResult(np.ones(shape), np.ones(shape, dtype=int), {"rule": "predict every AU present"})
+        scores, decisions, rule = task_of(dataset).constant(dataset, rotation)
+        return FoldResult(scores, decisions, {"rule": rule})
 
 
 def dataset_summary(dataset: Dataset) -> dict:
     kinds = Counter(problem.kind for problem in dataset.problems)
+    if dataset.target == "emotion":
+        from .tasks import emotion
+
+        counts = emotion.targets(dataset).sum(axis=0)
+        return {"sources": dataset.sources, "layout": dataset.layout, "target": "emotion",
+                "classes": dataset.classes, "samples_per_class": dict(zip(dataset.classes, map(int, counts))),
+                "left_out_by_label": emotion.left_out_by_label(dataset), "fixes_applied": dataset.fixes_applied,
+                "rows_read": dataset.rows_read, "samples_kept": len(dataset.table),
+                "problems_by_kind": dict(kinds)}
     return {
         "sources": dataset.sources,
         "layout": dataset.layout,
@@ -95,7 +107,8 @@ def run_experiment(method, dataset: Dataset, run: RunDir, *, protocol: str = "kf
     if hasattr(method, "prepare"):  # samples the method cannot describe leave here, before the folds are drawn
         dataset = method.prepare(dataset)
     table = dataset.table
-    folds = read_splits(splits, table) if splits else assign_folds(table, dataset.au_columns, protocol, k, seed)
+    task = task_of(dataset)
+    folds = read_splits(splits, table) if splits else assign_folds(table, task.targets(dataset), protocol, k, seed)
     split = splits_frame(table, folds)
     existing = run.file("splits.csv")
     if existing.exists() and run.resume:
@@ -130,7 +143,7 @@ def run_experiment(method, dataset: Dataset, run: RunDir, *, protocol: str = "kf
                 f"test {len(rotation.test)}")
         result = method.run_fold(dataset, rotation, run)
         if run.main:
-            write_csv(run.fold_file(rotation.fold), _fold_predictions(dataset, rotation, result))
+            write_csv(run.fold_file(rotation.fold), task.fold_predictions(dataset, rotation, result))
             write_json(run.fold_file(rotation.fold, "json"), {"fold": rotation.fold, **result.extras})
         run.log(f"fold {rotation.fold}: done")
         run.resume = True  # from now on, finished folds count as done
@@ -140,48 +153,20 @@ def run_experiment(method, dataset: Dataset, run: RunDir, *, protocol: str = "kf
     if missing:
         echo(f"{len(missing)} fold(s) still to run: {', '.join(map(str, missing))}")
         return None
-    metrics = finish(run, dataset.au_columns, [rotation.fold for rotation in plan])
+    metrics = finish(run, dataset, [rotation.fold for rotation in plan])
     if hasattr(method, "finalize"):
         method.finalize(dataset, run)
     return metrics
 
 
-def _fold_predictions(dataset: Dataset, rotation: Rotation, result: FoldResult):
-    frame = dataset.table.iloc[rotation.test][KEY_COLUMNS].reset_index(drop=True).copy()
-    frame["fold"] = rotation.fold
-    truth = dataset.table.iloc[rotation.test][dataset.au_columns].to_numpy()
-    suffix = "_p" if result.kind == "probability" else "_score"
-    for j, column in enumerate(dataset.au_columns):
-        frame[column] = truth[:, j].astype(int)
-        frame[f"{column}{suffix}"] = np.round(np.asarray(result.scores)[:, j].astype(float), 6)
-        frame[f"{column}_c"] = np.asarray(result.decisions)[:, j].astype(int)
-    return frame
-
-
-def with_probabilities(predictions, au_columns):
-    """``predictions`` with ``AU_p`` beside every raw ``AU_score``: the Platt calibration ``predict`` uses,
-    fitted on these out-of-fold scores (it describes the scores; the decisions ``AU_c`` stay the method's)."""
-    from .metrics import calibrated, platt_calibration
-
-    predictions = predictions.copy()
-    for column in au_columns:
-        raw = f"{column}_score"
-        if raw in predictions and f"{column}_p" not in predictions:
-            slope, intercept, _ = platt_calibration(predictions[raw], predictions[column])
-            predictions.insert(predictions.columns.get_loc(raw), f"{column}_p",
-                               np.round(calibrated(predictions[raw], slope, intercept), 6))
-    return predictions
-
-
-def finish(run: RunDir, au_columns, fold_ids) -> dict:
-    """Gather the per-fold predictions into ``predictions.csv`` and compute ``metrics.json``."""
+def finish(run: RunDir, dataset: Dataset, fold_ids) -> dict:
+    """Gather the per-fold predictions into ``predictions.csv`` and compute ``metrics.json`` (the task's)."""
     import pandas as pd
 
-    frames = [pd.read_csv(run.fold_file(fold), dtype={"subject": str, "clip": str}) for fold in fold_ids]
-    predictions = with_probabilities(pd.concat(frames, ignore_index=True), au_columns)
+    frames = [pd.read_csv(run.fold_file(fold), dtype={"database": str, "subject": str, "clip": str})
+              for fold in fold_ids]
+    predictions, metrics = task_of(dataset).evaluate(pd.concat(frames, ignore_index=True), dataset)
     write_csv(run.file("predictions.csv"), predictions)
-    metrics = evaluate(predictions[au_columns].to_numpy(), predictions[[f"{c}_c" for c in au_columns]].to_numpy(),
-                       predictions["fold"].to_numpy(), au_columns)
     write_json(run.file("metrics.json"), metrics)
     run.log("metrics written")
     return metrics

@@ -159,3 +159,88 @@ def combine_seeds(results: list[dict], seeds: list[int]) -> dict:
     definitions["pooled"] += "; mean over seeds"
     return {"definitions": definitions, "aus": first["aus"], "seeds": seeds, "folds": first["folds"],
             "pooled": pooled, "per_fold": per_fold, "across_seeds": across}
+
+
+# -- emotion classes (the MEGC2019 guideline's metrics) --------------------------------------------------
+CLASS_SUMMARIES = ("uf1", "uar", "accuracy", "mean_precision", "weighted_f1")
+CLASS_DEFINITIONS = {
+    "uf1": "unweighted F1: mean over the classes of F1_c = 2 TP_c / (2 TP_c + FP_c + FN_c), counts pooled over "
+           "all folds (MEGC2019)",
+    "uar": "unweighted average recall: mean over the classes of TP_c / n_c (MEGC2019)",
+    "accuracy": "correct predictions / samples",
+    "mean_precision": "mean over the classes of TP_c / (TP_c + FP_c): NOT the UAR, although several published "
+                      "tables print it under that name",
+    "weighted_f1": "F1_c weighted by the classes' supports",
+    "classes": "every class counts in the means, also one never predicted or without samples (F1 0, recall 0)",
+}
+
+
+def class_metrics(truth, predicted, classes) -> dict:
+    """UF1, UAR, accuracy, mean precision, weighted F1, per-class precision/recall/F1/support and the confusion
+    matrix (rows truth, columns prediction, in ``classes`` order) of one set of predictions.
+
+    Every class of ``classes`` counts in the means, also one that is never predicted or has no sample (its F1
+    and recall are 0; ``notes`` says so). A prediction outside ``classes`` is an error of its truth class.
+    """
+    classes = list(classes)
+    truth = np.asarray(truth, dtype=object).astype(str)
+    predicted = np.asarray(predicted, dtype=object).astype(str)
+    if truth.shape != predicted.shape:
+        raise ValueError(f"truth and predictions differ in length ({len(truth)} and {len(predicted)})")
+    index = {name: k for k, name in enumerate(classes)}
+    rows = np.array([index.get(value, -1) for value in truth])
+    columns = np.array([index.get(value, -1) for value in predicted])
+    if (rows < 0).any():
+        raise ValueError(f"truth label {truth[rows < 0][0]!r} is not one of the classes {', '.join(classes)}")
+    confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    inside = columns >= 0
+    np.add.at(confusion, (rows[inside], columns[inside]), 1)
+    support = np.bincount(rows, minlength=len(classes))
+    tp = np.diag(confusion).astype(float)
+    fp = confusion.sum(axis=0) - tp
+    fn = support - tp
+
+    def ratio(top, bottom):
+        return np.divide(top, bottom, out=np.zeros_like(top, dtype=float), where=bottom > 0)
+
+    f1, recall, precision = ratio(2 * tp, 2 * tp + fp + fn), ratio(tp, support), ratio(tp, tp + fp)
+    total = len(truth)
+    notes = [f"{name}: no sample and never predicted (F1 0, recall 0, counted in the means)"
+             for k, name in enumerate(classes) if support[k] == 0 and tp[k] + fp[k] == 0]
+    notes += [f"{name}: never predicted (F1 0)" for k, name in enumerate(classes) if support[k] and tp[k] + fp[k] == 0]
+    if (~inside).any():
+        notes.append(f"{int((~inside).sum())} prediction(s) outside the classes, counted as errors")
+    return {
+        "uf1": float(f1.mean()), "uar": float(recall.mean()),
+        "accuracy": float(tp.sum() / total) if total else 0.0,
+        "mean_precision": float(precision.mean()),
+        "weighted_f1": float((f1 * support).sum() / total) if total else 0.0,
+        "samples": int(total),
+        "classes": {name: {"precision": float(precision[k]), "recall": float(recall[k]), "f1": float(f1[k]),
+                           "support": int(support[k])} for k, name in enumerate(classes)},
+        "confusion": confusion.tolist(),
+        "notes": notes,
+    }
+
+
+def evaluate_classes(truth, predicted, folds, classes, databases=None) -> dict:
+    """``metrics.json`` of an emotion run: the pooled metrics (counts summed over every fold), the mean and
+    std over folds of each summary, and, for a composite (``databases``), each database's metrics computed on
+    its rows of the same pooled predictions."""
+    truth, predicted, folds = np.asarray(truth).astype(str), np.asarray(predicted).astype(str), np.asarray(folds)
+    fold_ids = [int(fold) for fold in np.unique(folds)]
+    per_fold_values = [class_metrics(truth[folds == fold], predicted[folds == fold], classes) for fold in fold_ids]
+    result = {
+        "target": "emotion",
+        "definitions": {**CLASS_DEFINITIONS, "pooled": "metrics on the test predictions of all folds together "
+                        "(primary)", "per_fold": "mean and standard deviation over folds"},
+        "classes": list(classes),
+        "folds": fold_ids,
+        "pooled": class_metrics(truth, predicted, classes),
+        "per_fold": {key: _summary([value[key] for value in per_fold_values]) for key in CLASS_SUMMARIES},
+    }
+    if databases is not None and len(np.unique(databases)) > 1:
+        databases = np.asarray(databases).astype(str)
+        result["by_database"] = {name: class_metrics(truth[databases == name], predicted[databases == name], classes)
+                                 for name in np.unique(databases)}
+    return result

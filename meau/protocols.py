@@ -68,11 +68,14 @@ def balanced_subject_folds(subjects, labels, k: int = 4, seed: int = 0) -> np.nd
     return subject_fold[inverse]
 
 
-def assign_folds(table, au_columns, protocol: str = "kfold", k: int = 4, seed: int = 0) -> np.ndarray:
-    """Test fold of every sample of ``table`` (a samples DataFrame) under ``protocol``."""
+def assign_folds(table, labels, protocol: str = "kfold", k: int = 4, seed: int = 0) -> np.ndarray:
+    """Test fold of every sample of ``table`` (a samples DataFrame) under ``protocol``; ``kfold`` balances
+    the columns of ``labels`` (names of 0/1 columns of ``table``, or an (n, m) 0/1 array: the AU columns,
+    or one-hot emotion classes)."""
     groups = _subject_ids(table)
     if protocol == "kfold":
-        return balanced_subject_folds(groups, table[au_columns].to_numpy(), k, seed)
+        matrix = table[list(labels)].to_numpy() if isinstance(labels, (list, tuple)) else np.asarray(labels)
+        return balanced_subject_folds(groups, matrix, k, seed)
     if protocol == "loso":
         _, folds = np.unique(groups, return_inverse=True)
         return folds

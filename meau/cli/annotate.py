@@ -20,14 +20,20 @@ from .options import DatabaseChoice, check_output, column_option, label_options,
               help="Where to write the problem list (default: beside the output, *.problems.csv).")
 @click.option("--figure", type=click.Path(path_type=Path), help="Also draw the AU correlation matrix (PNG or PDF).")
 @overwrite_option()
-def annotate(sheet, database, expressions, aus, min_count, policies, skip_unparseable, apply_fixes, columns, output,
-             problems_path, figure, overwrite):
-    """Read a coding SHEET as distributed and write one 0/1 column per AU.
+def annotate(sheet, database, expressions, aus, min_count, policies, skip_unparseable, apply_fixes, target, classes,
+             samples, columns, output, problems_path, figure, overwrite):
+    """Read a coding SHEET as distributed and write one 0/1 column per AU (or, with --target emotion, each
+    sample's emotion class).
 
     \b
     Example:
       meau annotate CASME2-coding-20140508.xlsx --database NAME -o labels.csv
+      meau annotate CASME2-coding-20140508.xlsx --database casme2 --target emotion --classes five -o emotions.csv
     """
+    from . import UserError
+
+    if classes and target != "emotion":
+        raise UserError("--classes chooses emotion classes: give it with --target emotion")
     from ..annotations import policy_from_names
     from ..databases import annotate as read_labels
     from ..databases.sheets import problems_frame
@@ -35,13 +41,28 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
 
     check_output(output, overwrite)
     check_output(figure, overwrite)
+    emotion = target == "emotion"
     labels = read_labels(sheet, database, aus=aus, min_count=min_count, policy=policy_from_names(policies),
-                         skip_unparseable=skip_unparseable, fixes=apply_fixes, columns=columns, expressions=expressions)
-    if "video" in labels.table:  # a long-video sheet: one row per interval, as meau spot score reads a truth file
+                         skip_unparseable=skip_unparseable, fixes=apply_fixes, columns=columns, expressions=expressions,
+                         require_aus=not emotion)
+    if samples is not None:
+        from ..databases.samples import keep_listed
+
+        labels = keep_listed(labels, samples)
+    if emotion:
+        from ..tasks.emotion import COLUMN, with_classes
+
+        labels = with_classes(labels, classes or "megc")
+        table = labels.table.drop(columns=["emotion"]).rename(columns={COLUMN: "emotion"})
+        keys = [c for c in ("database", "subject", "clip", "emotion", "onset", "apex", "offset") if c in table]
+        table = table[keys]
+    elif "video" in labels.table:  # a long-video sheet: one row per interval, as meau spot score reads a truth file
         first = ["subject", "video", "onset", "offset", "type", *labels.au_columns]
         table = labels.table[first + [column for column in labels.table if column not in first]]  # row: the sheet's
     else:
         table = labels.table.drop(columns=["row"])
+    if figure and emotion:
+        raise UserError("--figure draws the AU correlation matrix: not with --target emotion")
     if figure:  # drawn first: a figure that fails leaves no labels behind to block the rerun
         from ..figures import au_correlation_figure
 
@@ -49,11 +70,16 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
     write_csv(output, table)
     problems_path = problems_path or output.with_suffix(".problems.csv")
     write_csv(problems_path, problems_frame(labels.problems))
-    positives = labels.positives()
     click.echo(f"{sheet.name} (sha256 {labels.sources[0]['sha256'][:12]}…): {len(table)} samples, "
-               f"policy {labels.policy.describe()}")
-    header = ["AU"] + [column.replace("AU0", "AU") for column in labels.au_columns]
-    row = ["Positives"] + [str(positives[column]) for column in labels.au_columns]
+               + (f"classes {classes or 'megc'}" if emotion else f"policy {labels.policy.describe()}"))
+    if emotion:
+        counts = table["emotion"].value_counts()
+        header = ["Class"] + list(labels.classes)
+        row = ["Samples"] + [str(int(counts.get(name, 0))) for name in labels.classes]
+    else:
+        positives = labels.positives()
+        header = ["AU"] + [column.replace("AU0", "AU") for column in labels.au_columns]
+        row = ["Positives"] + [str(positives[column]) for column in labels.au_columns]
     widths = [max(len(a), len(b)) for a, b in zip(header, row)]
     click.echo("  ".join(h.rjust(w) for h, w in zip(header, widths)))
     click.echo("  ".join(r.rjust(w) for r, w in zip(row, widths)))

@@ -38,7 +38,11 @@ svm_options = stack(
     run_options,
     click.option("--class-weight", type=click.Choice(["none", "balanced"]), default="none", show_default=True,
                  help="LinearSVC class weights (the paper uses none)."),
-    n_jobs_option(1, "Parallel workers over clips (-1: all cores)."),
+    click.option("--solver", type=click.Choice(["batched", "liblinear"]), default="batched", show_default=True,
+                 help="batched: every SVM of a fold solved together to the optimum of LinearSVC's objective "
+                      "(fast); liblinear: LinearSVC one SVM at a time, to match a published liblinear run."),
+    n_jobs_option(-1, "Parallel workers over clips and, with --solver liblinear, SVM fits (-1: all cores; "
+                      "the results do not depend on it)."),
     backend_options,
     click.option("--cache", type=click.Path(path_type=Path), help="Feature cache folder (default: ~/.cache/meau)."),
     click.option("--no-cache", is_flag=True, help="Do not read or write the feature cache."),
@@ -91,7 +95,7 @@ def _svm(options: dict, seed: int) -> dict:
 
     return dict(n_jobs=options["n_jobs"], cache=None if options["no_cache"] else (options["cache"] or cache_root()),
                 class_weight=None if options["class_weight"] == "none" else "balanced", seed=seed,
-                backend=options["backend"])
+                backend=options["backend"], solver=options["solver"])
 
 
 def run_descriptor(descriptor: str, params: dict, options: dict):

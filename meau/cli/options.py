@@ -126,6 +126,17 @@ label_options = stack(
     policy_option(),
     click.option("--skip-unparseable", is_flag=True, help="Drop (and report) rows whose AU cell cannot be parsed."),
     click.option("--apply-fixes", is_flag=True, help="Apply the documented fix table for known sheet errors."),
+    click.option("--target", type=click.Choice(["aus", "emotion"]),
+                 help="What to predict: aus (one 0/1 label per AU) or emotion (one class per sample, see --classes) "
+                      "[default: a datasets file's target, else aus]."),
+    click.option("--classes", metavar="megc|five|all|FILE",
+                 help="Emotion classes for --target emotion: megc (negative, positive, surprise as MEGC2019 maps "
+                      "them), five (CASME II's or SAMM's five-class protocol), all (the labels as written), or a "
+                      "TOML file of label = \"class\" lines; samples outside are left out and counted "
+                      "[default: a datasets file's classes, else megc]."),
+    click.option("--samples", type=click.Path(path_type=Path),
+                 help="A CSV list (header subject, clip[, database]) of the only samples to use, such as a "
+                      "published protocol's clip list; listed samples not found are reported by name."),
 )
 
 dataset_options = stack(
@@ -241,13 +252,19 @@ def dataset_selection(options: dict):
     labels = LabelSettings(aus=options.get("aus", "auto"), min_count=options.get("min_count", 15),
                            policy=policy_from_names(options.get("policies") or ()),
                            skip_unparseable=options.get("skip_unparseable", False),
-                           apply_fixes=options.get("apply_fixes", False))
+                           apply_fixes=options.get("apply_fixes", False), target=options.get("target"),
+                           classes=options.get("classes"))
+    if options.get("classes") and options.get("target") not in (None, "emotion"):
+        from . import UserError
+
+        raise UserError("--classes chooses emotion classes: give it with --target emotion")
     layout = options.get("layout")
     return DatasetSelection(database=options.get("database"), root=options.get("data_root"),
                             sheet=options.get("sheet"), datasets=options.get("datasets"),
                             layout=None if layout in (None, "auto") else layout, frames=options.get("frames"),
                             columns=dict(options.get("columns") or {}), expressions=options.get("expressions"),
-                            strict=options.get("strict", False), labels=labels).check()
+                            strict=options.get("strict", False), labels=labels,
+                            samples=options.get("samples")).check()
 
 
 def load_selection(selection, echo=click.echo):
@@ -265,8 +282,15 @@ def validation_summary(dataset) -> str:
     rows = getattr(dataset, "rows_read", len(dataset.table))
     names = [source.get("label", source["name"]) for source in dataset.sources] if len(dataset.sources) > 1 \
         else [dataset.sources[0]["name"]]
+    if dataset.target == "emotion":
+        from ..tasks.emotion import targets
+
+        counts = dict(zip(dataset.classes, targets(dataset).sum(axis=0)))
+        what = "classes: " + ", ".join(f"{name} {int(count)}" for name, count in counts.items())
+    else:
+        what = f"AUs: {', '.join(dataset.au_columns)}"
     lines = [f"{', '.join(names)}: {rows} rows read, {len(dataset.table)} "
-             f"samples kept, problems: {problems}; AUs: {', '.join(dataset.au_columns)}"]
+             f"samples kept, problems: {problems}; {what}"]
     if len(dataset.sources) > 1:  # a composite: one line per database
         counts = dataset.table["database"].value_counts()
         for source in dataset.sources:
@@ -290,6 +314,14 @@ def open_run(options: dict, selection=None):
 
 def print_metrics(metrics: dict | None, run_dir, method: str, echo=click.echo):
     if metrics is None:
+        return
+    if metrics.get("target") == "emotion":
+        pooled = metrics["pooled"]
+        echo(f"{method}: UF1 {pooled['uf1']:.4f}, UAR {pooled['uar']:.4f}, accuracy {pooled['accuracy']:.4f} "
+             f"(pooled over folds; UF1 per fold {metrics['per_fold']['uf1']['mean']:.4f} ± "
+             f"{metrics['per_fold']['uf1']['std']:.4f}) -> {run_dir}")
+        for database, found in metrics.get("by_database", {}).items():
+            echo(f"  {database}: UF1 {found['uf1']:.4f}, UAR {found['uar']:.4f}, accuracy {found['accuracy']:.4f}")
         return
     average = metrics["pooled"]["AVG"]
     per_fold = metrics["per_fold"]["AVG"]["f1"]
@@ -339,7 +371,7 @@ def run_method(make_method, dataset, run, options, selection, echo=click.echo):
     else:
         metrics = run_experiment(remember(options["seed"]), dataset, run, seed=options["seed"], echo=echo, **common)
     print_metrics(metrics, run.path, built[-1].name, echo)
-    if metrics is not None and "across_seeds" in metrics:
+    if metrics is not None and "across_seeds" in metrics and metrics.get("target") != "emotion":
         spread = metrics["across_seeds"]["AVG"]["f1"]
         echo(f"over seeds {seeds}: average F1 {spread['mean']:.4f} ± {spread['std']:.4f}")
     return metrics

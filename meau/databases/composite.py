@@ -32,6 +32,7 @@ from .database import get, names, suite, with_layouts
 from .layouts import FramePattern, is_pattern
 
 KEYS = {"name", "root", "sheet", "layout", "label", "frames", "columns", "expressions"}
+TOP_LEVEL = ("aus", "target", "classes", "samples")
 
 
 def read_datasets_file(path) -> list[dict]:
@@ -51,9 +52,10 @@ def read_datasets_file(path) -> list[dict]:
     entries = document.get("database")
     if not isinstance(entries, list) or not entries:
         raise MeauError(f"{path}: no [[database]] entries")
-    unknown_top = sorted(set(document) - {"database", "aus"})
+    unknown_top = sorted(set(document) - {"database", *TOP_LEVEL})
     if unknown_top:
-        raise MeauError(f"{path}: unknown top-level key(s) {', '.join(unknown_top)} (known: aus, [[database]])")
+        raise MeauError(f"{path}: unknown top-level key(s) {', '.join(unknown_top)} "
+                        f"(known: {', '.join(TOP_LEVEL)}, [[database]])")
     base = path.parent
     seen: dict[str, int] = {}
     result = []
@@ -108,6 +110,32 @@ def read_datasets_file(path) -> list[dict]:
     return result
 
 
+def datasets_file_settings(path) -> dict:
+    """The file's top-level ``target`` (aus or emotion), ``classes`` (megc, five, all or a TOML file, relative
+    to this file) and ``samples`` (a CSV list, relative to this file), those it sets."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    path = Path(path)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = {}
+    for key in ("target", "classes", "samples"):
+        value = document.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise MeauError(f"{path}: {key} must be a string")
+        if key == "samples" or (key == "classes" and value not in ("megc", "five", "all")):
+            value = str(path.parent / value) if not Path(value).is_absolute() else value
+        found[key] = Path(value) if key == "samples" else value
+    return found
+
+
 def datasets_file_aus(path):
     """The file's top-level ``aus`` (a list of AU numbers, e.g. CD6ME's 12), or None."""
     try:
@@ -159,7 +187,8 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
                                                                               if c not in part.table.columns])
                        for part in parts], ignore_index=True)
     table[all_columns] = table[all_columns].fillna(0).astype(int)
-    au_columns = select_au_columns(table, all_columns, aus, min_count, where=f"over the databases of {path}")
+    au_columns = select_au_columns(table, all_columns, aus, min_count, where=f"over the databases of {path}") \
+        if annotate_options.get("require_aus", True) else []
     table = table.drop(columns=[c for c in all_columns if c not in au_columns])
     return Dataset(table, au_columns, [p for part in parts for p in part.problems],
                    [s for part in parts for s in part.sources], parts[0].policy,

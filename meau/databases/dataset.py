@@ -30,6 +30,12 @@ class Labels:
     sources: list[dict] = field(default_factory=list)
     policy: Policy = Policy()
     fixes_applied: list[str] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)  # emotion classes (``emotion_class`` column); [] for AUs
+
+    @property
+    def target(self) -> str:
+        """What a run on these samples predicts: ``aus`` (the AU columns) or ``emotion`` (one of ``classes``)."""
+        return "emotion" if self.classes else "aus"
 
     def positives(self) -> dict[str, int]:
         return {column: int(self.table[column].sum()) for column in self.au_columns}
@@ -118,6 +124,7 @@ def annotate(
     sheet_name: str | None = None,
     extra_fields: list[str] | tuple[str, ...] = (),
     expressions: str | None = None,
+    require_aus: bool = True,
 ) -> Labels:
     """Read a coding sheet and turn its AU cells into binary labels.
 
@@ -143,7 +150,8 @@ def annotate(
 
     A long-video database's table also has ``video`` (the recording) and ``type`` (micro or macro),
     and where its sheet holds free text for AUs (``keep_unparseable``), such a row keeps its
-    interval, is reported, and its AU columns are empty (unknown).
+    interval, is reported, and its AU columns are empty (unknown). ``require_aus=False`` (emotion
+    recognition, spotting truth) does the same for every sheet and accepts a sheet without any AU.
     """
     import pandas as pd
 
@@ -165,7 +173,7 @@ def annotate(
         try:
             tokens = parse_au_string(row["au_raw"], where=where)
         except AUParseError as error:
-            if reader.keep_unparseable and not skip_unparseable:
+            if (reader.keep_unparseable or not require_aus) and not skip_unparseable:
                 problems.append(Problem("unparseable-au", f"{error}; the interval is kept, its AUs unknown", row["row"],
                                         _key(row), str(rows.path)))
                 problems.extend(_check_frames(row, rows.path))
@@ -190,7 +198,7 @@ def annotate(
     for column in ("onset", "apex", "offset"):
         table[column] = table[column].astype("Int64")
     selected = _selected_aus([aus_present for aus_present in present if aus_present is not None], aus, min_count,
-                             rows.path)
+                             rows.path, required=require_aus)
     unknown = any(aus_present is None for aus_present in present)
     for number in selected:
         values = [None if aus_present is None else int(number in aus_present) for aus_present in present]
@@ -204,9 +212,9 @@ def annotate(
     return Labels(table, [au_column(n) for n in selected], problems, [source], policy, fixes_applied)
 
 
-def _selected_aus(present: list[set], aus, min_count: int, path) -> list[int]:
+def _selected_aus(present: list[set], aus, min_count: int, path, required: bool = True) -> list[int]:
     """The AU numbers to keep: those with at least ``min_count`` positives (``aus='auto'``), or the
-    named ones, each of which must be coded somewhere in the sheet."""
+    named ones, each of which must be coded somewhere in the sheet (none may be found when not ``required``)."""
     wanted = parse_aus_option(aus)
     counts: dict[int, int] = {}
     for aus_present in present:
@@ -214,7 +222,7 @@ def _selected_aus(present: list[set], aus, min_count: int, path) -> list[int]:
             counts[number] = counts.get(number, 0) + 1
     if wanted is None:
         selected = sorted(number for number, count in counts.items() if count >= min_count)
-        if not selected:
+        if not selected and required:
             raise SettingError("min_count", min_count, "no AU has that many positives; lower {min_count}",
                                where=str(path))
         return selected
@@ -287,6 +295,7 @@ def load_dataset(
     """
     wanted_aus = annotate_options.pop("aus", "auto")
     min_count = annotate_options.pop("min_count", 15)
+    require_aus = annotate_options.get("require_aus", True)
     frames = frames or database
     if not is_pattern(frames) and not get(frames).layouts:
         from .database import with_layouts
@@ -301,7 +310,7 @@ def load_dataset(
         labels = annotate(sheet, database, aus="auto", min_count=1, extra_fields=extra, **annotate_options)
     if pattern is not None:
         pattern.check_fields(set(labels.table.columns) - {"row", "au_raw"}, where=str(sheet))
-    labels = _without_unknown_aus(labels)
+    labels = _without_unknown_aus(labels) if require_aus else labels
     all_au_columns = labels.au_columns
     probe = labels.table.head(5).to_dict("records")  # rows whose folders tell the layout variants apart
     chosen_layout, bases = detect_layout(root, frames, layout, probe=probe)
@@ -324,7 +333,7 @@ def load_dataset(
     kept["frames"] = frames_column
     kept["frame_numbers"] = numbers_column
     au_columns = select_au_columns(kept, all_au_columns, wanted_aus, min_count,
-                                   where=f"among the {len(kept)} samples found")
+                                   where=f"among the {len(kept)} samples found") if require_aus else []
     dropped = [column for column in all_au_columns if column not in au_columns]
     kept = kept.drop(columns=dropped)
     for source in labels.sources:

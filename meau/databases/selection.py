@@ -28,10 +28,15 @@ class LabelSettings:
     policy: Policy = field(default_factory=Policy)
     skip_unparseable: bool = False
     apply_fixes: bool = False
+    target: str | None = None  # "aus" or "emotion"; None: a datasets file's, else "aus"
+    classes: str | None = None  # for target "emotion": megc, five, all or a TOML file; None: the file's, else megc
 
     def check(self) -> "LabelSettings":
+        from ..tasks import TARGETS
         from .dataset import parse_aus_option
 
+        if self.target is not None and self.target not in TARGETS:
+            raise SettingError("target", self.target, f"choose from {', '.join(TARGETS)}")
         parse_aus_option(self.aus, "aus")
         if not isinstance(self.min_count, int) or self.min_count < 1:
             raise SettingError("min_count", self.min_count, "must be an integer of at least 1")
@@ -55,6 +60,7 @@ class DatasetSelection:
     expressions: str | None = None  # None: the database's (micro, or all for a long-video database)
     strict: bool = False
     labels: LabelSettings = field(default_factory=LabelSettings)
+    samples: Path | None = None  # a CSV list (subject, clip[, database]): only these samples
 
     def check(self) -> "DatasetSelection":
         """The selection, or a SettingError naming the first setting that cannot be used."""
@@ -87,7 +93,7 @@ class DatasetSelection:
 
     def inputs(self) -> list[Path]:
         """What the selection reads (root, sheet, datasets file): no output may overlap them."""
-        return [Path(value) for value in (self.root, self.sheet, self.datasets) if value is not None]
+        return [Path(value) for value in (self.root, self.sheet, self.datasets, self.samples) if value is not None]
 
     def load(self):
         """The :class:`~meau.databases.dataset.Dataset` (one database, or the composite of a datasets file)."""
@@ -95,17 +101,41 @@ class DatasetSelection:
 
         selection = self.check()
         labels = selection.labels
+        target, classes, samples = selection.target_settings()
         common = dict(strict=selection.strict, aus=labels.aus, expressions=selection.expressions,
                       min_count=labels.min_count, policy=labels.policy, skip_unparseable=labels.skip_unparseable,
-                      fixes=labels.apply_fixes)
+                      fixes=labels.apply_fixes, require_aus=target == "aus")
         if selection.datasets is not None:
             from .composite import load_composite
 
-            return load_composite(selection.datasets, **common)
-        root = Path(selection.root)
-        sheet = find_sheet(root, selection.database, selection.sheet, selection.expressions)
-        return load_dataset(root, selection.database, sheet, layout=selection.layout, frames=selection.frames,
-                            columns=dict(selection.columns) or None, **common)
+            dataset = load_composite(selection.datasets, **common)
+        else:
+            root = Path(selection.root)
+            sheet = find_sheet(root, selection.database, selection.sheet, selection.expressions)
+            dataset = load_dataset(root, selection.database, sheet, layout=selection.layout, frames=selection.frames,
+                                   columns=dict(selection.columns) or None, **common)
+        if samples is not None:
+            from .samples import keep_listed
+
+            dataset = keep_listed(dataset, samples)
+        if target == "emotion":
+            from ..tasks.emotion import with_classes
+
+            dataset = with_classes(dataset, classes)
+        return dataset
+
+    def target_settings(self) -> tuple[str, str | None, Path | None]:
+        """(target, classes, samples list): the options given, else a datasets file's top-level ``target``,
+        ``classes`` and ``samples``, else aus / megc / none."""
+        found = {}
+        if self.datasets is not None:
+            from .composite import datasets_file_settings
+
+            found = datasets_file_settings(self.datasets)
+        target = self.labels.target or found.get("target") or "aus"
+        classes = self.labels.classes or found.get("classes") or "megc"
+        samples = self.samples or found.get("samples")
+        return target, (classes if target == "emotion" else None), samples
 
     def parameters(self) -> dict:
         """The plain parameters a run saves in ``config.json`` (the keys of every meau version)."""
@@ -115,7 +145,13 @@ class DatasetSelection:
                 "columns": dict(self.columns), "expressions": self.expressions, "strict": self.strict,
                 "aus": self.labels.aus, "min_count": self.labels.min_count,
                 "policies": policy_names(self.labels.policy), "skip_unparseable": self.labels.skip_unparseable,
-                "apply_fixes": self.labels.apply_fixes}
+                "apply_fixes": self.labels.apply_fixes, **self._target_parameters()}
+
+    def _target_parameters(self) -> dict:
+        target, classes, samples = self.target_settings()
+        if target == "aus" and samples is None:
+            return {}  # an AU run's config.json as meau < 0.5 wrote it
+        return {"target": target, "classes": classes, "samples": None if samples is None else str(samples)}
 
     @classmethod
     def from_parameters(cls, parameters: dict) -> "DatasetSelection":
@@ -128,11 +164,12 @@ class DatasetSelection:
         return cls(database=parameters.get("database"), root=path("data_root"), sheet=path("sheet"),
                    datasets=path("datasets"), layout=parameters.get("layout"), frames=parameters.get("frames"),
                    columns=dict(parameters.get("columns") or {}), expressions=parameters.get("expressions"),
-                   strict=bool(parameters.get("strict", False)),
+                   strict=bool(parameters.get("strict", False)), samples=path("samples"),
                    labels=LabelSettings(aus=parameters.get("aus", "auto"),
                                         min_count=int(parameters.get("min_count", DEFAULT_MIN_COUNT)), policy=policy,
                                         skip_unparseable=bool(parameters.get("skip_unparseable", False)),
-                                        apply_fixes=bool(parameters.get("apply_fixes", False))))
+                                        apply_fixes=bool(parameters.get("apply_fixes", False)),
+                                        target=parameters.get("target"), classes=parameters.get("classes")))
 
 
 def policy_names(policy: Policy) -> list[str]:

@@ -34,7 +34,7 @@ HEIGHT, WIDTH = 170, 140
 # Marginal probabilities close to CASME II (AU2 is drawn from AU1 to correlate them).
 AU_PROBABILITY = {4: 0.5, 1: 0.16, 7: 0.16, 9: 0.09, 12: 0.13, 14: 0.11, 15: 0.09, 17: 0.13}
 FRAMES_AROUND = 2  # frames stored before the onset and after the offset, as in the real database
-GENERATOR_VERSION = 2  # 2: landmarks.csv beside the sheet (frames and sheet unchanged)
+GENERATOR_VERSION = 3  # 2: landmarks.csv beside the sheet (frames and sheet unchanged); 3: emotions for recognition (only the emotion column changed)
 RESIZED = 128  # the pipelines' frame size: drift and subtle displacements are stated at 128 x 128
 
 
@@ -385,15 +385,16 @@ def _au_cell(aus_sides, rng):
 
 
 def _emotion(aus) -> str:
+    """The emotion a sample's AUs show (a known answer for recognition): AU12 happiness; AU1 + AU2 surprise;
+    AU9, or AU4 with AU7, disgust; AU14, AU15 or AU17 repression; anything else (AU4 or AU7 alone …) others:
+    CASME II's five classes, each learnable from the planted motion, others the largest as in CASME II."""
     if 12 in aus:
         return "happiness"
-    if 1 in aus and 2 in aus and 4 not in aus:
+    if 1 in aus and 2 in aus:
         return "surprise"
-    if 4 in aus and (7 in aus or 9 in aus):
+    if 9 in aus or (4 in aus and 7 in aus):
         return "disgust"
-    if 15 in aus or 17 in aus:
-        return "sadness"
-    if 14 in aus:
+    if 14 in aus or 15 in aus or 17 in aus:
         return "repression"
     return "others"
 

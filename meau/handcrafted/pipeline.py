@@ -20,7 +20,7 @@ import numpy as np
 from ..experiment import FoldResult
 from .features import (FEATURE_CACHE_VERSION, DescriptorFeatures, Features, FlowFeatures, MdmoFeatures,  # noqa: F401
                        extract_features)
-from .svm import C_GRID, fold_svms
+from .svm import C_GRID, SOLVER, fold_svms
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class SVMMethod:
     """A :class:`Features` object + one linear SVM per AU, C tuned per AU on the validation fold."""
 
     def __init__(self, features: Features, *, n_jobs: int = 1, cache=None, class_weight: str | None = None,
-                 c_grid=C_GRID, seed: int = 0, backend: str | None = None):
+                 c_grid=C_GRID, seed: int = 0, backend: str | None = None, solver: str = SOLVER):
         self.features = features
         self.name = features.label
         self.n_jobs = n_jobs
@@ -38,9 +38,11 @@ class SVMMethod:
         self.c_grid = tuple(c_grid)
         self.seed = seed
         self.backend = backend
+        self.solver = solver
         self._features = None
         self.parameters = {**features.parameters, "classifier": "StandardScaler + LinearSVC per AU",
-                           "c_grid": list(self.c_grid), "class_weight": self.class_weight, "threshold": 0.0}
+                           "c_grid": list(self.c_grid), "class_weight": self.class_weight, "threshold": 0.0,
+                           "solver": solver}
 
     def prepare(self, dataset):
         """Describe every sample once; those that cannot be described leave the dataset (listed in its
@@ -59,18 +61,39 @@ class SVMMethod:
         return self._features[1]
 
     def run_fold(self, dataset, rotation, run) -> FoldResult:
+        if dataset.target == "emotion":
+            return self._emotion_fold(dataset, rotation, run)
         features = self.feature_matrix(dataset)
         labels = dataset.table[dataset.au_columns].to_numpy()
         scores, chosen, validation = fold_svms(
             features[rotation.train], labels[rotation.train], features[rotation.validation],
             labels[rotation.validation], features[rotation.test], c_grid=self.c_grid,
-            class_weight=self.class_weight, seed=self.seed, n_jobs=self.n_jobs, backend=self.backend)
+            class_weight=self.class_weight, seed=self.seed, n_jobs=self.n_jobs, backend=self.backend,
+            solver=self.solver)
         chosen_by_au = dict(zip(dataset.au_columns, chosen))
         run.log(f"fold {rotation.fold}: C per AU {chosen_by_au}")
         validation_by_au = {column: {f"{c:g}": f for c, f in by_c.items()}
                             for column, by_c in zip(dataset.au_columns, validation)}
         self.features.write_extras(run, dataset)
         return FoldResult(scores, (scores > 0).astype(int), {"C": chosen_by_au, "validation_f1": validation_by_au},
+                          kind="score")
+
+    def _emotion_fold(self, dataset, rotation, run) -> FoldResult:
+        """One-vs-rest SVMs over the classes, one C chosen by the validation UF1."""
+        from ..tasks import emotion
+        from .svm import fold_classes
+
+        features = self.feature_matrix(dataset)
+        classes = emotion.class_indices(dataset)
+        scores, chosen, validation = fold_classes(
+            features[rotation.train], classes[rotation.train], features[rotation.validation],
+            classes[rotation.validation], features[rotation.test], len(dataset.classes), c_grid=self.c_grid,
+            class_weight=self.class_weight, seed=self.seed, n_jobs=self.n_jobs, backend=self.backend,
+            solver=self.solver)
+        run.log(f"fold {rotation.fold}: C {chosen}")
+        self.features.write_extras(run, dataset)
+        return FoldResult(scores, emotion.decide(scores), {"C": chosen,
+                                                           "validation_uf1": {f"{c:g}": f for c, f in validation.items()}},
                           kind="score")
 
     def finalize(self, dataset, run) -> None:
@@ -89,22 +112,23 @@ class SVMMethod:
 
         from ..metrics import platt_calibration
         from ..outputs import write_json
-        from .svm import linear_parts, make_svm, save_arrays
+        from .svm import final_svms, save_arrays
 
         folds = [json.loads(path.read_text()) for path in sorted((run.path / "folds").glob("fold_*.json"))]
+        if dataset.target == "emotion":
+            return self._finalize_emotion(dataset, run, folds)
         predictions = pd.read_csv(run.file("predictions.csv"))
         features = self.feature_matrix(dataset)
         labels = dataset.table[dataset.au_columns].to_numpy()
         arrays, calibration, chosen, thresholds = {}, {}, {}, {}
         for j, column in enumerate(dataset.au_columns):
             counts = Counter(fold["C"].get(column) for fold in folds if fold["C"].get(column) is not None)
-            if not counts or len(np.unique(labels[:, j])) < 2:
-                chosen[column] = None
-            else:
-                C = min(counts, key=lambda c: (-counts[c], c))
-                chosen[column] = C
-                model = make_svm(C, self.class_weight, self.seed).fit(features, labels[:, j])
-                arrays.update({f"{column}/{name}": value for name, value in linear_parts(model).items()})
+            chosen[column] = None if not counts or len(np.unique(labels[:, j])) < 2 else \
+                min(counts, key=lambda c: (-counts[c], c))
+        fitted = {j: chosen[column] for j, column in enumerate(dataset.au_columns) if chosen[column] is not None}
+        for j, parts in final_svms(features, labels, fitted, self.class_weight, self.seed, self.solver).items():
+            arrays.update({f"{dataset.au_columns[j]}/{name}": value for name, value in parts.items()})
+        for j, column in enumerate(dataset.au_columns):
             # the raw SVM scores (AU_score; a run of meau < 0.4 kept them in AU_p)
             raw = f"{column}_score" if f"{column}_score" in predictions else f"{column}_p"
             slope, intercept, thresholds[column] = platt_calibration(predictions[raw], predictions[column])
@@ -117,6 +141,39 @@ class SVMMethod:
         save_arrays(run.file("model.npz"), arrays)
         write_json(run.file("model.json"), bundle)
         run.log(f"final models written (C per AU {chosen})")
+
+
+    def _finalize_emotion(self, dataset, run, folds) -> None:
+        """The final one-vs-rest SVMs on every sample, with the C chosen most often over the folds (ties: the
+        smaller), as arrays and JSON; ``predict`` decides the class of highest score and reports ``p_<class>``
+        by the run's per-class Platt calibration, normalised."""
+        from collections import Counter
+
+        import pandas as pd
+
+        from ..metrics import platt_calibration
+        from ..outputs import write_json
+        from ..tasks import emotion
+        from .svm import final_classes, save_arrays
+
+        counts = Counter(fold["C"] for fold in folds if fold.get("C") is not None)
+        C = min(counts, key=lambda c: (-counts[c], c)) if counts else None
+        arrays = {}
+        if C is not None:
+            parts = final_classes(self.feature_matrix(dataset), emotion.class_indices(dataset), len(dataset.classes),
+                                  C, self.class_weight, self.seed, self.solver)
+            arrays = {f"{dataset.classes[k]}/{name}": value for k, found in parts.items() for name, value in found.items()}
+        predictions = pd.read_csv(run.file("predictions.csv"))
+        calibration = {name: list(platt_calibration(predictions[f"score_{name}"], predictions["emotion"] == name)[:2])
+                       for name in dataset.classes}
+        bundle = {"format": "meau-linear-svm", "version": 1, "kind": "handcrafted", "method": self.name,
+                  **self.features.bundle(), "target": "emotion", "classes": list(dataset.classes), "C": C,
+                  "calibration": calibration,
+                  "rule": "score_<class> per one-vs-rest SVM (a class without a model: -1e6); emotion = the class of "
+                          "highest score; p_<class> = Platt(score) normalised over the classes"}
+        save_arrays(run.file("model.npz"), arrays)
+        write_json(run.file("model.json"), bundle)
+        run.log(f"final models written (C {C})")
 
 
 class HandcraftedMethod(SVMMethod):

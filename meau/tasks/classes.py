@@ -1,0 +1,109 @@
+"""Emotion class sets: which sheet labels a recognition run learns, and under which class name.
+
+``--classes`` names one: ``megc`` (MEGC2019's negative / positive / surprise), ``five`` (each database's
+customary five classes), ``all`` (the labels as written, case-folded) or a TOML file mapping labels to classes.
+A label outside the set leaves the sample out (counted per label in the problems, never silently).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import MeauError
+
+NAMES = ("megc", "five", "all")
+
+# MEGC2019 guideline: negative = repression, anger, contempt, disgust, fear, sadness; positive = happiness;
+# surprise = surprise; others left out. Labels already named negative/positive/surprise (SMIC's folders,
+# CAS(ME)^2's class column) keep their name; spellings seen in the sheets (happy, sad) are the same emotion.
+MEGC = {
+    **{label: "negative" for label in ("negative", "repression", "anger", "angry", "contempt", "disgust", "fear",
+                                      "sadness", "sad")},
+    **{label: "positive" for label in ("positive", "happiness", "happy")},
+    "surprise": "surprise",
+}
+MEGC_CLASSES = ("negative", "positive", "surprise")
+
+# the single-database five-class protocols (CASME II's usual 246 clips, SAMM's usual 136)
+FIVE = {
+    "casme2": ("happiness", "disgust", "repression", "surprise", "others"),
+    "samm": ("anger", "contempt", "happiness", "surprise", "other"),
+}
+
+
+@dataclass(frozen=True)
+class ClassSet:
+    """``classes`` in order, and ``mapping``: case-folded sheet label -> class (None: every label is its own
+    class, ``all``)."""
+
+    name: str
+    classes: tuple = ()
+    mapping: dict | None = field(default=None)
+
+    def class_of(self, label) -> str | None:
+        """The class of a sheet label, or None when the label is outside the set."""
+        text = normalise(label)
+        if not text:
+            return None
+        if self.mapping is None:
+            return text
+        return self.mapping.get(text)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "classes": list(self.classes),
+                "mapping": None if self.mapping is None else dict(sorted(self.mapping.items()))}
+
+
+def normalise(label) -> str:
+    """A sheet label case-folded, without surrounding spaces (an empty cell gives '')."""
+    import pandas as pd
+
+    if label is None or (not isinstance(label, str) and pd.isna(label)):
+        return ""
+    return str(label).strip().casefold()
+
+
+def class_set(name, databases=(), labels=()) -> ClassSet:
+    """The class set ``name`` (megc, five, all or a TOML file) for samples of ``databases`` (the readers' names,
+    for ``five``) whose labels are ``labels`` (for ``all``)."""
+    if name == "megc":
+        return ClassSet("megc", MEGC_CLASSES, dict(MEGC))
+    if name == "five":
+        sets = {database: FIVE.get(database) for database in sorted(set(databases))}
+        missing = [database for database, classes in sets.items() if classes is None]
+        if missing:
+            raise MeauError(f"--classes five is defined for {', '.join(FIVE)} (their customary five-class "
+                            f"protocols), not for {', '.join(missing)}: use megc, all or a TOML file of your classes")
+        if len(set(sets.values())) > 1:
+            raise MeauError("--classes five differs between " + " and ".join(sets) +
+                            ": in a composite use megc or one TOML file of classes")
+        classes = next(iter(sets.values()))
+        return ClassSet("five", classes, {label: label for label in classes})
+    if name == "all":
+        found = sorted({normalise(label) for label in labels} - {""})
+        return ClassSet("all", tuple(found), None)
+    return _from_file(Path(name))
+
+
+def _from_file(path: Path) -> ClassSet:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    if not path.is_file():
+        raise MeauError(f"--classes {path}: not megc, five, all or a TOML file")
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise MeauError(f"{path}: not a TOML file of classes ({error})") from None
+    table = document.get("classes", document)
+    if not isinstance(table, dict) or not table or not all(isinstance(value, str) and value.strip()
+                                                           for value in table.values()):
+        raise MeauError(f"{path}: expected label = \"class\" lines (for example happiness = \"positive\")")
+    mapping = {normalise(label): value.strip() for label, value in table.items()}
+    classes = tuple(dict.fromkeys(mapping.values()))
+    if len(classes) < 2:
+        raise MeauError(f"{path}: at least two classes are needed (found {', '.join(classes)})")
+    return ClassSet(str(path), classes, mapping)

@@ -70,16 +70,17 @@ def au_correlation_figure(table, au_columns, path, *, title: str = "") -> Path:
 
 
 def _bar_errors(table) -> tuple[np.ndarray | None, str]:
-    """(2, methods) distances below and above each AVG bar, and what they are."""
-    values = table.values[:, -1]
-    if table.low is not None and not np.isnan(table.low[:, -1]).any():
-        return (np.stack([values - table.low[:, -1], table.high[:, -1] - values]),
+    """(2, methods) distances below and above each AVG (UF1) bar, and what they are."""
+    j = table.headline
+    values = table.values[:, j]
+    if table.low is not None and not np.isnan(table.low[:, j]).any():
+        return (np.stack([values - table.low[:, j], table.high[:, j] - values]),
                 f"{table.level:g}% subject-level bootstrap interval")
     spread = table.spreads if table.spreads is not None else table.fold_spread
-    if spread is None or np.isnan(spread[:, -1]).all():
+    if spread is None or np.isnan(spread[:, j]).all():
         return None, ""
     what = "std over folds" if table.spreads is None or table.view != "pooled over folds" else "std over seeds"
-    return np.stack([spread[:, -1], spread[:, -1]]), f"± {what}"
+    return np.stack([spread[:, j], spread[:, j]]), f"± {what}"
 
 
 def metric_bars_figure(tables, path) -> Path:
@@ -90,7 +91,7 @@ def metric_bars_figure(tables, path) -> Path:
     figure, axes = plt.subplots(1, len(tables), figsize=(sum(1.6 + 0.75 * len(t.methods) for t in tables), 3.8),
                                 squeeze=False)
     for axis, table in zip(axes[0], tables):
-        values = table.values[:, -1]
+        values = table.values[:, table.headline]
         errors, what = _bar_errors(table)
         colours = ["0.65" if i in table.constant else f"C{i % 10}" for i in range(len(values))]
         positions = np.arange(len(values))
@@ -102,7 +103,7 @@ def metric_bars_figure(tables, path) -> Path:
             axis.axhline(values[i], color="0.4", linestyle="--", linewidth=0.8)
         axis.set_xticks(positions, table.methods, rotation=30, ha="right", fontsize=8)
         axis.set_ylim(0, min(1.1, max(1.0, float(np.nanmax(tops)) + 0.1)))
-        axis.set_ylabel(f"AVG {table.heading}", fontsize=8)
+        axis.set_ylabel(f"{table.columns[table.headline]} {table.heading}", fontsize=8)
         axis.set_title(f"{table.title}" + (f"\nerror bars: {what}" if what else ""), fontsize=8)
     figure.tight_layout()
     return save_figure(figure, path)
@@ -115,11 +116,45 @@ def report_figure_paths(tables, folder) -> dict:
     several = len(tables) > 1
     plans = {}
     for table in tables:
+        if table.metric == "emotion":  # one confusion matrix per run
+            for row in table.rows:
+                stem = f"confusion_{folder_name(row.label)}" + (f"_{folder_name(table.title)}" if several else "")
+                plans[stem] = lambda path, row=row: confusion_figure(row, path)
+            continue
         stem = "au_correlation" + (f"_{folder_name(table.title)}" if several else "")
         plans[stem] = lambda path, table=table: _correlation_of(table, path)
     stem = f"{tables[0].metric}_bars"
     plans[stem] = lambda path: metric_bars_figure(tables, path)
     return plans
+
+
+def confusion_figure(row, path) -> Path:
+    """An emotion run's confusion matrix (rows: truth, columns: prediction, counts pooled over folds), each
+    cell with its count and its share of the truth class (the recall on the diagonal)."""
+    frame = row.predictions[0]
+    classes = row.aus
+    index = {name: k for k, name in enumerate(classes)}
+    counts = np.zeros((len(classes), len(classes)), dtype=int)
+    for truth, predicted in zip(frame["emotion"].astype(str), frame["predicted"].astype(str)):
+        if predicted in index:
+            counts[index[truth], index[predicted]] += 1
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    plt = pyplot()
+    size = 1.6 + 0.75 * len(classes)
+    figure, axes = plt.subplots(figsize=(size + 1, size))
+    image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            axes.text(j, i, f"{counts[i, j]}\n{shares[i, j]:.0%}", ha="center", va="center", fontsize=7,
+                      color="white" if shares[i, j] > 0.6 else "black")
+    axes.set_xticks(range(len(classes)), classes, rotation=30, ha="right", fontsize=8)
+    axes.set_yticks(range(len(classes)), classes, fontsize=8)
+    axes.set_xlabel("predicted", fontsize=8)
+    axes.set_ylabel("truth", fontsize=8)
+    axes.set_title(f"{row.label}: confusion ({row.database}), share of each "
+                   "truth class", fontsize=8)
+    figure.colorbar(image, ax=axes, shrink=0.8)
+    return save_figure(figure, path)
 
 
 def _correlation_of(table, path) -> Path:

@@ -45,8 +45,13 @@ class Row:
         return self.config.get("method") or ""
 
     @property
+    def target(self) -> str:
+        return self.metrics.get("target", "aus")
+
+    @property
     def aus(self) -> list[str]:
-        return list(self.metrics["aus"])
+        """The table's binary columns: the AU columns, or an emotion run's classes (one-vs-rest)."""
+        return list(self.metrics["classes"] if self.target == "emotion" else self.metrics["aus"])
 
     @property
     def composite(self) -> bool:
@@ -70,6 +75,10 @@ class Row:
         for folder in self.folders:
             path = folder / "predictions.csv"
             frame = read_predictions(folder)
+            if self.target == "emotion":  # one-vs-rest columns per class: the counts the intervals resample
+                for name in self.aus:
+                    frame[name] = (frame["emotion"].astype(str) == name).astype(int)
+                    frame[f"{name}_c"] = (frame["predicted"].astype(str) == name).astype(int)
             if self.subset is not None:
                 frame = frame[frame["database"].astype(str) == self.subset]
             missing = [c for c in self.aus + [f"{c}_c" for c in self.aus] if c not in frame.columns]
@@ -137,7 +146,25 @@ class Table:
 
     @property
     def heading(self) -> str:
+        if self.metric == "emotion":
+            return f"emotion recognition, {self.view}"
         return f"{METRIC_NAMES.get(self.metric, self.metric)}, {self.view}"
+
+    @property
+    def headline(self) -> int:
+        """The column rows are ranked and tested by: AVG (last) for AUs, UF1 (first) for emotions."""
+        from .uncertainty import headline
+
+        return headline(self.metric)
+
+    @property
+    def blank(self) -> int:
+        """Cells of the first row without a count (AVG's)."""
+        return len(self.columns) - len(self.counts)
+
+    @property
+    def first_row(self) -> str:
+        return "Samples" if self.metric == "emotion" else "Positives"
 
     def cell(self, i: int, j: int) -> str:
         text = f"{self.values[i, j]:.4f}"
@@ -155,7 +182,7 @@ class Table:
 
     @property
     def best(self) -> int:
-        return int(np.argmax(np.round(self.values[:, -1], 4)))
+        return int(np.argmax(np.round(self.values[:, self.headline], 4)))
 
 
 def run_folders(path, config: dict) -> list[Path]:
@@ -255,17 +282,21 @@ def collect(runs, *, metric: str = "f1", view: str = "pooled", by_database: bool
                               for database, members in groups.items())
         raise RunError(f"runs of different databases cannot share a table ({described}); "
                        "use --by-database for one table per database")
+    targets = {row.target for row in rows}
+    if len(targets) > 1:
+        described = "; ".join(f"{row.path}: {row.target}" for row in rows if row.subset is None)
+        raise RunError(f"AU runs and emotion runs cannot share a table ({described}); report them separately")
     tables = []
     for database, members in groups.items():
         aus = {tuple(row.aus) for row in members}
         if len(aus) > 1:
             described = "; ".join(f"{row.path}: {', '.join(row.aus)}" for row in members)
-            raise RunError(f"runs on {database} differ in their AU set ({described}); compare like with like "
-                           "(the same --aus and --min-count)")
+            raise RunError(f"runs on {database} differ in their AU set or classes ({described}); compare like with "
+                           "like (the same --aus and --min-count, or --classes)")
         if not allow_mixed_splits:
             _check_splits(members, database)
         _distinct_labels(members)
-        table = _table(members, database, metric, view, fold)
+        table = (_emotion_table if targets == {"emotion"} else _table)(members, database, metric, view, fold)
         if ci:
             _add_intervals(table, members, ci, per_au_ci, resamples, seed)
         if paired:
@@ -339,6 +370,44 @@ def _table(rows: list[Row], database: str, metric: str, view: str, fold: int | N
                  constant={i for i, row in enumerate(rows) if row.is_constant}, rows=list(rows))
 
 
+def _emotion_table(rows: list[Row], database: str, metric: str, view: str, fold: int | None) -> Table:
+    """Methods x (UF1, UAR, accuracy, mean precision) of emotion runs; the first row counts the samples per
+    column's denominator (all of them)."""
+    from .uncertainty import EMOTION_COLUMNS
+
+    keys = ["uf1", "uar", "accuracy", "mean_precision"]
+    values, spreads, fold_spread = [], [], []
+    for row in rows:
+        metrics = row.metrics
+        per_fold = metrics.get("per_fold", {})
+        fold_spread.append([per_fold.get(key, {}).get("std", np.nan) for key in keys])
+        if fold is not None:
+            if fold not in metrics.get("folds", []) or "values" not in per_fold.get("uf1", {}):
+                raise RunError(f"{row.path}: no per-fold values for fold {fold} (folds {metrics.get('folds')})")
+            index = metrics["folds"].index(fold)
+            values.append([per_fold[key]["values"][index] for key in keys])
+            spreads.append([np.nan] * len(keys))
+        elif view == "per_fold":
+            values.append([per_fold[key]["mean"] for key in keys])
+            spreads.append([per_fold[key]["std"] for key in keys])
+        else:
+            seeds = metrics.get("across_seeds")
+            values.append([metrics["pooled"][key] for key in keys])
+            spreads.append([seeds[key]["std"] if seeds and key in seeds else np.nan for key in keys])
+    samples = int(rows[0].metrics["pooled"]["samples"])
+    described = f"fold {fold}" if fold is not None else "pooled over folds" if view == "pooled" \
+        else "mean ± std over folds"
+    spread = np.array(spreads, float)
+    table = Table(database, described, list(EMOTION_COLUMNS), [samples] * len(keys), [row.label for row in rows],
+                  np.array(values, float), "emotion", None if np.isnan(spread).all() else spread,
+                  np.array(fold_spread, float), constant={i for i, row in enumerate(rows) if row.is_constant},
+                  rows=list(rows))
+    table.notes.append(f"classes: {', '.join(rows[0].aus)}. UF1 = mean per-class F1, UAR = mean per-class recall "
+                       "(counts pooled over folds, every class counted); mean precision is what several published "
+                       "tables print as \"UAR\"")
+    return table
+
+
 def _add_intervals(table: Table, rows: list[Row], level: float, per_au: bool, resamples: int, seed: int) -> None:
     from .uncertainty import bootstrap_interval
 
@@ -346,7 +415,7 @@ def _add_intervals(table: Table, rows: list[Row], level: float, per_au: bool, re
     table.low, table.high, table.level = np.full(shape, np.nan), np.full(shape, np.nan), level
     for i, row in enumerate(rows):
         low, high = bootstrap_interval(row.counts(), level=level, metric=table.metric, resamples=resamples, seed=seed)
-        columns = slice(None) if per_au else slice(-1, None)
+        columns = slice(None) if per_au else slice(table.headline, None if table.headline == -1 else 1)
         table.low[i, columns], table.high[i, columns] = low[columns], high[columns]
     table.notes.append(f"[low, high]: {level:g}% subject-level bootstrap interval (percentile; subjects drawn with "
                        f"replacement, {resamples} resamples, seed {seed})")
@@ -369,7 +438,8 @@ def _add_paired(table: Table, rows: list[Row], resamples: int, seed: int) -> Non
         first = row.counts(keys).mean(axis=0)
         second = rows[best].counts(keys).mean(axis=0)
         table.p_values[i] = paired_permutation(first, second, metric=table.metric, resamples=resamples, seed=seed)
-    table.notes.append(f"p_vs_best: paired permutation test against {rows[best].label} on AVG (whole subjects' "
+    table.notes.append(f"p_vs_best: paired permutation test against {rows[best].label} on "
+                       f"{table.columns[table.headline]} (whole subjects' "
                        f"predictions swapped between the two methods, two-sided, {resamples} resamples, seed {seed}; "
                        "a run of several seeds enters with its counts averaged over seeds)")
 
@@ -382,11 +452,17 @@ def _per_database(path, config, metrics) -> list[tuple]:
     several seeds is split seed by seed (``seed_<s>/predictions.csv``), then averaged over seeds
     with the spread kept, so each database's table reads mean ± std as the pooled one does.
     """
-    from .metrics import combine_seeds, evaluate
+    from .metrics import combine_seeds, evaluate, evaluate_classes
 
     seeds = config.get("parameters", {}).get("seeds")
     tables = [read_predictions(folder) for folder in run_folders(path, config)]
     result = []
+    if metrics.get("target") == "emotion":  # each database's rows of the same pooled predictions
+        for database in sorted(set().union(*(set(table["database"].astype(str)) for table in tables))):
+            per_seed = [evaluate_classes(rows["emotion"], rows["predicted"], rows["fold"], metrics["classes"])
+                        for table in tables for rows in [table[table["database"].astype(str) == database]]]
+            result.append((database, per_seed[0] if len(per_seed) == 1 else combine_seeds(per_seed, list(seeds))))
+        return result
     for database in sorted(set().union(*(set(table["database"].astype(str)) for table in tables))):
         per_seed = []
         for table in tables:
@@ -444,7 +520,8 @@ def render_csv(table: Table) -> str:
     p_column = ["p_vs_best"] if table.p_values is not None else []
     writer.writerow([f"Method ({table.heading.replace(', ', ' ')})"] + table.columns + spread_columns + [name for name, _ in intervals]
                     + p_column)
-    writer.writerow(["Positives"] + table.counts + [""] * (1 + len(spread_columns) + len(intervals) + len(p_column)))
+    writer.writerow([table.first_row] + table.counts + [""] * (table.blank + len(spread_columns) + len(intervals)
+                                                                + len(p_column)))
     for i, (method, row) in enumerate(zip(table.methods, table.values)):
         spreads = [f"{value:.4f}" if not np.isnan(value) else "" for value in table.spreads[i]] if spread_columns else []
         bounds = [f"{(table.low if name.endswith('low') else table.high)[i, j]:.4f}" for name, j in intervals]
@@ -485,7 +562,8 @@ def render_latex(table: Table) -> str:
         r"\midrule",
         "Method & " + " & ".join(table.columns) + (r" & $p$ vs best" if p_column else "") + r" \\",
         r"\midrule",
-        "Positives & " + " & ".join(str(c) for c in table.counts) + r" & --" + (" & " if p_column else "") + r" \\",
+        f"{table.first_row} & " + " & ".join(str(c) for c in table.counts) + r" & --" * table.blank
+        + (" & " if p_column else "") + r" \\",
         r"\midrule",
     ]
     for i, (method, row) in enumerate(zip(table.methods, cells)):
@@ -501,7 +579,8 @@ def render_markdown(table: Table) -> str:
     lines = [
         f"| Method ({table.heading}) | " + " | ".join(table.columns) + (" | p_vs_best" if p_column else "") + " |",
         "|---|" + "---:|" * (len(table.columns) + p_column),
-        "| Positives | " + " | ".join(str(c) for c in table.counts) + " | |" + (" |" if p_column else ""),
+        f"| {table.first_row} | " + " | ".join(str(c) for c in table.counts) + " |" + " |" * table.blank
+        + (" |" if p_column else ""),
     ]
     for i, (method, row) in enumerate(zip(table.methods, cells)):
         p_value = [table.p_cell(i)] if p_column else []
@@ -514,7 +593,7 @@ def render_text(table: Table) -> str:
     """A plain aligned table for the terminal (no markup)."""
     p_column = table.p_values is not None
     header = ["Method"] + table.columns + (["p_vs_best"] if p_column else [])
-    rows = [["Positives"] + [str(c) for c in table.counts] + [""] * (1 + p_column)]
+    rows = [[table.first_row] + [str(c) for c in table.counts] + [""] * (table.blank + p_column)]
     rows += [[m] + [table.cell(i, j) for j in range(len(table.columns))] + ([table.p_cell(i)] if p_column else [])
              for i, m in enumerate(table.methods)]
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]

@@ -44,8 +44,8 @@ def table_html(table) -> str:
     ranks = [_ranks(table, j) if len(table.methods) > 1 else (set(), set()) for j in range(len(table.columns))]
     p_column = table.p_values is not None
     head = "".join(f"<th>{_escape(c)}</th>" for c in ["Method", *table.columns] + (["p vs best"] if p_column else []))
-    rows = ['<tr class="positives"><td>Positives</td>' + "".join(f"<td>{c}</td>" for c in table.counts)
-            + "<td></td>" * (1 + p_column) + "</tr>"]
+    rows = [f'<tr class="positives"><td>{table.first_row}</td>' + "".join(f"<td>{c}</td>" for c in table.counts)
+            + "<td></td>" * (table.blank + p_column) + "</tr>"]
     for i, method in enumerate(table.methods):
         cells = []
         for j in range(len(table.columns)):

@@ -21,6 +21,25 @@ import numpy as np
 RESAMPLES = 10_000
 SEED = 0
 METRICS = ("f1", "precision", "recall", "accuracy", "macro_f1")
+# an emotion table's columns, computed from per-class one-vs-rest counts (see class_values)
+EMOTION = "emotion"
+EMOTION_COLUMNS = ("UF1", "UAR", "Accuracy", "Mean precision")
+
+
+def class_values(pooled) -> np.ndarray:
+    """UF1, UAR, accuracy and mean precision (..., 4) from per-class one-vs-rest counts (..., C, 4) pooled over
+    the samples: every class counts in the means (a class without samples or predictions with 0), as
+    :func:`meau.metrics.class_metrics` computes them."""
+    pooled = np.asarray(pooled, dtype=float)
+    tp, fn = pooled[..., 0].sum(axis=-1), pooled[..., 2].sum(axis=-1)
+    accuracy = np.divide(tp, tp + fn, out=np.zeros_like(tp), where=tp + fn > 0)
+    return np.stack([metric_from_counts(pooled, "f1").mean(axis=-1), metric_from_counts(pooled, "recall").mean(axis=-1),
+                     accuracy, metric_from_counts(pooled, "precision").mean(axis=-1)], axis=-1)
+
+
+def headline(metric: str) -> int:
+    """The column a paired test compares and a table ranks by: AVG (last) for AUs, UF1 (first) for emotions."""
+    return 0 if metric == EMOTION else -1
 
 
 def subject_counts(truth, decision, subjects) -> tuple[np.ndarray, list]:
@@ -48,7 +67,7 @@ def subject_counts(truth, decision, subjects) -> tuple[np.ndarray, list]:
 
 def metric_from_counts(counts, metric: str = "f1") -> np.ndarray:
     """``metric`` per AU from counts (..., m, 4), with scikit-learn's ``zero_division=0``."""
-    if metric not in METRICS:
+    if metric not in METRICS:  # (EMOTION tables go through class_values)
         raise ValueError(f"metric {metric!r}: choose from {', '.join(METRICS)}")
     counts = np.asarray(counts, dtype=float)
     tp, fp, fn, tn = (counts[..., k] for k in range(4))
@@ -74,6 +93,10 @@ def table_values(counts, metric: str = "f1", weights=None) -> np.ndarray:
     is (B, m + 1), or (m + 1,) without weights.
     """
     counts = np.asarray(counts, dtype=float)
+    if metric == EMOTION:  # the emotion table's columns, mean over seeds
+        if weights is None:
+            return class_values(counts.sum(axis=1)).mean(axis=0)
+        return class_values(np.einsum("bs,rsmk->brmk", np.asarray(weights, dtype=float), counts)).mean(axis=1)
     if weights is None:
         pooled = counts.sum(axis=1)  # (R, m, 4)
         per_au = metric_from_counts(pooled, metric).mean(axis=0)  # mean over seeds
@@ -109,7 +132,8 @@ def bootstrap_interval(counts, *, level: float = 95.0, metric: str = "f1", resam
 
 
 def paired_permutation(first, second, *, metric: str = "f1", resamples: int = RESAMPLES, seed: int = SEED) -> float:
-    """Two-sided p-value of "``first`` and ``second`` score the same AVG", swapping whole subjects.
+    """Two-sided p-value of "``first`` and ``second`` score the same AVG" (UF1 for ``metric='emotion'``),
+    swapping whole subjects.
 
     Parameters
     ----------
@@ -120,13 +144,17 @@ def paired_permutation(first, second, *, metric: str = "f1", resamples: int = RE
     second = np.asarray(second, dtype=float)
     if first.shape != second.shape:
         raise ValueError(f"counts of shape {first.shape} and {second.shape}: the methods must cover the same samples")
-    observed = abs(table_values(first[None], metric)[-1] - table_values(second[None], metric)[-1])
+    column = headline(metric)
+    observed = abs(table_values(first[None], metric)[column] - table_values(second[None], metric)[column])
     rng = np.random.default_rng(seed)
     swapped = rng.integers(0, 2, size=(resamples, first.shape[0])).astype(float)
     difference = second - first  # (S, m, 4)
     # swapped subjects contribute the other method's counts: A* = A + s (B - A), B* = B - s (B - A)
     a = first.sum(axis=0)[None] + np.einsum("bs,smk->bmk", swapped, difference)
     b = second.sum(axis=0)[None] - np.einsum("bs,smk->bmk", swapped, difference)
-    deltas = np.abs(metric_from_counts(a, metric).mean(axis=1) - metric_from_counts(b, metric).mean(axis=1))
+    if metric == EMOTION:
+        deltas = np.abs(class_values(a)[:, column] - class_values(b)[:, column])
+    else:
+        deltas = np.abs(metric_from_counts(a, metric).mean(axis=1) - metric_from_counts(b, metric).mean(axis=1))
     hits = int(np.sum(deltas >= observed - 1e-12))
     return (1 + hits) / (1 + resamples)

@@ -27,6 +27,7 @@ SUBCOMMANDS = {
     "demo": "demo:demo",
     "template": "template:template",
     "spot": "spot:spot",
+    "emotions": "emotions:emotions",
 }
 
 
@@ -55,6 +56,8 @@ FLAGS = {
     "aus_from": "--aus-from",
     "run": "--run",
     "eaf": "--eaf",
+    "target": "--target",
+    "subset": "--subset",
 }
 
 

@@ -156,6 +156,8 @@ dataset_options = stack(
                  help="Sheets that code the expression type (CAS(ME)^3 part A's full sheet CAS(ME)3_part_A_v2.xls, "
                       "long-video sheets): micro-expressions, macro-expressions or all, e.g. for pre-training "
                       "[default: micro; all for a long-video database]."),
+    click.option("--subset", type=click.Choice(["hs", "vis", "nir"]),
+                 help="SMIC's subset: hs (100 fps, the default), vis or nir (25 fps)."),
     click.option("--strict", is_flag=True, help="Fail on the first sample with missing frames instead of skipping it."),
     label_options,
 )
@@ -264,7 +266,7 @@ def dataset_selection(options: dict):
                             layout=None if layout in (None, "auto") else layout, frames=options.get("frames"),
                             columns=dict(options.get("columns") or {}), expressions=options.get("expressions"),
                             strict=options.get("strict", False), labels=labels,
-                            samples=options.get("samples")).check()
+                            samples=options.get("samples"), subset=options.get("subset")).check()
 
 
 def load_selection(selection, echo=click.echo):

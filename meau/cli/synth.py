@@ -80,7 +80,8 @@ def synth(out, subjects, samples, videos, seconds, like, preset, intensity, vari
                          progress=True, plant=plant, nuisance=nuisance, like=like)
     except ValueError as error:
         raise MeauError(str(error)) from None
-    click.echo(f"wrote {samples} samples of {subjects} subjects to {out} (sheet {sheet.name}; "
+    click.echo(f"wrote {samples} samples of {subjects} subjects to {out} ("
+               f"{'sheet ' + sheet.name if sheet != out else 'labels in its folders'}; "
                f"meau … {out} --database {like})")
 
 

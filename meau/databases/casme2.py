@@ -65,7 +65,7 @@ DATABASE = Database(
     ),
     template=TemplateNote("CASME II", "/path/to/CASME2", "CASME2-coding-20140508.xlsx (found in root)",
                           "Cropped/, CASME2-RAW/ or CASME2_RAW_selected/"),
-    suites=("cd6me",),
+    suites=("cd6me", "megc2019"),
     suite_order=2,
     synth=Writer(),
     default=True,

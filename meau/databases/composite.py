@@ -31,7 +31,7 @@ from ..errors import MeauError
 from .database import get, names, suite, with_layouts
 from .layouts import FramePattern, is_pattern
 
-KEYS = {"name", "root", "sheet", "layout", "label", "frames", "columns", "expressions"}
+KEYS = {"name", "root", "sheet", "layout", "label", "frames", "columns", "expressions", "subset"}
 TOP_LEVEL = ("aus", "target", "classes", "samples")
 
 
@@ -106,7 +106,8 @@ def read_datasets_file(path) -> list[dict]:
         if expressions is not None and expressions not in ("micro", "macro", "all"):
             raise MeauError(f"{where} ({label}): expressions must be micro, macro or all, not {expressions!r}")
         result.append({"name": name, "root": root, "sheet": sheet, "layout": entry.get("layout"), "label": label,
-                       "frames": frames, "columns": columns, "expressions": expressions, "where": where})
+                       "frames": frames, "columns": columns, "expressions": expressions, "where": where,
+                       "subset": entry.get("subset")})
     return result
 
 
@@ -168,7 +169,10 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
         options = dict(annotate_options)
         if entry["expressions"]:
             options["expressions"] = entry["expressions"]
-        sheet = find_sheet(entry["root"], entry["name"], entry["sheet"], options.get("expressions"))
+        try:
+            sheet = find_sheet(entry["root"], entry["name"], entry["sheet"], options.get("expressions"), entry["subset"])
+        except MeauError as error:
+            raise MeauError(f"{entry['label']}: {error}") from None
         try:
             part = load_dataset(entry["root"], entry["name"], sheet, layout=entry["layout"], strict=strict, aus="auto",
                                 min_count=1, columns=entry["columns"], frames=entry["frames"],
@@ -198,7 +202,11 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
 
 
 MEB_AUS = [1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17]
-SUITES = {"cd6me": "MEB's composite benchmark (CD6ME)"}
+SUITES = {"cd6me": "MEB's composite benchmark (CD6ME)",
+          "megc2019": "the MEGC2019 composite recognition benchmark (SMIC-HS + CASME II + SAMM)"}
+# the MEGC2019 guideline's published counts (negative, positive, surprise) per database, and its subjects
+MEGC2019_COUNTS = {"smic": (70, 51, 43), "casme2": (88, 32, 25), "samm": (92, 26, 15)}
+MEGC2019_SUBJECTS = {"smic": 16, "casme2": 24, "samm": 28}
 
 
 def template_text(wanted) -> str:
@@ -222,8 +230,24 @@ def template_text(wanted) -> str:
     if "cd6me" in wanted:
         lines += ["", f"# {SUITES['cd6me']} reports these 12 AUs; --aus on the command line overrides them",
                   f"aus = {MEB_AUS}"]
+    if "megc2019" in wanted:
+        total = [sum(counts[k] for counts in MEGC2019_COUNTS.values()) for k in range(3)]
+        lines += ["", f"# {SUITES['megc2019']}: three classes, leave-one-subject-out over all "
+                      f"{sum(MEGC2019_SUBJECTS.values())} subjects", "# (subjects kept apart per database):",
+                  "#   meau baseline flow --datasets THIS.toml --protocol loso -o runs/megc-flow",
+                  "#   meau report runs/megc-flow --by-database",
+                  "# The guideline's counts (negative / positive / surprise):"]
+        lines += [f"#   {get(name).title:<9} {sum(counts):>3} ({' / '.join(map(str, counts))}), "
+                  f"{MEGC2019_SUBJECTS[name]} subjects" for name, counts in MEGC2019_COUNTS.items()]
+        lines += [f"#   {'total':<9} {sum(total):>3} ({' / '.join(map(str, total))})",
+                  "# The organisers' clip list, not the mapping, defines the benchmark (their CASME II list leaves",
+                  "# out sub04 EP12_01f and sub05 EP09_05f): give it as samples = \"megc2019_list.csv\"",
+                  "# (subject, clip, database) or --samples.",
+                  'target = "emotion"', 'classes = "megc"']
     for item in expanded:
         note = get(item).template
         lines += ["", "[[database]]", f'name = "{item}"', f'label = "{note.label}"', f'root = "{note.root}"',
                   f"# sheet = ...        {note.sheet}", f"# layout = ...       frames under {note.frames}"]
+        if item == "smic":
+            lines.append('subset = "hs"')
     return "\n".join(lines) + "\n"

@@ -60,6 +60,7 @@ class Database:
     keep_unparseable: bool = False  # an AU cell that cannot be parsed keeps its interval, its AUs unknown
     fill_ends: bool = False  # a missing onset or offset is replaced by the apex (reported)
     video: str = "{clip}"  # the name of the recording a row belongs to, from its fields
+    codes_aus: bool = True  # False: no AU labels (SMIC), emotion recognition only
 
     def video_name(self, row) -> str:
         """The recording a sheet row belongs to (unique within the database; a file name part)."""
@@ -81,6 +82,15 @@ class Database:
                                f"csv); the {self.name} reader finds its columns by name")
         return read_formatted_sheet(path, self, sheet=sheet, expressions=expressions,
                                     others=[get(name) for name in names()])
+
+    def folder_sheet(self, root, subset: str | None = None):
+        """For a database whose labels are its folders (SMIC): the folder that stands for its sheet under
+        ``root`` (``subset``: which part); None for a database with a coding sheet."""
+        if subset is not None:
+            from ..errors import SettingError
+
+            raise SettingError("subset", subset, f"{self.name} has no subsets (SMIC has: hs, vis, nir)")
+        return None
 
     def layout_names(self) -> list[str]:
         return [layout.name for layout in self.layouts]

@@ -156,6 +156,8 @@ def annotate(
     import pandas as pd
 
     reader = get(database)
+    if require_aus and not reader.codes_aus:
+        raise MeauError(f"{reader.title} codes no AUs: it serves emotion recognition (--target emotion)")
     expressions = expressions or reader.default_expressions
     rows = read_sheet(sheet, database, sheet=sheet_name, columns=columns, extra_fields=extra_fields,
                       expressions=expressions)
@@ -173,7 +175,12 @@ def annotate(
         try:
             tokens = parse_au_string(row["au_raw"], where=where)
         except AUParseError as error:
-            if (reader.keep_unparseable or not require_aus) and not skip_unparseable:
+            if not require_aus:  # emotion recognition or spotting truth: the AU cell plays no part
+                problems.extend(_check_frames(row, rows.path))
+                records.append(row)
+                present.append(None)
+                continue
+            if reader.keep_unparseable and not skip_unparseable:
                 problems.append(Problem("unparseable-au", f"{error}; the interval is kept, its AUs unknown", row["row"],
                                         _key(row), str(rows.path)))
                 problems.extend(_check_frames(row, rows.path))
@@ -404,12 +411,17 @@ def select_au_columns(table, candidates, aus, min_count: int, *, where: str) -> 
     return au_columns
 
 
-def find_sheet(data_root, database: str, sheet=None, expressions: str | None = None) -> Path:
+def find_sheet(data_root, database: str, sheet=None, expressions: str | None = None,
+               subset: str | None = None) -> Path:
     """``sheet`` if given, else the one coding sheet found in ``data_root`` (for CAS(ME)^3 part A
-    with ``expressions`` macro or all: the full part A sheet)."""
+    with ``expressions`` macro or all: the full part A sheet; for SMIC, whose folders are its labels,
+    the ``subset``'s folder)."""
+    reader = get(database)
+    folder = reader.folder_sheet(data_root, subset)
+    if folder is not None:
+        return folder
     if sheet is not None:
         return _sheet_path(data_root, sheet)
-    reader = get(database)
     expressions = expressions or reader.default_expressions
     globs = reader.full_sheet_globs if expressions != "micro" and reader.full_sheet_globs else reader.sheet_globs
     for pattern in globs:

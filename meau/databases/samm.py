@@ -86,7 +86,7 @@ DATABASE = Database(
     ),
     template=TemplateNote("SAMM", "/path/to/SAMM", "SAMM_Micro_FACS_Codes_v2.xlsx (sheet MICRO_ONLY)",
                           "SAMM/ (whole frames: meau crop first)"),
-    suites=("cd6me",),
+    suites=("cd6me", "megc2019"),
     suite_order=3,
     synth=Writer(),
 )

@@ -61,6 +61,7 @@ class DatasetSelection:
     strict: bool = False
     labels: LabelSettings = field(default_factory=LabelSettings)
     samples: Path | None = None  # a CSV list (subject, clip[, database]): only these samples
+    subset: str | None = None  # SMIC's hs, vis or nir
 
     def check(self) -> "DatasetSelection":
         """The selection, or a SettingError naming the first setting that cannot be used."""
@@ -111,7 +112,7 @@ class DatasetSelection:
             dataset = load_composite(selection.datasets, **common)
         else:
             root = Path(selection.root)
-            sheet = find_sheet(root, selection.database, selection.sheet, selection.expressions)
+            sheet = find_sheet(root, selection.database, selection.sheet, selection.expressions, selection.subset)
             dataset = load_dataset(root, selection.database, sheet, layout=selection.layout, frames=selection.frames,
                                    columns=dict(selection.columns) or None, **common)
         if samples is not None:
@@ -145,7 +146,8 @@ class DatasetSelection:
                 "columns": dict(self.columns), "expressions": self.expressions, "strict": self.strict,
                 "aus": self.labels.aus, "min_count": self.labels.min_count,
                 "policies": policy_names(self.labels.policy), "skip_unparseable": self.labels.skip_unparseable,
-                "apply_fixes": self.labels.apply_fixes, **self._target_parameters()}
+                "apply_fixes": self.labels.apply_fixes, **self._target_parameters(),
+                **({"subset": self.subset} if self.subset else {})}
 
     def _target_parameters(self) -> dict:
         target, classes, samples = self.target_settings()
@@ -165,6 +167,7 @@ class DatasetSelection:
                    datasets=path("datasets"), layout=parameters.get("layout"), frames=parameters.get("frames"),
                    columns=dict(parameters.get("columns") or {}), expressions=parameters.get("expressions"),
                    strict=bool(parameters.get("strict", False)), samples=path("samples"),
+                   subset=parameters.get("subset"),
                    labels=LabelSettings(aus=parameters.get("aus", "auto"),
                                         min_count=int(parameters.get("min_count", DEFAULT_MIN_COUNT)), policy=policy,
                                         skip_unparseable=bool(parameters.get("skip_unparseable", False)),

@@ -441,13 +441,14 @@ def generate(out, *, subjects: int = 26, samples: int = 255, intensity: float = 
         indices = tqdm(indices, desc="synth subjects", unit="subject")
     Parallel(n_jobs=n_jobs, backend="threading")(delayed(write_subject)(i) for i in indices)
     sheet = out / writer.sheet_name
-    write_sheet(writer, sheet, plan, slash_apex_row)
+    if writer.sheet_name:  # (SMIC has none: its folders are its labels)
+        write_sheet(writer, sheet, plan, slash_apex_row)
     _write_landmarks(out / "landmarks.csv", plan, seed, [reader_key(like, row) for row in plan])
     (out / "synth.json").write_text(json.dumps(
         {"generator": GENERATOR_VERSION, "subjects": subjects, "samples": samples, "intensity": intensity,
          "preset": "classic" if nuisance is None else "subtle" if nuisance == PRESETS["subtle"] else "custom",
          "nuisance": None if nuisance is None else nuisance.as_dict(),
-         "seed": seed, "plant": plant, "sheet": sheet.name, "like": like,
+         "seed": seed, "plant": plant, "sheet": writer.sheet_name or None, "like": like,
          "layout": writer.layout or f"{like} (as distributed)"}, indent=2))
     return sheet
 

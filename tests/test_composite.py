@@ -109,7 +109,7 @@ def test_per_database_tables_of_a_multi_seed_run_read_mean_and_spread(two_databa
     ('[[database]]\nname = "casme2"\nroot = "first"\nsheet = "missing.xlsx"\n', "sheet missing.xlsx not found"),
     ('[[database]]\nname = "casme2"\nroot = "first"\n\n[[database]]\nname = "casme2"\nroot = "second"\n',
      "label 'casme2' already used by entry #1"),
-    ('[[database]]\nname = "smic"\nroot = "first"\n', "name must be one of " + ", ".join(names())),
+    ('[[database]]\nname = "nosuchdb"\nroot = "first"\n', "name must be one of " + ", ".join(names())),
     ('[[database]]\nname = "casme2"\nroot = "first"\nfolder = "x"\n', "unknown key(s) folder"),
     ('[[database]]\nname = "csv"\nroot = "first"\n', "a csv entry needs frames"),
     ("this is not toml = = \n", "not a TOML datasets file"),

@@ -141,6 +141,8 @@ def _summary(values) -> dict:
 def combine_seeds(results: list[dict], seeds: list[int]) -> dict:
     """Mean (and, in ``across_seeds``, mean/std/values) over seeds of every pooled and per-fold metric."""
     first = results[0]
+    if first.get("target") == "emotion":
+        return _combine_class_seeds(results, seeds)
     names = list(first["pooled"])
     pooled, per_fold, across = {}, {}, {}
     for name in names:
@@ -244,3 +246,29 @@ def evaluate_classes(truth, predicted, folds, classes, databases=None) -> dict:
         result["by_database"] = {name: class_metrics(truth[databases == name], predicted[databases == name], classes)
                                  for name in np.unique(databases)}
     return result
+
+
+def _combine_class_seeds(results: list[dict], seeds: list[int]) -> dict:
+    """:func:`combine_seeds` for emotion runs: the summaries and per-class metrics averaged over seeds, the
+    confusion matrices summed (each seed predicts every sample once), the spread in ``across_seeds``."""
+    first = results[0]
+    pooled = {key: float(np.mean([r["pooled"][key] for r in results])) for key in CLASS_SUMMARIES}
+    pooled["samples"] = first["pooled"]["samples"]
+    pooled["classes"] = {name: {key: float(np.mean([r["pooled"]["classes"][name][key] for r in results]))
+                                for key in ("precision", "recall", "f1")} | {"support": values["support"]}
+                         for name, values in first["pooled"]["classes"].items()}
+    pooled["confusion"] = np.sum([r["pooled"]["confusion"] for r in results], axis=0).tolist()
+    pooled["notes"] = sorted({note for r in results for note in r["pooled"]["notes"]})
+    across = {key: {"mean": float(np.mean(v)), "std": float(np.std(v)), "values": v}
+              for key in CLASS_SUMMARIES for v in [[float(r["pooled"][key]) for r in results]]}
+    per_fold = {key: {"mean": float(np.mean([r["per_fold"][key]["mean"] for r in results])),
+                      "std": float(np.mean([r["per_fold"][key]["std"] for r in results]))} for key in CLASS_SUMMARIES}
+    definitions = dict(first["definitions"])
+    definitions["across_seeds"] = "mean and standard deviation over seeds of the pooled metrics"
+    definitions["pooled"] += "; mean over seeds (the confusion matrix summed over seeds)"
+    combined = {"target": "emotion", "definitions": definitions, "classes": first["classes"], "seeds": seeds,
+                "folds": first["folds"], "pooled": pooled, "per_fold": per_fold, "across_seeds": across}
+    if "by_database" in first:
+        combined["by_database"] = {name: {key: float(np.mean([r["by_database"][name][key] for r in results]))
+                                          for key in CLASS_SUMMARIES} for name in first["by_database"]}
+    return combined

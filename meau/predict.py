@@ -7,7 +7,8 @@ Each input is processed on its own: one that fails is listed with its error and 
 
 Output, one row per input: ``input, status, model, threshold`` (the rule), then per AU
 OpenFace-style ``AU01_p`` (probability), ``AU01_t`` (the threshold) and ``AU01_c`` (0/1 decision),
-with ``AU01_c = 1`` exactly when ``AU01_p >= AU01_t`` as written in the file (6 decimals).
+with ``AU01_c = 1`` exactly when ``AU01_p >= AU01_t`` as written in the file (6 decimals). An emotion run
+writes ``emotion`` (the class of highest probability) and ``p_<class>`` per class instead.
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ def read_final_models(run: Path) -> tuple[dict, dict]:
             arrays = {name: archive[name] for name in archive.files}
         if meta.get("format") != "meau-linear-svm":
             raise ValueError("not a meau model.json")
-        for column in meta["au_columns"]:
-            meta["calibration"][column], meta["thresholds"][column]  # noqa: B018 (presence check)
+        if meta.get("target") == "emotion":
+            for name in meta["classes"]:
+                meta["calibration"][name]  # noqa: B018 (presence check)
+        else:
+            for column in meta["au_columns"]:
+                meta["calibration"][column], meta["thresholds"][column]  # noqa: B018 (presence check)
     except (ValueError, KeyError, TypeError, OSError) as error:
         raise MeauError(f"{run}: unreadable final models ({type(error).__name__}: {error})") from None
     return meta, arrays
@@ -54,29 +59,47 @@ class HandcraftedPredictor:
             self.features = features_from_bundle(self.meta)
         except (KeyError, TypeError, ValueError) as error:
             raise MeauError(f"{run / 'model.json'}: unreadable features ({type(error).__name__}: {error})") from None
-        self.au_columns = self.meta["au_columns"]
+        self.target = self.meta.get("target", "aus")
         self.label = self.meta["method"]
-        self.thresholds = np.array([self.meta["thresholds"][c] for c in self.au_columns])
-        self.threshold = "AU_p >= AU_t (AU_t: probability of SVM score 0)"
+        if self.target == "emotion":
+            self.au_columns = list(self.meta["classes"])
+            self.thresholds = np.zeros(len(self.au_columns))
+            self.threshold = EMOTION_RULE
+        else:
+            self.au_columns = self.meta["au_columns"]
+            self.thresholds = np.array([self.meta["thresholds"][c] for c in self.au_columns])
+            self.threshold = "AU_p >= AU_t (AU_t: probability of SVM score 0)"
 
     def scores(self, features: np.ndarray) -> np.ndarray:
-        """SVM scores (n, number of AUs) of feature rows (n, d); -1 for an AU without a model."""
+        """SVM scores (n, number of AUs or classes) of feature rows (n, d); -1 for an AU without a model (-1e6
+        for a class without one: never chosen)."""
         from .handcrafted.svm import linear_scores
 
+        missing = -1e6 if self.target == "emotion" else -1.0
         columns = []
         for column in self.au_columns:
             parts = {key.split("/", 1)[1]: value for key, value in self.arrays.items() if key.startswith(f"{column}/")}
-            columns.append(linear_scores(parts, features) if parts else np.full(len(features), -1.0))
+            columns.append(linear_scores(parts, features) if parts else np.full(len(features), missing))
         return np.stack(columns, axis=1)
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
-        """The run's calibration of SVM scores (n, AUs) into probabilities."""
+        """The run's calibration of SVM scores (n, AUs) into probabilities (for classes, normalised over them)."""
         calibration = np.array([self.meta["calibration"][column] for column in self.au_columns])
-        return 1 / (1 + np.exp(-(calibration[:, 0] * scores + calibration[:, 1])))
+        probabilities = 1 / (1 + np.exp(-(calibration[:, 0] * scores + calibration[:, 1])))
+        if self.target == "emotion":
+            probabilities = np.where(scores <= -1e6, 0.0, probabilities)
+            probabilities /= np.maximum(probabilities.sum(axis=1, keepdims=True), 1e-12)
+        return probabilities
+
+    def decide(self, scores: np.ndarray) -> np.ndarray:
+        """The class index of highest SVM score (the run's own decision)."""
+        return scores.argmax(axis=1)
 
     def __call__(self, frames: np.ndarray, name: str):
-        features = self.features.clip(frames, name)[None]
-        return self.probabilities(self.scores(features))[0], self.thresholds
+        scores = self.scores(self.features.clip(frames, name)[None])
+        if self.target == "emotion":  # the decision is the SVMs' (highest score), the probabilities describe it
+            return self.probabilities(scores)[0], int(self.decide(scores)[0])
+        return self.probabilities(scores)[0], self.thresholds
 
 
 class DeepPredictor:
@@ -93,26 +116,36 @@ class DeepPredictor:
         if not files:
             raise MeauError(f"{source}: no checkpoints/fold_*/best.pt in the run folder")
         self.device = resolve_device(device)
-        self.models, thresholds = [], []
+        self.models, thresholds, targets = [], [], set()
         for file in files:
-            model, self.spec, self.normalisation, self.au_columns = load_checkpoint(file, self.device)
+            model, self.spec, self.normalisation, self.au_columns, target = load_checkpoint(file, self.device,
+                                                                                            with_target=True)
             self.models.append(model)
+            targets.add(target)
             thresholds.append(_fold_thresholds(file, self.au_columns))
+        if len(targets) > 1:
+            raise MeauError(f"{source}: its checkpoints predict different targets ({', '.join(sorted(targets))})")
+        self.target = targets.pop()
         self.thresholds = np.mean(thresholds, axis=0)
         from .flow import FlowSpec
 
         self.flow = isinstance(self.spec, FlowSpec)
         self.label = f"{_model_label(self.models[0])} ({len(self.models)} checkpoint(s))"
         fixed = bool(np.all(self.thresholds == 0.5))
-        self.threshold = "AU_p >= 0.5" if fixed else "AU_p >= AU_t (mean of the folds' validation thresholds)"
+        self.threshold = EMOTION_RULE if self.target == "emotion" else \
+            "AU_p >= 0.5" if fixed else "AU_p >= AU_t (mean of the folds' validation thresholds)"
 
     def __call__(self, frames: np.ndarray, name: str):
         import torch
 
         x = self._flow_input(frames, name) if self.flow else self._clip_input(frames, name)
+        squash = (lambda logits: torch.softmax(logits, dim=1)) if self.target == "emotion" else torch.sigmoid
         with torch.no_grad():
-            probabilities = torch.stack([torch.sigmoid(model(x).float())[0] for model in self.models]).mean(0)
-        return probabilities.cpu().numpy(), self.thresholds
+            probabilities = torch.stack([squash(model(x).float())[0] for model in self.models]).mean(0)
+        probabilities = probabilities.cpu().numpy()
+        if self.target == "emotion":
+            return probabilities, int(np.argmax(probabilities))
+        return probabilities, self.thresholds
 
     def _flow_input(self, frames: np.ndarray, name: str):
         import torch
@@ -196,7 +229,15 @@ def _input_frames(item, predictor, *, onset=None, offset=None, crop=None):
     return [numbers[i] for i in keep], clip
 
 
+EMOTION_RULE = "the class of highest score (mean probability over the folds' models for a network)"
+
+
 def _probability_columns(row, predictor, probabilities, thresholds):
+    if getattr(predictor, "target", "aus") == "emotion":  # ``thresholds`` is then the decided class's index
+        row["emotion"] = predictor.au_columns[thresholds]
+        for name, probability in zip(predictor.au_columns, probabilities):
+            row[f"p_{name}"] = round(float(probability), 6)
+        return
     for column, probability, threshold in zip(predictor.au_columns, probabilities, thresholds):
         # the decision is taken on the written numbers, so the file never contradicts itself
         row[f"{column}_p"], row[f"{column}_t"] = round(float(probability), 6), round(float(threshold), 6)
@@ -249,9 +290,13 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
     columns = ["input", "status", "model", "threshold"]
     if window is not None:
         columns[1:1] = ["window_start", "window_end", "start_s", "end_s"]
-    for column in predictor.au_columns:
-        columns += [f"{column}_p", f"{column}_t", f"{column}_c"]
-    integers = {f"{c}_c": "Int64" for c in predictor.au_columns}
+    if getattr(predictor, "target", "aus") == "emotion":
+        columns += ["emotion"] + [f"p_{name}" for name in predictor.au_columns]
+        integers = {}
+    else:
+        for column in predictor.au_columns:
+            columns += [f"{column}_p", f"{column}_t", f"{column}_c"]
+        integers = {f"{c}_c": "Int64" for c in predictor.au_columns}
     if window is not None:  # frame numbers stay integers even where a failed input leaves them empty
         integers.update(window_start="Int64", window_end="Int64")
     return pd.DataFrame(rows, columns=columns).astype(integers)
@@ -279,7 +324,9 @@ def traces_figure(table, path) -> Path:
     from .figures import pyplot, save_figure
 
     plt = pyplot()
-    au_columns = [column[:-2] for column in table.columns if column.endswith("_p")]
+    emotion = "emotion" in table.columns
+    au_columns = [column[2:] for column in table.columns if column.startswith("p_")] if emotion else \
+        [column[:-2] for column in table.columns if column.endswith("_p")]
     inputs = list(dict.fromkeys(table["input"]))
     figure, axes = plt.subplots(len(au_columns), 1, figsize=(9, 0.4 + 1.35 * len(au_columns)), sharex=True,
                                 squeeze=False)
@@ -292,16 +339,21 @@ def traces_figure(table, path) -> Path:
         centre = (start + end) / 2
         for index, (axis, column) in enumerate(zip(axes[:, 0], au_columns)):
             colour = f"C{index % 10}"
-            axis.plot(centre, rows[f"{column}_p"], color=colour, linewidth=1.2)
-            axis.step(centre, rows[f"{column}_t"], where="mid", color="black", linestyle="--", linewidth=0.8)
-            decided = rows[f"{column}_c"].to_numpy() == 1
+            if emotion:  # a class's probability, shaded where it is the decided class
+                axis.plot(centre, rows[f"p_{column}"], color=colour, linewidth=1.2)
+                decided = rows["emotion"].to_numpy() == column
+            else:
+                axis.plot(centre, rows[f"{column}_p"], color=colour, linewidth=1.2)
+                axis.step(centre, rows[f"{column}_t"], where="mid", color="black", linestyle="--", linewidth=0.8)
+                decided = rows[f"{column}_c"].to_numpy() == 1
             for left, right in _merged(start[decided], end[decided]):
                 axis.axvspan(left, right, color=colour, alpha=0.18, linewidth=0)
         boundaries.append((offset, float(end.max()), Path(item).name))
         offset = float(end.max())
     for axis, column in zip(axes[:, 0], au_columns):
         axis.set_ylim(0, 1)
-        axis.set_ylabel(f"AU{au_from_column(column)}", rotation=0, ha="right", va="center", fontsize=8)
+        axis.set_ylabel(column if emotion else f"AU{au_from_column(column)}", rotation=0, ha="right", va="center",
+                        fontsize=8)
         axis.tick_params(labelsize=7)
         for left, _, _ in boundaries[1:]:
             axis.axvline(left, color="0.3", linewidth=1.0)

@@ -277,3 +277,20 @@ def test_annotate_writes_each_samples_class_and_counts_what_it_leaves_out(tiny_d
     left_out = problems[problems["kind"] == "outside-classes"]
     assert len(left_out) and left_out["message"].str.contains("'others'").all()
     assert "Samples" in result.output
+
+
+def test_predict_and_seeds_on_an_svm_emotion_run(emotion_runs, tiny_db, tmp_path):
+    clip = next((tiny_db / "Cropped").glob("sub*/*"))
+    result = invoke("predict", emotion_runs / "flow", clip, "-o", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "p.csv")
+    classes = ["happiness", "disgust", "repression", "surprise", "others"]
+    assert table.loc[0, "emotion"] in classes
+    assert table.loc[0, [f"p_{name}" for name in classes]].sum() == pytest.approx(1, abs=1e-5)
+    seeds = invoke("baseline", "constant", tiny_db, "--target", "emotion", "--classes", "five", "--seeds", "0,1",
+                   "-o", tmp_path / "seeds")
+    assert seeds.exit_code == 0 and "over seeds [0, 1]: UF1" in seeds.output, seeds.output
+    metrics = json.loads((tmp_path / "seeds" / "metrics.json").read_text())
+    per_seed = [json.loads((tmp_path / "seeds" / f"seed_{s}" / "metrics.json").read_text()) for s in (0, 1)]
+    assert metrics["pooled"]["uf1"] == pytest.approx(np.mean([m["pooled"]["uf1"] for m in per_seed]))
+    assert invoke("report", tmp_path / "seeds").exit_code == 0

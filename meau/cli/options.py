@@ -373,9 +373,10 @@ def run_method(make_method, dataset, run, options, selection, echo=click.echo):
     else:
         metrics = run_experiment(remember(options["seed"]), dataset, run, seed=options["seed"], echo=echo, **common)
     print_metrics(metrics, run.path, built[-1].name, echo)
-    if metrics is not None and "across_seeds" in metrics and metrics.get("target") != "emotion":
-        spread = metrics["across_seeds"]["AVG"]["f1"]
-        echo(f"over seeds {seeds}: average F1 {spread['mean']:.4f} ± {spread['std']:.4f}")
+    if metrics is not None and "across_seeds" in metrics:
+        emotion = metrics.get("target") == "emotion"
+        spread = metrics["across_seeds"]["uf1"] if emotion else metrics["across_seeds"]["AVG"]["f1"]
+        echo(f"over seeds {seeds}: {'UF1' if emotion else 'average F1'} {spread['mean']:.4f} ± {spread['std']:.4f}")
     return metrics
 
 

@@ -20,21 +20,31 @@ device_options = stack(
     click.option("--compile", "compile_model", is_flag=True, help="torch.compile the model."),
     click.option("--deterministic", is_flag=True, help="Bit-repeatable CPU runs (deterministic algorithms)."),
 )
-pos_weight_option = click.option("--pos-weight", is_flag=True, help="Weight each AU's positives by negatives / positives.")
+pos_weight_option = stack(
+    click.option("--pos-weight", is_flag=True, help="Weight each AU's positives by negatives / positives."),
+    click.option("--class-weight", type=click.Choice(["none", "balanced"]), default="none", show_default=True,
+                 help="With --target emotion: weigh the cross-entropy of each class by n / (k n_class) on the "
+                      "training folds."),
+)
 RECIPE = ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "pos_weight", "device", "amp", "deterministic",
           "threshold", "n_jobs")
 
 
 def _recipe(options, seed) -> dict:
     """The training options both deep commands share, as TrainConfig/FlowConfig keywords."""
-    return {**{name: options[name] for name in RECIPE}, "compile": options["compile_model"], "seed": seed}
+    return {**{name: options[name] for name in RECIPE}, "compile": options["compile_model"], "seed": seed,
+            "class_weight": None if options["class_weight"] == "none" else options["class_weight"]}
 
 
 def _run_deep(options, make_method):
     """Settings first, then the run folder and the data; under torchrun only rank 0 writes and prints."""
     from ..deep.train import distributed_context
 
+    from ..errors import MeauError
+
     selection = dataset_selection(options)
+    if options["class_weight"] != "none" and selection.target_settings()[0] != "emotion":
+        raise MeauError("--class-weight weighs emotion classes (--target emotion); for AUs use --pos-weight")
     run = open_run(options, selection)
     dataset = load_selection(selection)
     rank = distributed_context()[0]

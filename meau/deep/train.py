@@ -56,6 +56,7 @@ class TrainConfig:
     lr_gamma: float = 0.1
     optimizer: str = "sgd"  # the paper's; 'adamw' trains small from-scratch models (the demo) far faster
     pos_weight: bool = False
+    class_weight: str | None = None  # emotion classes: None or "balanced" (cross-entropy weights n / (k n_class))
     device: str = "auto"
     amp: bool | None = None  # None: bf16 autocast on CUDA, off on CPU
     compile: bool = False
@@ -130,8 +131,9 @@ def read_checkpoint(path) -> dict:
         raise MeauError(f"{path}: not a meau checkpoint ({type(error).__name__})") from None
 
 
-def load_checkpoint(path, device="cpu"):
-    """(model in eval mode, ClipSpec or FlowSpec, normalisation name, AU columns) from a meau ``best.pt``."""
+def load_checkpoint(path, device="cpu", *, with_target: bool = False):
+    """(model in eval mode, ClipSpec or FlowSpec, normalisation name, AU columns) from a meau ``best.pt``, and
+    with ``with_target`` what its outputs are (``aus``, or ``emotion``: the AU columns are then the classes)."""
     path = Path(path)
     checkpoint = read_checkpoint(path)
     try:
@@ -147,13 +149,24 @@ def load_checkpoint(path, device="cpu"):
             get_input(spec.input)
     except Exception as error:
         raise MeauError(f"{path}: not a meau checkpoint ({type(error).__name__}: {error})") from None
-    return model.to(device).eval(), spec, parameters["normalisation"], list(checkpoint["au_columns"])
+    found = (model.to(device).eval(), spec, parameters["normalisation"], list(checkpoint["au_columns"]))
+    return (*found, checkpoint.get("target", "aus")) if with_target else found
 
 
 def average_f1(truth: np.ndarray, decisions: np.ndarray) -> float:
     from sklearn.metrics import f1_score
 
     return float(np.mean([f1_score(truth[:, j], decisions[:, j], zero_division=0) for j in range(truth.shape[1])]))
+
+
+def validation_score(truth: np.ndarray, probabilities: np.ndarray, emotion: bool) -> float:
+    """What picks the best epoch: the average F1 over AUs at 0.5, or for emotion classes (one-hot ``truth``)
+    the UF1 of the class of highest probability."""
+    if emotion:
+        from ..handcrafted.svm import unweighted_f1
+
+        return unweighted_f1(truth.argmax(axis=1), probabilities.argmax(axis=1), truth.shape[1])
+    return average_f1(truth, (probabilities >= 0.5).astype(int))
 
 
 def _save(path: Path, payload: dict) -> None:
@@ -211,20 +224,27 @@ class NetworkMethod:
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp)
 
     @torch.no_grad()
-    def predict(self, model, batcher, indices) -> np.ndarray:
+    def predict(self, model, batcher, indices, *, softmax: bool = False) -> np.ndarray:
+        """Per sample the sigmoid of each output (AUs), or the softmax over the outputs (emotion classes)."""
         model.eval()
         outputs = []
         for start in range(0, len(indices), self.config.batch_size):
             batch = batcher.batch(indices[start : start + self.config.batch_size], train=False)
             with self._autocast():
-                outputs.append(torch.sigmoid(model(batch).float()).cpu())
+                logits = model(batch).float()
+            outputs.append((torch.softmax(logits, dim=1) if softmax else torch.sigmoid(logits)).cpu())
         return torch.cat(outputs).numpy() if outputs else np.zeros((0, 0))
 
     # -- one fold -----------------------------------------------------------------------------
     def run_fold(self, dataset, rotation, run) -> FoldResult:
-        """Train on the training folds, keep the epoch with the best validation average F1 (its
-        checkpoint ``best.pt``), and score the test fold with it."""
+        """Train on the training folds, keep the epoch with the best validation average F1 (UF1 for emotion
+        classes; its checkpoint ``best.pt``), and score the test fold with it."""
+        from ..tasks import task_of
+
         config = self.config
+        task = task_of(dataset)
+        emotion = dataset.target == "emotion"
+        names = task.target_names(dataset)
         if len(rotation.validation) == 0:
             raise MeauError(f"fold {rotation.fold}: empty validation set")
         if config.deterministic:
@@ -233,22 +253,23 @@ class NetworkMethod:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = not config.deterministic
         batcher = self.batcher(dataset)
-        labels = torch.tensor(dataset.table[dataset.au_columns].to_numpy(), dtype=torch.float32)
-        model = self.build(len(dataset.au_columns))
+        labels = torch.tensor(task.targets(dataset), dtype=torch.float32)
+        model = self.build(len(names))
         network = self._network(model)
         optimizer, scheduler = self._optimizer(model)
         generator = torch.Generator().manual_seed(config.seed * 1000 + rotation.fold + 1)
         folder = run.path / "checkpoints" / f"fold_{rotation.fold}"
         state = self._restore(run, folder, rotation.fold, model, optimizer, scheduler, generator)
-        loss = self._loss(labels, rotation.train)
+        loss = self._loss(labels, rotation.train, emotion)
         validation_truth = labels[rotation.validation].numpy().astype(int)
+        measure = "UF1" if emotion else "F1"
         for epoch in range(state["epoch"], config.epochs):
             start = time.perf_counter()
             total, seen = self._train_epoch(network, batcher, labels, torch.as_tensor(rotation.train), optimizer,
                                             generator, loss)
             scheduler.step()
-            probabilities = self.predict(model, batcher, rotation.validation)
-            validation_f1 = average_f1(validation_truth, (probabilities >= 0.5).astype(int))
+            probabilities = self.predict(model, batcher, rotation.validation, softmax=emotion)
+            validation_f1 = validation_score(validation_truth, probabilities, emotion)
             improved = validation_f1 > state["best_f1"]
             if improved:
                 state["best_f1"], state["best_epoch"] = validation_f1, epoch + 1
@@ -257,14 +278,17 @@ class NetworkMethod:
             state["history"].append(record)
             state["epoch"] = epoch + 1
             if self.rank == 0:
-                self._save_epoch(folder, state, improved, model, optimizer, scheduler, generator, dataset.au_columns)
+                self._save_epoch(folder, state, improved, model, optimizer, scheduler, generator, names, dataset.target)
                 line = (f"fold {rotation.fold} epoch {epoch + 1}/{config.epochs}: loss {record['loss']:.4f}, "
-                        f"validation F1 {validation_f1:.4f}{' *' if improved else ''} ({record['seconds']:.1f} s)")
+                        f"validation {measure} {validation_f1:.4f}{' *' if improved else ''} "
+                        f"({record['seconds']:.1f} s)")
                 run.log(line)
                 self.echo(line)
             if self.on_epoch_end is not None:
                 self.on_epoch_end(rotation.fold, epoch + 1)
-        return self._test(folder, model, batcher, rotation, validation_truth, dataset.au_columns, state)
+        if emotion:
+            return self._test_classes(folder, model, batcher, rotation, state)
+        return self._test(folder, model, batcher, rotation, validation_truth, names, state)
 
     def _network(self, model):
         """The model as trained: data-parallel under torchrun, compiled when asked."""
@@ -285,8 +309,23 @@ class NetworkMethod:
             raise MeauError(f"optimizer must be 'sgd' or 'adamw', not {config.optimizer!r}")
         return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_step, gamma=config.lr_gamma)
 
-    def _loss(self, labels, train):
-        """The summed per-AU binary cross-entropy (positives weighted by negatives / positives with ``pos_weight``)."""
+    def _loss(self, labels, train, emotion: bool = False):
+        """The summed per-AU binary cross-entropy (positives weighted by negatives / positives with ``pos_weight``),
+        or for emotion classes (one-hot ``labels``) the cross-entropy of the softmax, with ``class_weight
+        'balanced'`` each class weighted n / (k n_class) on the training samples."""
+        if emotion:
+            weight = None
+            if self.config.class_weight == "balanced":
+                counts = labels[train].sum(0)
+                present = counts > 0
+                weight = torch.where(present, len(train) / (int(present.sum()) * counts.clamp(min=1)),
+                                     torch.zeros_like(counts)).to(self.device)
+
+            def cross_entropy(logits, target):
+                return F.cross_entropy(logits.float(), target.argmax(dim=1), weight=weight)
+            return cross_entropy
+        if self.config.class_weight is not None:
+            raise MeauError("--class-weight weighs emotion classes; for AUs use --pos-weight")
         pos_weight = None
         if self.config.pos_weight:
             positives = labels[train].sum(0).clamp(min=1)
@@ -333,13 +372,15 @@ class NetworkMethod:
             seen += len(batch_indices)
         return total, seen
 
-    def _save_epoch(self, folder, state, improved, model, optimizer, scheduler, generator, au_columns) -> None:
-        """``best.pt`` when the validation F1 improved; ``last.pt`` every ``checkpoint_every`` epochs and at the end."""
+    def _save_epoch(self, folder, state, improved, model, optimizer, scheduler, generator, au_columns,
+                    target: str = "aus") -> None:
+        """``best.pt`` when the validation F1 improved; ``last.pt`` every ``checkpoint_every`` epochs and at the end.
+        ``au_columns`` names the outputs (the AU columns, or the emotion classes with ``target='emotion'``)."""
         epoch = state["epoch"]
         if improved:
             _save(folder / "best.pt", {"model": model.state_dict(), "epoch": epoch,
-                                       "validation_f1": state["best_f1"], "au_columns": au_columns,
-                                       "config": self.parameters})
+                                       "validation_f1": state["best_f1"], "au_columns": list(au_columns),
+                                       "target": target, "config": self.parameters})
         if epoch % self.config.checkpoint_every == 0 or epoch == self.config.epochs:
             _save(folder / "last.pt", {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                        "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
@@ -361,6 +402,19 @@ class NetworkMethod:
                            "threshold_rule": "fixed 0.5" if self.config.threshold == "fixed" else
                            "per AU, best F1 on the validation fold",
                            "history": state["history"], "parameters": count_parameters(model)})
+
+
+    def _test_classes(self, folder, model, batcher, rotation, state) -> FoldResult:
+        """The test fold scored by the best checkpoint (best validation UF1): the class of highest probability."""
+        from ..tasks.emotion import decide
+
+        best = read_checkpoint(folder / "best.pt")
+        model.load_state_dict(best["model"])
+        probabilities = self.predict(model, batcher, rotation.test, softmax=True)
+        return FoldResult(probabilities, decide(probabilities),
+                          {"best_epoch": state["best_epoch"], "best_validation_uf1": state["best_f1"],
+                           "rule": "the class of highest softmax probability", "history": state["history"],
+                           "parameters": count_parameters(model)})
 
 
 class DeepMethod(NetworkMethod):
@@ -424,6 +478,7 @@ class FlowConfig:
     lr_gamma: float = 0.1
     optimizer: str = "adamw"
     pos_weight: bool = False
+    class_weight: str | None = None
     device: str = "auto"
     amp: bool | None = None
     compile: bool = False

@@ -294,3 +294,24 @@ def test_predict_and_seeds_on_an_svm_emotion_run(emotion_runs, tiny_db, tmp_path
     per_seed = [json.loads((tmp_path / "seeds" / f"seed_{s}" / "metrics.json").read_text()) for s in (0, 1)]
     assert metrics["pooled"]["uf1"] == pytest.approx(np.mean([m["pooled"]["uf1"] for m in per_seed]))
     assert invoke("report", tmp_path / "seeds").exit_code == 0
+
+
+def test_the_objective_classes_of_a_samm_sheet_are_a_target(megc_composite, tmp_path):
+    """SAMM's ``Objective Classes`` (synth writes them from the planted AUs: I for AU12 … VII for the rest)."""
+    from meau.databases.likes import objective_class
+
+    root = megc_composite / "samm"
+    result = invoke("annotate", root / "SAMM_Micro_FACS_Codes_v2.xlsx", "--database", "samm", "--target", "objective",
+                    "-o", tmp_path / "objective.csv")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "objective.csv", dtype=str)
+    aus = invoke("annotate", root / "SAMM_Micro_FACS_Codes_v2.xlsx", "--database", "samm", "--min-count", "1",
+                 "-o", tmp_path / "aus.csv")
+    assert aus.exit_code == 0, aus.output
+    coded = pd.read_csv(tmp_path / "aus.csv", dtype=str)
+    au_columns = [column for column in coded.columns if column.startswith("AU")]
+    expected = [str(objective_class({int(c[2:]) for c in au_columns if row[c] == "1"})) for _, row in coded.iterrows()]
+    assert list(table["emotion"]) == expected
+    run = invoke("baseline", "constant", root, "--database", "samm", "--target", "objective", "-o", tmp_path / "run")
+    assert run.exit_code == 0, run.output
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["classes"] == sorted(set(expected))

@@ -32,8 +32,8 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
     """
     from . import UserError
 
-    if classes and target != "emotion":
-        raise UserError("--classes chooses emotion classes: give it with --target emotion")
+    if classes and target not in ("emotion", "objective"):
+        raise UserError("--classes chooses classes: give it with --target emotion or objective")
     from ..annotations import policy_from_names
     from ..databases import annotate as read_labels
     from ..databases.sheets import problems_frame
@@ -41,7 +41,7 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
 
     check_output(output, overwrite)
     check_output(figure, overwrite)
-    emotion = target == "emotion"
+    emotion = target in ("emotion", "objective")
     labels = read_labels(sheet, database, aus=aus, min_count=min_count, policy=policy_from_names(policies),
                          skip_unparseable=skip_unparseable, fixes=apply_fixes, columns=columns, expressions=expressions,
                          require_aus=not emotion)
@@ -52,7 +52,8 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
     if emotion:
         from ..tasks.emotion import COLUMN, with_classes
 
-        labels = with_classes(labels, classes or "megc")
+        classes = classes or ("all" if target == "objective" else "megc")
+        labels = with_classes(labels, classes, source=target)
         table = labels.table.drop(columns=["emotion"]).rename(columns={COLUMN: "emotion"})
         keys = [c for c in ("database", "subject", "clip", "emotion", "onset", "apex", "offset") if c in table]
         table = table[keys]
@@ -71,7 +72,7 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
     problems_path = problems_path or output.with_suffix(".problems.csv")
     write_csv(problems_path, problems_frame(labels.problems))
     click.echo(f"{sheet.name} (sha256 {labels.sources[0]['sha256'][:12]}…): {len(table)} samples, "
-               + (f"classes {classes or 'megc'}" if emotion else f"policy {labels.policy.describe()}"))
+               + (f"{target} classes {classes}" if emotion else f"policy {labels.policy.describe()}"))
     if emotion:
         counts = table["emotion"].value_counts()
         header = ["Class"] + list(labels.classes)

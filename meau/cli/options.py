@@ -126,9 +126,10 @@ label_options = stack(
     policy_option(),
     click.option("--skip-unparseable", is_flag=True, help="Drop (and report) rows whose AU cell cannot be parsed."),
     click.option("--apply-fixes", is_flag=True, help="Apply the documented fix table for known sheet errors."),
-    click.option("--target", type=click.Choice(["aus", "emotion"]),
-                 help="What to predict: aus (one 0/1 label per AU) or emotion (one class per sample, see --classes) "
-                      "[default: a datasets file's target, else aus]."),
+    click.option("--target", type=click.Choice(["aus", "emotion", "objective"]),
+                 help="What to predict: aus (one 0/1 label per AU), emotion (one class per sample, see --classes) or "
+                      "objective (the sheet's objective classes: SAMM's, the updated CASME II sheet's; --classes "
+                      "all by default) [default: a datasets file's target, else aus]."),
     click.option("--classes", metavar="megc|five|all|FILE",
                  help="Emotion classes for --target emotion: megc (negative, positive, surprise as MEGC2019 maps "
                       "them), five (CASME II's or SAMM's five-class protocol), all (the labels as written), or a "
@@ -256,10 +257,10 @@ def dataset_selection(options: dict):
                            skip_unparseable=options.get("skip_unparseable", False),
                            apply_fixes=options.get("apply_fixes", False), target=options.get("target"),
                            classes=options.get("classes"))
-    if options.get("classes") and options.get("target") not in (None, "emotion"):
+    if options.get("classes") and options.get("target") not in (None, "emotion", "objective"):
         from . import UserError
 
-        raise UserError("--classes chooses emotion classes: give it with --target emotion")
+        raise UserError("--classes chooses classes: give it with --target emotion or objective")
     layout = options.get("layout")
     return DatasetSelection(database=options.get("database"), root=options.get("data_root"),
                             sheet=options.get("sheet"), datasets=options.get("datasets"),

@@ -52,8 +52,9 @@ DATABASE = Database(
             "offset": ("OffsetFrame", "Offset Frame"),
             "au_raw": ("Action Units", "AU"),
             "emotion": ("Estimated Emotion", "Emotion"),
+            "objective": ("Objective Class", "Objective Classes"),
         },
-        optional=("emotion",),
+        optional=("emotion", "objective"),
     ),
     sheet_globs=("CASME2-coding*.xlsx", "*.xlsx"),
     layouts=(

@@ -26,6 +26,24 @@ def cell_tokens(row) -> list[str]:
     return [f"{side or ''}{au}" for au, side in row["aus"].items()]
 
 
+def objective_class(aus) -> int:
+    """SAMM's objective class (Davison et al. 2018, classes of AU combinations) of a planted sample: I AU12,
+    II AU1 + AU2, III AU4 with AU7, IV AU9, V AU14, VI AU15 or AU17, VII the rest."""
+    if 12 in aus:
+        return 1
+    if 1 in aus and 2 in aus:
+        return 2
+    if 4 in aus and 7 in aus:
+        return 3
+    if 9 in aus:
+        return 4
+    if 14 in aus:
+        return 5
+    if 15 in aus or 17 in aus:
+        return 6
+    return 7
+
+
 class SynthWriter:
     """How ``meau synth --like`` writes one database (see the module). Subclasses set the attributes
     and override the hooks; the defaults are CASME II-like."""

@@ -11,7 +11,7 @@ are fixed (marked unknown) only with ``--apply-fixes``.
 from .database import Database, TemplateNote
 from .fixes import Fix
 from .layouts import named_layout
-from .likes import SynthWriter
+from .likes import SynthWriter, objective_class
 from .sheets import SheetFormat
 
 NAME = "samm"
@@ -49,8 +49,8 @@ class Writer(SynthWriter):
         for index, row in enumerate(plan):
             duration = row["offset"] - row["onset"] + 1
             sheet.append([row["sheet_subject"], row["clip"], row["clip"].rsplit("_", 1)[0], row["onset"], row["apex"],
-                          row["offset"], duration, "Micro", self.au_text(row, index), row["emotion"].capitalize(), 1,
-                          None])
+                          row["offset"], duration, "Micro", self.au_text(row, index), row["emotion"].capitalize(),
+                          objective_class(row["aus"]), None])
         for cell in sheet["A"][14:]:
             cell.number_format = "@"
 
@@ -71,8 +71,9 @@ DATABASE = Database(
             "offset": ("Offset Frame",),
             "au_raw": ("Action Units",),
             "emotion": ("Estimated Emotion",),
+            "objective": ("Objective Classes", "Objective Class"),
         },
-        optional=("emotion",),
+        optional=("emotion", "objective"),
         header_search_rows=40,
     ),
     sheet_globs=("SAMM_Micro_FACS_Codes*.xlsx", "*.xlsx"),

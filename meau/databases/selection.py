@@ -119,10 +119,10 @@ class DatasetSelection:
             from .samples import keep_listed
 
             dataset = keep_listed(dataset, samples)
-        if target == "emotion":
+        if target in ("emotion", "objective"):
             from ..tasks.emotion import with_classes
 
-            dataset = with_classes(dataset, classes)
+            dataset = with_classes(dataset, classes, source=target)
         return dataset
 
     def target_settings(self) -> tuple[str, str | None, Path | None]:
@@ -134,9 +134,9 @@ class DatasetSelection:
 
             found = datasets_file_settings(self.datasets)
         target = self.labels.target or found.get("target") or "aus"
-        classes = self.labels.classes or found.get("classes") or "megc"
+        classes = self.labels.classes or found.get("classes") or ("all" if target == "objective" else "megc")
         samples = self.samples or found.get("samples")
-        return target, (classes if target == "emotion" else None), samples
+        return target, (None if target == "aus" else classes), samples
 
     def parameters(self) -> dict:
         """The plain parameters a run saves in ``config.json`` (the keys of every meau version)."""

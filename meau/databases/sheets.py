@@ -310,6 +310,7 @@ def _make_row(database, cells, row_number, path, problems) -> dict:
         "apex": apex,
         "offset": offset,
         "emotion": emotion,
+        **({"objective": _text(cells.get("objective")).strip()} if "objective" in cells else {}),
         "au_raw": _text(cells["au_raw"]),
         "row": row_number,
     }

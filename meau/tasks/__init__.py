@@ -6,7 +6,8 @@ seeds, LODO and reports are the same for every target.
 
 - :mod:`meau.tasks.aus`: AU detection, one binary target per AU column (``--target aus``, the default);
 - :mod:`meau.tasks.emotion`: emotion recognition, one class per sample among a class set
-  (``--target emotion --classes megc|five|all|FILE``).
+  (``--target emotion --classes megc|five|all|FILE``); ``--target objective`` is the same task on the sheet's
+  objective classes (SAMM's ``Objective Classes``, the updated CASME II sheet's ``Objective Class``).
 
 A third target (AU intensity, objective classes) is one more module defining the same functions and an
 entry in :func:`task_of`.
@@ -14,13 +15,13 @@ entry in :func:`task_of`.
 
 from __future__ import annotations
 
-TARGETS = ("aus", "emotion")
+TARGETS = ("aus", "emotion", "objective")
 
 
 def task_of(dataset_or_target):
     """The task module of a dataset (by its ``target``) or of a target name."""
     target = getattr(dataset_or_target, "target", dataset_or_target)
-    if target == "emotion":
+    if target in ("emotion", "objective"):
         from . import emotion
 
         return emotion

@@ -31,25 +31,27 @@ def class_indices(dataset) -> np.ndarray:
     return targets(dataset).argmax(axis=1)
 
 
-def with_classes(labels, classes: str = "megc"):
+def with_classes(labels, classes: str = "megc", *, source: str = "emotion"):
     """``labels`` (a Labels or Dataset) for emotion recognition: each sample's class (``emotion_class``) under
-    the class set ``classes`` (megc, five, all or a TOML file); a sample outside the set is left out and listed
+    the class set ``classes`` (megc, five, all or a TOML file) of its ``source`` column (``emotion``, or
+    ``objective`` for the objective classes); a sample outside the set is left out and listed
     (``outside-classes``, naming its label), its AU columns dropped."""
     from ..databases.sheets import Problem
     from ..errors import MeauError
     from .classes import class_set, normalise
 
     table = labels.table
-    if "emotion" not in table or table["emotion"].map(normalise).eq("").all():
-        names = ", ".join(sorted({str(source.get("database")) for source in labels.sources}))
-        raise MeauError(f"{names}: the sheet has no emotion labels; --target emotion needs them")
-    readers = [source.get("database") for source in labels.sources]
-    chosen = class_set(classes, databases=readers, labels=table["emotion"])
-    mapped = table["emotion"].map(chosen.class_of)
+    if source not in table or table[source].map(normalise).eq("").all():
+        names = ", ".join(sorted({str(found.get("database")) for found in labels.sources}))
+        what = "objective classes" if source == "objective" else "emotion labels"
+        raise MeauError(f"{names}: the sheet has no {what}; --target {source} needs them")
+    readers = [found.get("database") for found in labels.sources]
+    chosen = class_set(classes, databases=readers, labels=table[source])
+    mapped = table[source].map(chosen.class_of)
     problems = list(labels.problems)
     for row in table[mapped.isna()].to_dict("records"):
-        label = normalise(row.get("emotion")) or "(empty)"
-        problems.append(Problem("outside-classes", f"emotion {label!r} is not one of the {chosen.name} classes "
+        label = normalise(row.get(source)) or "(empty)"
+        problems.append(Problem("outside-classes", f"{source} {label!r} is not one of the {chosen.name} classes "
                                 f"({', '.join(chosen.classes)})", int(row["row"]) if row.get("row") is not None else None,
                                 f"{row['database']}/{row['subject']}/{row['clip']}/{row['onset']}"))
     kept = table[mapped.notna()].drop(columns=list(labels.au_columns)).reset_index(drop=True)

@@ -39,7 +39,7 @@ def score_files(predictions, truth, *, classes=None, allow_missing: bool = False
     """
     from .databases.samples import subject_key
     from .metrics import class_metrics
-    from .tasks.classes import normalise
+    from .databases.classes import normalise
 
     guessed, given = _read(predictions, "predictions"), _read(truth, "truth")
     by_database = "database" in given.columns and "database" in guessed.columns

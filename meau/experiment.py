@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .databases import KEY_COLUMNS, Dataset
+from .databases import Dataset
 from .errors import RunError
 from .metrics import combine_seeds
 from .tasks import task_of
-from .tasks.aus import with_probabilities  # noqa: F401 (where meau < 0.5 had it)
 from .protocols import Rotation, assign_folds, read_splits, rotations, splits_frame
 from .outputs import check_separate
 from .runs import RunDir, base_config

@@ -29,6 +29,23 @@ def binary_metrics(truth, decision) -> dict[str, float]:
     }
 
 
+def binary_f1(truth, decision) -> float:
+    """F1 of the positive class, 0 where there is no positive in truth or decision (scikit-learn's
+    ``f1_score(zero_division=0)``, without its input checks: it runs for every (target, C) of a fold)."""
+    truth, decision = np.asarray(truth).astype(bool), np.asarray(decision).astype(bool)
+    true_positives = np.count_nonzero(truth & decision)
+    denominator = np.count_nonzero(truth) + np.count_nonzero(decision)
+    return 2.0 * true_positives / denominator if denominator else 0.0
+
+
+def unweighted_f1(truth, predicted, classes: int) -> float:
+    """UF1: the mean over ``classes`` class indices of each class's F1 (0 for a class never predicted and
+    absent), as :func:`meau.metrics.class_metrics` computes it."""
+    truth, predicted = np.asarray(truth), np.asarray(predicted)
+    f1 = [binary_f1(truth == k, predicted == k) for k in range(classes)]
+    return float(np.mean(f1))
+
+
 def evaluate(truth, decision, folds, au_names) -> dict:
     """Pooled and per-fold metrics for every AU, with AVG.
 

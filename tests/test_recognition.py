@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from meau.cli import cli
 from meau.metrics import class_metrics
-from meau.tasks.classes import class_set
+from meau.databases.classes import class_set
 
 
 def invoke(*args):

@@ -50,7 +50,7 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
 
         labels = keep_listed(labels, samples)
     if emotion:
-        from ..tasks.emotion import COLUMN, with_classes
+        from ..databases.classes import COLUMN, with_classes
 
         classes = classes or ("all" if target == "objective" else "megc")
         labels = with_classes(labels, classes, source=target)

@@ -109,8 +109,8 @@ def _wrap(name, loaded):
 
 _REGISTRY = Registry("database", ENTRY_POINT_GROUP, wrap=_wrap)
 # the shared machinery of this package: every other module is a database's
-MACHINERY = {"composite", "database", "dataset", "fixes", "layouts", "likes", "recordings", "selection", "sheets",
-             "synth"}
+MACHINERY = {"classes", "composite", "database", "dataset", "fixes", "layouts", "likes", "recordings", "samples",
+             "selection", "sheets", "synth"}
 _builtins_loaded = False
 
 

@@ -32,7 +32,7 @@ class LabelSettings:
     classes: str | None = None  # for target "emotion": megc, five, all or a TOML file; None: the file's, else megc
 
     def check(self) -> "LabelSettings":
-        from ..tasks import TARGETS
+        from .classes import TARGETS
         from .dataset import parse_aus_option
 
         if self.target is not None and self.target not in TARGETS:
@@ -120,7 +120,7 @@ class DatasetSelection:
 
             dataset = keep_listed(dataset, samples)
         if target in ("emotion", "objective"):
-            from ..tasks.emotion import with_classes
+            from .classes import with_classes
 
             dataset = with_classes(dataset, classes, source=target)
         return dataset

@@ -86,7 +86,7 @@ class Writer(SynthWriter):
     layout = "HS/s<N>/micro/<class>/s<N>_<ne|po|sur>_<k>/image<n>.jpg; others in non_micro (no samples)"
 
     def name_row(self, row, index, k, rng):
-        from ..tasks.classes import MEGC
+        from ..databases.classes import MEGC
 
         row["sheet_subject"] = row["folder_subject"] = f"s{index + 1}"
         row["subject"] = f"s{index + 1:02d}"

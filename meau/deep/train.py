@@ -163,7 +163,7 @@ def validation_score(truth: np.ndarray, probabilities: np.ndarray, emotion: bool
     """What picks the best epoch: the average F1 over AUs at 0.5, or for emotion classes (one-hot ``truth``)
     the UF1 of the class of highest probability."""
     if emotion:
-        from ..handcrafted.svm import unweighted_f1
+        from ..metrics import unweighted_f1
 
         return unweighted_f1(truth.argmax(axis=1), probabilities.argmax(axis=1), truth.shape[1])
     return average_f1(truth, (probabilities >= 0.5).astype(int))

@@ -19,6 +19,8 @@ import warnings
 
 import numpy as np
 
+from ..metrics import binary_f1, unweighted_f1  # noqa: F401 (where benchmarks look)
+
 C_GRID = tuple(10.0**k for k in range(-3, 4))
 # "batched": every (target, C) problem of a fold solved together to its optimum (meau.handcrafted.solver);
 # "liblinear": LinearSVC's dual coordinate descent, one problem at a time, as meau < 0.5 fitted
@@ -164,15 +166,6 @@ def grid_weights(train, targets, weights, c_grid=C_GRID, *, solver: str = SOLVER
     return {task: coef.ravel() for task, coef in zip(tasks, fitted)}
 
 
-def binary_f1(truth, decision) -> float:
-    """F1 of the positive class, 0 where there is no positive in truth or decision (scikit-learn's
-    ``f1_score(zero_division=0)``, without its input checks: it runs for every (target, C) of a fold)."""
-    truth, decision = np.asarray(truth).astype(bool), np.asarray(decision).astype(bool)
-    true_positives = np.count_nonzero(truth & decision)
-    denominator = np.count_nonzero(truth) + np.count_nonzero(decision)
-    return 2.0 * true_positives / denominator if denominator else 0.0
-
-
 def fold_svms(features_train, labels_train, features_val, labels_val, features_test, *, c_grid=C_GRID,
               class_weight=None, seed=0, n_jobs: int = 1, backend: str | None = None, solver: str = SOLVER):
     """Scores on the test fold for every AU, the chosen C per AU and the validation F1 per C.
@@ -218,14 +211,6 @@ def fold_svms(features_train, labels_train, features_val, labels_val, features_t
         chosen.append(best[0])
         validation.append(f1_by_c)
     return scores, chosen, validation
-
-
-def unweighted_f1(truth, predicted, classes: int) -> float:
-    """UF1: the mean over ``classes`` class indices of each class's F1 (0 for a class never predicted and
-    absent), as :func:`meau.metrics.class_metrics` computes it."""
-    truth, predicted = np.asarray(truth), np.asarray(predicted)
-    f1 = [binary_f1(truth == k, predicted == k) for k in range(classes)]
-    return float(np.mean(f1))
 
 
 def fold_classes(features_train, classes_train, features_val, classes_val, features_test, classes: int, *,

@@ -15,7 +15,7 @@ entry in :func:`task_of`.
 
 from __future__ import annotations
 
-TARGETS = ("aus", "emotion", "objective")
+from ..databases.classes import TARGETS  # noqa: F401
 
 
 def task_of(dataset_or_target):

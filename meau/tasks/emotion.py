@@ -1,4 +1,4 @@
-"""Emotion recognition: every sample has one class of a class set (:mod:`meau.tasks.classes`).
+"""Emotion recognition: every sample has one class of a class set (:mod:`meau.databases.classes`).
 
 The methods train one binary target per class (one-vs-rest; :func:`targets` is the one-hot matrix) and
 decide the class of highest score. ``predictions.csv`` holds per sample the truth ``emotion``, the decision
@@ -9,12 +9,12 @@ per class and the confusion matrix, pooled over folds, per fold and per database
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
+# the task's labels: the class of each sample, how a dataset gets them and what they leave out
+from ..databases.classes import COLUMN, left_out_by_label, with_classes  # noqa: F401
+
 NAME = "emotion"
-COLUMN = "emotion_class"  # the class of each sample in a dataset's table (the sheet's label stays in ``emotion``)
 
 
 def target_names(dataset) -> list[str]:
@@ -29,44 +29,6 @@ def targets(dataset) -> np.ndarray:
 
 def class_indices(dataset) -> np.ndarray:
     return targets(dataset).argmax(axis=1)
-
-
-def with_classes(labels, classes: str = "megc", *, source: str = "emotion"):
-    """``labels`` (a Labels or Dataset) for emotion recognition: each sample's class (``emotion_class``) under
-    the class set ``classes`` (megc, five, all or a TOML file) of its ``source`` column (``emotion``, or
-    ``objective`` for the objective classes); a sample outside the set is left out and listed
-    (``outside-classes``, naming its label), its AU columns dropped."""
-    from ..databases.sheets import Problem
-    from ..errors import MeauError
-    from .classes import class_set, normalise
-
-    table = labels.table
-    if source not in table or table[source].map(normalise).eq("").all():
-        names = ", ".join(sorted({str(found.get("database")) for found in labels.sources}))
-        what = "objective classes" if source == "objective" else "emotion labels"
-        raise MeauError(f"{names}: the sheet has no {what}; --target {source} needs them")
-    readers = [found.get("database") for found in labels.sources]
-    chosen = class_set(classes, databases=readers, labels=table[source])
-    mapped = table[source].map(chosen.class_of)
-    problems = list(labels.problems)
-    for row in table[mapped.isna()].to_dict("records"):
-        label = normalise(row.get(source)) or "(empty)"
-        problems.append(Problem("outside-classes", f"{source} {label!r} is not one of the {chosen.name} classes "
-                                f"({', '.join(chosen.classes)})", int(row["row"]) if row.get("row") is not None else None,
-                                f"{row['database']}/{row['subject']}/{row['clip']}/{row['onset']}"))
-    kept = table[mapped.notna()].drop(columns=list(labels.au_columns)).reset_index(drop=True)
-    if kept.empty:
-        raise MeauError(f"no sample has an emotion among the {chosen.name} classes ({', '.join(chosen.classes)})")
-    kept[COLUMN] = mapped[mapped.notna()].to_numpy()
-    return dataclasses.replace(labels, table=kept, au_columns=[], problems=problems, classes=list(chosen.classes))
-
-
-def left_out_by_label(dataset) -> dict[str, int]:
-    """How many samples each label left out (the ``outside-classes`` problems)."""
-    from collections import Counter
-
-    return dict(Counter(problem.message.split("'")[1] for problem in dataset.problems
-                        if problem.kind == "outside-classes"))
 
 
 def decide(scores) -> np.ndarray:

@@ -7,12 +7,15 @@ A label outside the set leaves the sample out (counted per label in the problems
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import MeauError
 
 NAMES = ("megc", "five", "all")
+TARGETS = ("aus", "emotion", "objective")  # what a run predicts (meau.tasks holds what each means)
+COLUMN = "emotion_class"  # the class of each sample in a dataset's table (the sheet's label stays as read)
 
 # MEGC2019 guideline: negative = repression, anger, contempt, disgust, fear, sadness; positive = happiness;
 # surprise = surprise; others left out. Labels already named negative/positive/surprise (SMIC's folders,
@@ -107,3 +110,40 @@ def _from_file(path: Path) -> ClassSet:
     if len(classes) < 2:
         raise MeauError(f"{path}: at least two classes are needed (found {', '.join(classes)})")
     return ClassSet(str(path), classes, mapping)
+
+
+def with_classes(labels, classes: str = "megc", *, source: str = "emotion"):
+    """``labels`` (a Labels or Dataset) for emotion recognition: each sample's class (``emotion_class``) under
+    the class set ``classes`` (megc, five, all or a TOML file) of its ``source`` column (``emotion``, or
+    ``objective`` for the objective classes); a sample outside the set is left out and listed
+    (``outside-classes``, naming its label), its AU columns dropped."""
+    from .sheets import Problem
+    from ..errors import MeauError
+
+    table = labels.table
+    if source not in table or table[source].map(normalise).eq("").all():
+        names = ", ".join(sorted({str(found.get("database")) for found in labels.sources}))
+        what = "objective classes" if source == "objective" else "emotion labels"
+        raise MeauError(f"{names}: the sheet has no {what}; --target {source} needs them")
+    readers = [found.get("database") for found in labels.sources]
+    chosen = class_set(classes, databases=readers, labels=table[source])
+    mapped = table[source].map(chosen.class_of)
+    problems = list(labels.problems)
+    for row in table[mapped.isna()].to_dict("records"):
+        label = normalise(row.get(source)) or "(empty)"
+        problems.append(Problem("outside-classes", f"{source} {label!r} is not one of the {chosen.name} classes "
+                                f"({', '.join(chosen.classes)})", int(row["row"]) if row.get("row") is not None else None,
+                                f"{row['database']}/{row['subject']}/{row['clip']}/{row['onset']}"))
+    kept = table[mapped.notna()].drop(columns=list(labels.au_columns)).reset_index(drop=True)
+    if kept.empty:
+        raise MeauError(f"no sample has an emotion among the {chosen.name} classes ({', '.join(chosen.classes)})")
+    kept[COLUMN] = mapped[mapped.notna()].to_numpy()
+    return dataclasses.replace(labels, table=kept, au_columns=[], problems=problems, classes=list(chosen.classes))
+
+
+def left_out_by_label(dataset) -> dict[str, int]:
+    """How many samples each label left out (the ``outside-classes`` problems)."""
+    from collections import Counter
+
+    return dict(Counter(problem.message.split("'")[1] for problem in dataset.problems
+                        if problem.kind == "outside-classes"))

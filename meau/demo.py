@@ -96,9 +96,7 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
     from .databases import load_dataset
     from .databases import default_name
     from .databases.synth import SHEET_NAME
-    from .experiment import run_experiment
     from .report import collect, render, render_text
-    from .runs import RunDir
     from .outputs import write_text
 
     found = available_methods()
@@ -115,20 +113,13 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
     feature_cache = Path(cache or cache_root()) / "features"
     runs = []
     splits = None
+    common = {"demo": True, "intensity": intensity, "data_root": str(root),
+              "preset": "classic" if nuisance is None else "subtle", "database": database}
     for name in wanted:
-        run_path = Path(out) / name
-        run = RunDir(run_path, resume=True)
-        method = found[name](n_jobs, feature_cache, magnify)
-        start = time.perf_counter()
-        if not run.file("metrics.json").exists():
-            echo(f"[{name}] running ...")
-            run_experiment(method, dataset, run, protocol="kfold", k=4, seed=seed, splits=splits,
-                           parameters={"demo": True, "intensity": intensity, "data_root": str(root),
-                                       "preset": "classic" if nuisance is None else "subtle",
-                                       "database": database, "aus": "auto", "min_count": max(3, samples // 20)})
-            echo(f"[{name}] done in {time.perf_counter() - start:.0f} s")
-        splits = splits or run.file("splits.csv")
-        runs.append(run_path)
+        run = _demo_run(found[name](n_jobs, feature_cache, magnify), dataset, Path(out) / name, name, seed, splits,
+                        {**common, "aus": "auto", "min_count": max(3, samples // 20)}, echo)
+        splits = splits or run / "splits.csv"
+        runs.append(run)
     tables = collect(runs)
     text = render_text(tables[0])
     write_text(Path(out) / "table.md", render(tables[0], "markdown"))
@@ -155,10 +146,22 @@ def run_demo(*, out: Path, cache: Path | None, intensity: float, subjects: int, 
          f"with 95% intervals and paired tests: {page}")
     echo(f"figures: {', '.join(sorted({p.name for p in written if p.suffix == '.png'}))} in {figures}")
     _emotion_table(dataset, found, [name for name in wanted if name in EMOTION_METHODS], out,
-                                  n_jobs, feature_cache, magnify, seed, splits, echo,
-                                  {"demo": True, "intensity": intensity, "data_root": str(root),
-                                   "preset": "classic" if nuisance is None else "subtle", "database": database})
+                   n_jobs, feature_cache, magnify, seed, splits, echo, common)
     return runs  # (the AU runs: what benchmarks read; the emotion runs are under out/emotion)
+
+
+def _demo_run(method, dataset, path: Path, label: str, seed: int, splits, parameters: dict, echo) -> Path:
+    """One demo row's run folder: run through the 4 folds unless its metrics are there already."""
+    from .experiment import run_experiment
+    from .runs import RunDir
+
+    run = RunDir(path, resume=True)
+    if not run.file("metrics.json").exists():
+        start = time.perf_counter()
+        echo(f"[{label}] running ...")
+        run_experiment(method, dataset, run, protocol="kfold", k=4, seed=seed, splits=splits, parameters=parameters)
+        echo(f"[{label}] done in {time.perf_counter() - start:.0f} s")
+    return path
 
 
 def _emotion_table(dataset, found, names, out, n_jobs, feature_cache, magnify, seed, splits, echo,
@@ -167,26 +170,15 @@ def _emotion_table(dataset, found, names, out, n_jobs, feature_cache, magnify, s
     with the same methods on the same folds, into ``out/emotion/<method>``."""
     from .report import collect, render, render_text
     from .report_page import write_page
-    from .runs import RunDir
-    from .experiment import run_experiment
     from .outputs import write_text
     from .tasks.emotion import with_classes
 
     if not names or "emotion" not in dataset.table:
         return []
     emotions = with_classes(dataset, "five")
-    runs = []
-    for name in names:
-        run_path = Path(out) / "emotion" / name
-        run = RunDir(run_path, resume=True)
-        method = found[name](n_jobs, feature_cache, magnify)
-        start = time.perf_counter()
-        if not run.file("metrics.json").exists():
-            echo(f"[emotion {name}] running ...")
-            run_experiment(method, emotions, run, protocol="kfold", k=4, seed=seed, splits=splits,
-                           parameters={**parameters, "target": "emotion", "classes": "five"})
-            echo(f"[emotion {name}] done in {time.perf_counter() - start:.0f} s")
-        runs.append(run_path)
+    runs = [_demo_run(found[name](n_jobs, feature_cache, magnify), emotions, Path(out) / "emotion" / name,
+                      f"emotion {name}", seed, splits, {**parameters, "target": "emotion", "classes": "five"}, echo)
+            for name in names]
     tables = collect(runs)
     write_text(Path(out) / "table_emotion.md", render(tables[0], "markdown"))
     echo("")

@@ -287,6 +287,11 @@ def test_predict_and_seeds_on_an_svm_emotion_run(emotion_runs, tiny_db, tmp_path
     classes = ["happiness", "disgust", "repression", "surprise", "others"]
     assert table.loc[0, "emotion"] in classes
     assert table.loc[0, [f"p_{name}" for name in classes]].sum() == pytest.approx(1, abs=1e-5)
+    traces = invoke("predict", emotion_runs / "flow", clip, "--window", 6, "--stride", 3, "--figure",
+                    tmp_path / "traces.png", "-o", tmp_path / "w.csv")
+    assert traces.exit_code == 0, traces.output
+    windows = pd.read_csv(tmp_path / "w.csv")
+    assert len(windows) > 1 and windows["emotion"].isin(classes).all() and (tmp_path / "traces.png").stat().st_size
     seeds = invoke("baseline", "constant", tiny_db, "--target", "emotion", "--classes", "five", "--seeds", "0,1",
                    "-o", tmp_path / "seeds")
     assert seeds.exit_code == 0 and "over seeds [0, 1]: UF1" in seeds.output, seeds.output

@@ -361,6 +361,8 @@ def traces_figure(table, path) -> Path:
         axes[0, 0].text((left + right) / 2, 1.04, name, ha="center", va="bottom", fontsize=8,
                         transform=axes[0, 0].get_xaxis_transform())
     axes[-1, 0].set_xlabel("time (s), window centre; inputs one after another")
-    figure.suptitle("probability per window (line), threshold (dashed), decided present (shaded)", fontsize=8, y=1.0)
+    figure.suptitle("probability of each class per window (line), windows decided as that class (shaded)" if emotion
+                    else "probability per window (line), threshold (dashed), decided present (shaded)", fontsize=8,
+                    y=1.0)
     figure.tight_layout()
     return save_figure(figure, Path(path))

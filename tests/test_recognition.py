@@ -277,6 +277,8 @@ def test_annotate_writes_each_samples_class_and_counts_what_it_leaves_out(tiny_d
     left_out = problems[problems["kind"] == "outside-classes"]
     assert len(left_out) and left_out["message"].str.contains("'others'").all()
     assert "Samples" in result.output
+    alone = invoke("baseline", "constant", tiny_db, "--classes", "five", "-o", tmp_path / "run")
+    assert alone.exit_code == 1 and "--classes chooses classes" in alone.output and not (tmp_path / "run").exists()
 
 
 def test_predict_and_seeds_on_an_svm_emotion_run(emotion_runs, tiny_db, tmp_path):

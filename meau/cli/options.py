@@ -257,17 +257,18 @@ def dataset_selection(options: dict):
                            skip_unparseable=options.get("skip_unparseable", False),
                            apply_fixes=options.get("apply_fixes", False), target=options.get("target"),
                            classes=options.get("classes"))
-    if options.get("classes") and options.get("target") not in (None, "emotion", "objective"):
+    layout = options.get("layout")
+    selection = DatasetSelection(database=options.get("database"), root=options.get("data_root"),
+                                 sheet=options.get("sheet"), datasets=options.get("datasets"),
+                                 layout=None if layout in (None, "auto") else layout, frames=options.get("frames"),
+                                 columns=dict(options.get("columns") or {}), expressions=options.get("expressions"),
+                                 strict=options.get("strict", False), labels=labels,
+                                 samples=options.get("samples"), subset=options.get("subset")).check()
+    if options.get("classes") and selection.target_settings()[0] == "aus":
         from . import UserError
 
         raise UserError("--classes chooses classes: give it with --target emotion or objective")
-    layout = options.get("layout")
-    return DatasetSelection(database=options.get("database"), root=options.get("data_root"),
-                            sheet=options.get("sheet"), datasets=options.get("datasets"),
-                            layout=None if layout in (None, "auto") else layout, frames=options.get("frames"),
-                            columns=dict(options.get("columns") or {}), expressions=options.get("expressions"),
-                            strict=options.get("strict", False), labels=labels,
-                            samples=options.get("samples"), subset=options.get("subset")).check()
+    return selection
 
 
 def load_selection(selection, echo=click.echo):

@@ -7,7 +7,8 @@ from ._version import __version__
 
 __all__ = ["load_dataset", "__version__"]
 
-_OPTIONS = ("layout", "frames", "columns", "expressions", "strict", "policies", "skip_unparseable", "apply_fixes")
+_OPTIONS = ("layout", "frames", "columns", "expressions", "strict", "policies", "skip_unparseable", "apply_fixes",
+            "target", "classes", "samples", "subset")
 
 
 def load_dataset(root=None, database: str | None = None, *, sheet=None, datasets=None, aus="auto",
@@ -30,13 +31,16 @@ def load_dataset(root=None, database: str | None = None, *, sheet=None, datasets
         default, as on the command line; or AU numbers).
     **options
         ``layout``, ``frames``, ``columns``, ``expressions``, ``strict``, ``policies`` (preset names),
-        ``skip_unparseable``, ``apply_fixes``: the fields of :class:`meau.databases.DatasetSelection`.
+        ``skip_unparseable``, ``apply_fixes``, ``samples`` (a CSV list), ``subset`` (SMIC's): the fields of
+        :class:`meau.databases.DatasetSelection`; ``target`` (``'aus'``, ``'emotion'``, ``'objective'``) and
+        ``classes`` (``'megc'``, ``'five'``, ``'all'`` or a TOML file) as on the command line.
 
     Returns
     -------
     meau.databases.Dataset
-        ``.table`` (one row per sample, AU columns), ``.au_columns``, ``.validation`` (the
-        problems met) and ``.clip(i)`` (the frames of sample i, read when asked).
+        ``.table`` (one row per sample, AU columns; for emotions the class in ``emotion_class``),
+        ``.au_columns``, ``.classes``, ``.validation`` (the problems met) and ``.clip(i)`` (the frames of
+        sample i, read when asked).
     """
     from pathlib import Path
 
@@ -54,10 +58,12 @@ def load_dataset(root=None, database: str | None = None, *, sheet=None, datasets
     labels = LabelSettings(aus=aus, min_count=DEFAULT_MIN_COUNT if min_count is None else min_count,
                            policy=policy_from_names(options.get("policies") or ()),
                            skip_unparseable=bool(options.get("skip_unparseable", False)),
-                           apply_fixes=bool(options.get("apply_fixes", False)))
+                           apply_fixes=bool(options.get("apply_fixes", False)), target=options.get("target"),
+                           classes=options.get("classes"))
     selection = DatasetSelection(
         database=database, root=Path(root) if root is not None else None, sheet=Path(sheet) if sheet else None,
         datasets=Path(datasets) if datasets is not None else None, layout=options.get("layout"),
         frames=options.get("frames"), columns=dict(options.get("columns") or {}),
-        expressions=options.get("expressions") or "micro", strict=bool(options.get("strict", False)), labels=labels)
+        expressions=options.get("expressions") or "micro", strict=bool(options.get("strict", False)), labels=labels,
+        samples=Path(options["samples"]) if options.get("samples") else None, subset=options.get("subset"))
     return selection.load()

@@ -219,6 +219,9 @@ def test_smic_reads_its_folders_and_has_no_aus(megc_composite, tmp_path):
     assert non_micro and not non_micro & set(dataset.table["clip"])  # non_micro folders are not samples
     first = dataset.table.iloc[0]
     assert first["onset"] == first["frame_numbers"][0] and pd.isna(first["apex"])
+    import meau
+
+    assert len(meau.load_dataset(root, "smic", target="emotion")) == len(dataset)  # the Python API reads the same
     result = invoke("baseline", "constant", root, "--database", "smic", "-o", tmp_path / "aus")
     assert result.exit_code == 1 and "SMIC codes no AUs" in result.output and not (tmp_path / "aus").exists()
 

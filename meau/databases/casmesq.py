@@ -6,14 +6,16 @@ expression name (``anger1_1``: the recording's stem ``anger1`` and a running ind
 AUs, objective class, type (``macro-expression`` / ``micro-expression``), emotion. Worksheet ``naming
 rule1`` maps the participant number to the folder ``s15``, ``naming rule2`` the stem ``anger1`` to the
 video code ``0401``; the stem ``disgust1`` is missing from it in the distributed copies and is ``0101``
-(its folders are ``*_0101disgustingteeth``). A common CSV export adds a duration after the offset and
-the recording's folder as the 11th column: both are read. An offset or apex of ``0`` is not coded (44
+(its folders are ``*_0101disgustingteeth``). CSV exports add a duration and the recording's folder as the
+11th column; the real export puts the duration after the emotion, another after the offset: the columns
+after the offset are told apart by their content (the type words, the class words, a duration equal to
+offset - onset + 1, a folder, AU strings), never by one assumed order. An offset or apex of ``0`` is not coded (44
 offsets): the apex replaces a missing offset (the MEGC organisers' rule), reported. AU cells mix ``+``
 and ``,`` (``4,24,6+12+15``), alternatives ``14or23`` and ``NULL``.
 
 Frames: ``rawpic/s15/15_0401girlcrashing/img1.jpg``: the recording ``15_0401`` is the folder named after
 the participant and the video code, with a description after it. Inferred (no copy seen): the column
-order of the naming rules and of the CSV export.
+order of the naming rules.
 """
 
 import re
@@ -40,10 +42,9 @@ class CasmesqDatabase(Database):
             return super().read_sheet(path, columns=columns)  # refused there with the option named
         if path.suffix.lower() == ".csv":
             table, _ = _read_table(path)
-            folders = {index: _text(row[10]) for index, row in enumerate(table) if len(row) >= 11}
-            mapping = {"participant": 0, "name": 1, "onset": 2, "apex": 3, "offset": 4}
-            mapping.update({"au_raw": 6, "expression": 8, "emotion": 9} if folders else
-                           {"au_raw": 5, "expression": 7, "emotion": 8})
+            mapping, folder_column = _csv_columns(table, path)
+            folders = {index: _text(row[folder_column]) for index, row in enumerate(table)
+                       if folder_column is not None and len(row) > folder_column}
             subjects, codes = {}, {}
         else:
             table, _ = _read_table(path, sheet or "CASFEcode_final")
@@ -82,6 +83,64 @@ class CasmesqDatabase(Database):
     def folder_clip(self, name):
         match = re.match(r"^(\d+_\d{4})", name)
         return match.group(1) if match else None
+
+
+_TYPE = re.compile(r"expression", re.IGNORECASE)
+_CLASSES = {"negative", "positive", "surprise", "others", "other"}
+_FOLDER = re.compile(r"(^\d+_\d{4})|[/\\]")
+_AU_CELL = re.compile(r"^(null|[\s\d+,;orLRABCDElrabcde()?]*)$", re.IGNORECASE)
+
+
+def _csv_columns(table, path) -> tuple[dict, int | None]:
+    """The columns of a CSV export, told apart by their content, not by one assumed order: after participant,
+    name, onset, apex and offset (fixed), the type column holds ``…-expression``, the class column
+    negative/positive/surprise/others, a duration column equals offset - onset + 1 (or offset - onset) where
+    both are coded, a folder column holds the recording's folder (``15_0401…`` or a path), the AU column AU
+    strings, and the emotion column is the text column left. Exports differ: the real one puts the duration
+    after the emotion, a common one after the offset; both, and none, are read."""
+    rows = [[_text(cell) for cell in row] for row in table if any(_text(cell) for cell in row)]
+    rows = [row for row in rows if _number_or_none(row[2] if len(row) > 2 else "") is not None]  # data rows only
+    width = max((len(row) for row in rows), default=0)
+    if width < 9:
+        raise SheetError(f"{path}: a CAS(ME)^2 export has at least 9 columns (participant, name, onset, apex, offset, "
+                         f"AUs, class, type, emotion); found {width}")
+
+    def share(column, test) -> float:
+        cells = [row[column] for row in rows if len(row) > column and row[column]]
+        return sum(map(test, cells)) / len(cells) if cells else 0.0
+
+    def is_duration(column) -> float:
+        checked = [(row[column], _number_or_none(row[2]), _number_or_none(row[4])) for row in rows
+                   if len(row) > column and _number_or_none(row[4])]
+        hits = [_number_or_none(cell) in (offset - onset + 1, offset - onset) for cell, onset, offset in checked]
+        return sum(hits) / len(hits) if hits else 0.0
+
+    candidates = list(range(5, width))
+    found = {}
+    for role, test in (("expression", lambda c: share(c, lambda v: bool(_TYPE.search(v)))),
+                       ("objective", lambda c: share(c, lambda v: v.strip().lower() in _CLASSES)),
+                       ("duration", is_duration),
+                       ("folder", lambda c: share(c, lambda v: bool(_FOLDER.search(v))))):
+        best = max(candidates, key=test, default=None)
+        if best is not None and test(best) >= 0.8:
+            found[role] = best
+            candidates.remove(best)
+    aus = [c for c in candidates if share(c, lambda v: bool(_AU_CELL.match(v)) and any(ch.isdigit() for ch in v)) >= 0.5]
+    if "expression" not in found or not aus:
+        raise SheetError(f"{path}: cannot tell the AU and type columns of this CAS(ME)^2 export apart by their content")
+    found["au_raw"] = aus[0]
+    candidates.remove(aus[0])
+    emotion = [c for c in candidates if share(c, lambda v: v.isalpha()) >= 0.8]
+    mapping = {"participant": 0, "name": 1, "onset": 2, "apex": 3, "offset": 4, "au_raw": found["au_raw"],
+               "expression": found["expression"], "emotion": emotion[0] if emotion else found.get("objective", 6)}
+    return mapping, found.get("folder")
+
+
+def _number_or_none(text):
+    try:
+        return int(float(text))
+    except (TypeError, ValueError):
+        return None
 
 
 def _number(text) -> str:

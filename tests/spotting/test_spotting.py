@@ -63,8 +63,10 @@ def test_samm_long_videos_sheet_quirks(tmp_path):
     assert "unparseable-au" not in kinds or all("kept" in p.message for p in labels.problems if p.kind == "unparseable-au")
 
 
-def test_the_csv_export_of_casme_squared_reads_like_the_workbook(long_db, tmp_path):
-    """The common CSV export: a duration after the offset and the recording's folder as the 11th column."""
+@pytest.mark.parametrize("order", ["duration after the offset", "duration after the emotion (the real export)"])
+def test_the_csv_export_of_casme_squared_reads_like_the_workbook(long_db, tmp_path, order):
+    """CSV exports with the recording's folder as the 11th column and a duration after the offset or, as in the
+    real export, after the emotion: the columns are told apart by their content."""
     from meau.databases import annotate
 
     book = openpyxl.load_workbook(long_db / SHEET)
@@ -76,12 +78,18 @@ def test_the_csv_export_of_casme_squared_reads_like_the_workbook(long_db, tmp_pa
         folder = next(p.name for s, p in folders.items() if s == rule1[participant]
                       and p.name.startswith(f"{rule1[participant][1:]}_"))
         duration = "" if not offset else offset - onset + 1
-        lines.append(",".join(map(str, [participant, name, onset, apex, offset, duration, aus, objective, kind, emotion,
-                                        folder])))
+        cells = [participant, name, onset, apex, offset, duration, aus, objective, kind, emotion, folder] \
+            if order.startswith("duration after the offset") else \
+            [participant, name, onset, apex, offset, aus, objective, kind, emotion, duration, folder]
+        lines.append(",".join(f'"{cell}"' if "," in str(cell) else str(cell) for cell in cells))
     (tmp_path / "CASFEcode_final.csv").write_text("\n".join(lines) + "\n")
-    from_csv = annotate(tmp_path / "CASFEcode_final.csv", "casmesq", min_count=1).table
-    from_book = annotate(long_db / SHEET, "casmesq", min_count=1).table
-    assert len(from_csv) == len(from_book) and set(from_csv["video"]) == set(from_book["video"])
+    from_csv = annotate(tmp_path / "CASFEcode_final.csv", "casmesq", min_count=1)
+    from_book = annotate(long_db / SHEET, "casmesq", min_count=1)
+    assert len(from_csv.table) == len(from_book.table) and set(from_csv.table["video"]) == set(from_book.table["video"])
+    assert from_csv.au_columns == from_book.au_columns
+    columns = ["video", "onset", "offset", "type", "emotion", *from_book.au_columns]
+    pd.testing.assert_frame_equal(from_csv.table[columns].reset_index(drop=True),
+                                  from_book.table[columns].reset_index(drop=True), check_dtype=False)
 
 
 def test_spot_flow_writes_its_run_folder_and_finds_the_planted_expressions(long_db, spotted):

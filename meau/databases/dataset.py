@@ -167,11 +167,15 @@ def annotate(
     for row in rows.rows:
         where = f"{rows.path.name} row {row['row']}"
         key = _key(row)
-        if key in seen:  # the same micro-expression coded twice: keep the first, report the other
-            problems.append(Problem("duplicate-sample", f"same database, subject, clip and onset as row {seen[key]}",
+        # a long recording may hold a micro- and a macro-expression from the same onset (SAMM-LV's 025_5 at 840):
+        # an interval's identity includes its type and offset
+        identity = f"{key}/{row.get('offset')}/{row.get('expression', '')}" if reader.long_video else key
+        if identity in seen:  # the same expression coded twice: keep the first, report the other
+            same = "onset, offset and type" if reader.long_video else "and onset"
+            problems.append(Problem("duplicate-sample", f"same database, subject, clip {same} as row {seen[identity]}",
                                     row["row"], key, str(rows.path)))
             continue
-        seen[key] = row["row"]
+        seen[identity] = row["row"]
         try:
             tokens = parse_au_string(row["au_raw"], where=where)
         except AUParseError as error:

@@ -280,3 +280,26 @@ def test_spotting_a_database_of_clips_is_one_line(tmp_path):
                                       "-o", str(tmp_path / "run")], obj={})
     check_outcome(result, "clips", 1, "--database casme2: not a database of long recordings")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_micro_and_a_macro_expression_from_the_same_onset_are_two_intervals(tmp_path):
+    """SAMM-LV codes a micro- and a macro-expression from one onset in one recording (025_5 at 840): both are
+    read; the same interval twice is still one, reported."""
+    from meau.databases import annotate
+
+    sheet = generate_long(tmp_path / "lv", like="sammlv", subjects=1, videos=1, seconds=20.0, seed=3)
+    book = openpyxl.load_workbook(sheet)
+    worksheet = book["FACS_Movement_Only"]
+    before = annotate(sheet, "sammlv", min_count=1)
+    last = [cell.value for cell in worksheet[worksheet.max_row]]
+    header = [cell.value for cell in worksheet[9]]
+    twin = dict(zip(header, last))
+    twin.update({"Filename": f"{twin['Filename'].rsplit('_', 1)[0]}_99", "Offset": twin["Offset"] + 30,
+                 "Type": "Macro" if str(twin["Type"]).startswith("Micro") else "Micro - 1/2"})
+    worksheet.append([twin[name] for name in header])
+    worksheet.append(last)  # the very same interval again
+    book.save(sheet)
+    after = annotate(sheet, "sammlv", min_count=1)
+    assert len(after.table) == len(before.table) + 1
+    assert sum(p.kind == "duplicate-sample" for p in after.problems) == 1 + sum(
+        p.kind == "duplicate-sample" for p in before.problems)

@@ -7,26 +7,15 @@ subject and clip, subjects compared as ``--samples`` compares them (``sub01`` = 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from .errors import MeauError
 
 
 def _read(path, what: str):
-    import pandas as pd
+    from .databases.samples import read_csv_table
 
-    path = Path(path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise MeauError(f"{path}: no such {what} file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise MeauError(f"{path}: not a CSV {what} file ({error})") from None
-    table.columns = [str(column).strip().casefold() for column in table.columns]
-    missing = [column for column in ("subject", "clip", "emotion") if column not in table.columns]
-    if missing:
-        raise MeauError(f"{path}: the {what} file needs subject, clip and emotion columns; no {missing[0]}")
-    return table
+    return read_csv_table(path, f"{what} file", ("subject", "clip", "emotion"),
+                          f"the {what} file needs subject, clip and emotion columns")
 
 
 def score_files(predictions, truth, *, classes=None, allow_missing: bool = False) -> dict:

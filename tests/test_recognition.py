@@ -167,22 +167,15 @@ def test_a_test_folds_labels_never_move_its_predictions(tiny_db, tmp_path):
     from meau.experiment import run_experiment
     from meau.handcrafted.pipeline import FlowSVMMethod
     from meau.runs import RunDir
-    from meau.tasks.emotion import COLUMN
+    from .relabel import fold_rows, relabel_test_fold
 
     dataset = DatasetSelection(root=tiny_db, labels=LabelSettings(target="emotion", classes="five")).check().load()
     first = run_experiment(FlowSVMMethod(cache=tmp_path / "cache"), dataset, RunDir(tmp_path / "a"),
                            echo=lambda *_: None)
-    splits = pd.read_csv(tmp_path / "a" / "splits.csv", dtype=str)
-    test = (splits["fold"] == "0").to_numpy()
-    table = dataset.table.copy()
-    table.loc[test, COLUMN] = np.roll(table.loc[test, COLUMN].to_numpy(), 1)
-    assert (table[COLUMN] != dataset.table[COLUMN]).any()
-    import dataclasses
-
-    relabelled = dataclasses.replace(dataset, table=table)
+    relabelled = relabel_test_fold(dataset, tmp_path / "a" / "splits.csv")
     run_experiment(FlowSVMMethod(cache=tmp_path / "cache"), relabelled, RunDir(tmp_path / "b"),
                    splits=tmp_path / "a" / "splits.csv", echo=lambda *_: None)
-    fold = lambda run, k: pd.read_csv(tmp_path / run / "folds" / f"fold_{k}.csv", dtype=str)  # noqa: E731
+    fold = lambda run, k: fold_rows(tmp_path / run, k)  # noqa: E731
     scores = [c for c in fold("a", 0).columns if c.startswith("score_")]
     pd.testing.assert_frame_equal(fold("a", 0)[scores], fold("b", 0)[scores])
     assert json.loads((tmp_path / "a/folds/fold_0.json").read_text())["C"] == \

@@ -29,22 +29,30 @@ def subject_key(subject) -> str:
     return f"{prefix}{int(match.group(2))}"
 
 
-def read_list(path) -> list[dict]:
+def read_csv_table(path, what: str, required, needs: str):
+    """A CSV file with a header as text cells, its column names stripped and case-folded; one line naming the
+    file when it is missing or unreadable (``what``: ``samples list``, ``predictions file`` …) or lacks one of
+    the ``required`` columns (``needs`` says what it must hold)."""
     import pandas as pd
 
     path = Path(path)
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise MeauError(f"{path}: no such samples list") from None
+        raise MeauError(f"{path}: no such {what}") from None
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
-        raise MeauError(f"{path}: not a CSV samples list ({error})") from None
+        raise MeauError(f"{path}: not a CSV {what} ({error})") from None
     table.columns = [str(column).strip().casefold() for column in table.columns]
-    missing = [column for column in ("subject", "clip") if column not in table.columns]
+    missing = [column for column in required if column not in table.columns]
     if missing:
-        raise MeauError(f"{path}: a samples list needs a header with subject and clip (and optionally database); "
-                        f"no column {missing[0]}")
-    return table.to_dict("records")
+        raise MeauError(f"{path}: {needs}; no column {missing[0]}")
+    return table
+
+
+def read_list(path) -> list[dict]:
+    return read_csv_table(path, "samples list", ("subject", "clip"),
+                          "a samples list needs a header with subject and clip (and optionally database)"
+                          ).to_dict("records")
 
 
 def keep_listed(dataset, path):

@@ -1,7 +1,6 @@
 """Emotion recognition with the networks: a softmax head trained by cross-entropy, the best epoch by
 validation UF1, the test fold's labels never used, and predict on the run."""
 
-import dataclasses
 import json
 
 import numpy as np
@@ -34,18 +33,13 @@ def test_a_test_folds_labels_never_move_a_networks_predictions(emotion_dataset, 
     CPU training); a fold that trains on those samples changes."""
     from meau.experiment import run_experiment
     from meau.runs import RunDir
-    from meau.tasks.emotion import COLUMN
+    from ..relabel import fold_rows, relabel_test_fold
 
     run_experiment(_flow_method(tmp_path), emotion_dataset, RunDir(tmp_path / "a"), echo=lambda *_: None)
-    splits = pd.read_csv(tmp_path / "a" / "splits.csv", dtype=str)
-    test = (splits["fold"] == "0").to_numpy()
-    table = emotion_dataset.table.copy()
-    table.loc[test, COLUMN] = np.roll(table.loc[test, COLUMN].to_numpy(), 1)
-    assert (table[COLUMN] != emotion_dataset.table[COLUMN]).any()
-    relabelled = dataclasses.replace(emotion_dataset, table=table)
+    relabelled = relabel_test_fold(emotion_dataset, tmp_path / "a" / "splits.csv")
     run_experiment(_flow_method(tmp_path), relabelled, RunDir(tmp_path / "b"), splits=tmp_path / "a" / "splits.csv",
                    echo=lambda *_: None)
-    fold = lambda run, k: pd.read_csv(tmp_path / run / "folds" / f"fold_{k}.csv", dtype=str)  # noqa: E731
+    fold = lambda run, k: fold_rows(tmp_path / run, k)  # noqa: E731
     probabilities = [c for c in fold("a", 0).columns if c.startswith("p_")]
     assert len(probabilities) == len(emotion_dataset.classes)
     pd.testing.assert_frame_equal(fold("a", 0)[probabilities], fold("b", 0)[probabilities])

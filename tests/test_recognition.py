@@ -158,6 +158,11 @@ def test_emotions_score_gives_the_runs_metrics_and_names_missing_rows(emotion_ru
     truth.iloc[:-2].to_csv(tmp_path / "short.csv", index=False)
     missing = invoke("emotions", "score", tmp_path / "guess.csv", "--truth", tmp_path / "short.csv")
     assert missing.exit_code == 1 and "2 prediction(s) without truth" in missing.output
+    again = invoke("emotions", "score", tmp_path / "guess.csv", "--truth", tmp_path / "truth.csv", "-o",
+                   tmp_path / "scores")
+    assert again.exit_code == 1 and "--overwrite" in again.output  # written once, replaced only when asked
+    inside = invoke("emotions", "score", tmp_path / "guess.csv", "--truth", tmp_path / "truth.csv", "-o", tmp_path)
+    assert inside.exit_code == 1 and not (tmp_path / "metrics.json").exists()  # -o holds the inputs: refused
 
 
 def test_a_test_folds_labels_never_move_its_predictions(tiny_db, tmp_path):

@@ -15,49 +15,73 @@ from .options import DatabaseChoice, check_output, column_option, label_options,
                    "long-video database].")
 @label_options
 @column_option()
+@click.option("--emotions-sheet", type=click.Path(path_type=Path),
+              help="SAMM Long Videos: SAMM's short sheet, whose Estimated Emotion each micro-expression takes "
+                   "(joined on Filename, as the STR baselines do; intervals without a match are reported).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="labels.csv to write.")
 @click.option("--problems", "problems_path", type=click.Path(path_type=Path),
               help="Where to write the problem list (default: beside the output, *.problems.csv).")
 @click.option("--figure", type=click.Path(path_type=Path), help="Also draw the AU correlation matrix (PNG or PDF).")
 @overwrite_option()
 def annotate(sheet, database, expressions, aus, min_count, policies, skip_unparseable, apply_fixes, target, classes,
-             samples, columns, output, problems_path, figure, overwrite):
+             samples, columns, emotions_sheet, output, problems_path, figure, overwrite):
     """Read a coding SHEET as distributed and write one 0/1 column per AU (or, with --target emotion, each
     sample's emotion class).
+
+    \b
+    A long-video sheet (casmesq, sammlv, casme3) gives one row per interval, every interval kept (the truth
+    of spotting): with --target emotion each has its class, 'others' outside the classes.
 
     \b
     Example:
       meau annotate CASME2-coding-20140508.xlsx --database NAME -o labels.csv
       meau annotate CASME2-coding-20140508.xlsx --database casme2 --target emotion --classes five -o emotions.csv
+      meau annotate SAMM_LongVideos_V2_Release.xlsx --database sammlv --target emotion \\
+          --emotions-sheet SAMM_Micro_FACS_Codes_v2.xlsx -o truth.csv
     """
     from . import UserError
 
-    if classes and target not in ("emotion", "objective"):
-        raise UserError("--classes chooses classes: give it with --target emotion or objective")
+    from ..databases.classes import CLASS_TARGETS
+
+    if classes and target not in CLASS_TARGETS:
+        raise UserError("--classes chooses classes: give it with --target emotion, objective or self-report")
     from ..annotations import policy_from_names
     from ..databases import annotate as read_labels
+    from ..databases import get
     from ..databases.sheets import problems_frame
     from ..outputs import write_csv
 
     check_output(output, overwrite)
     check_output(figure, overwrite)
-    emotion = target in ("emotion", "objective")
+    emotion = target in CLASS_TARGETS
+    long_video = get(database).long_video
     labels = read_labels(sheet, database, aus=aus, min_count=min_count, policy=policy_from_names(policies),
                          skip_unparseable=skip_unparseable, fixes=apply_fixes, columns=columns, expressions=expressions,
-                         require_aus=not emotion)
+                         require_aus=not emotion, emotions_sheet=emotions_sheet)
     if samples is not None:
         from ..databases.samples import keep_listed
 
         labels = keep_listed(labels, samples)
-    if emotion:
+    classes = (classes or ("megc" if target == "emotion" else "all")) if emotion else classes
+    if emotion and long_video:  # spotting truth: every interval, with its class
+        from ..databases.classes import COLUMN, interval_classes, source_column
+
+        table, chosen = interval_classes(labels, classes, source=target)
+        class_names = list(chosen.classes)
+        read = table[source_column(target)]
+        table = table.drop(columns=[c for c in ("emotion", source_column(target)) if c in table])
+        table = table.rename(columns={COLUMN: "emotion"}).assign(label=read)
+        first = ["subject", "video", "onset", "offset", "type", "emotion", "label", *labels.au_columns]
+        table = table[first + [c for c in table if c not in first]]
+    elif emotion:
         from ..databases.classes import COLUMN, with_classes
 
-        classes = classes or ("all" if target == "objective" else "megc")
         labels = with_classes(labels, classes, source=target)
+        class_names = list(labels.classes)
         table = labels.table.drop(columns=["emotion"]).rename(columns={COLUMN: "emotion"})
         keys = [c for c in ("database", "subject", "clip", "emotion", "onset", "apex", "offset") if c in table]
         table = table[keys]
-    elif "video" in labels.table:  # a long-video sheet: one row per interval, as meau spot score reads a truth file
+    elif long_video:  # a long-video sheet: one row per interval, as meau spot score reads a truth file
         first = ["subject", "video", "onset", "offset", "type", *labels.au_columns]
         table = labels.table[first + [column for column in labels.table if column not in first]]  # row: the sheet's
     else:
@@ -75,8 +99,9 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
                + (f"{target} classes {classes}" if emotion else f"policy {labels.policy.describe()}"))
     if emotion:
         counts = table["emotion"].value_counts()
-        header = ["Class"] + list(labels.classes)
-        row = ["Samples"] + [str(int(counts.get(name, 0))) for name in labels.classes]
+        shown = class_names + sorted(set(counts.index) - set(class_names) - {""})
+        header = ["Class"] + shown
+        row = ["Samples"] + [str(int(counts.get(name, 0))) for name in shown]
     else:
         positives = labels.positives()
         header = ["AU"] + [column.replace("AU0", "AU") for column in labels.au_columns]
@@ -86,6 +111,9 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
     click.echo("  ".join(r.rjust(w) for r, w in zip(row, widths)))
     for line in labels.fixes_applied:
         click.echo(f"fixed: {line}")
+    if long_video and not labels.au_columns and not emotion:
+        click.echo(f"no AU has {min_count} positive(s): the intervals are written without AU columns (spotting "
+                   "truth needs none)")
     if labels.problems:
         click.echo(f"{len(labels.problems)} problem(s), listed in {problems_path}:")
         for problem in labels.problems[:10]:

@@ -126,10 +126,11 @@ label_options = stack(
     policy_option(),
     click.option("--skip-unparseable", is_flag=True, help="Drop (and report) rows whose AU cell cannot be parsed."),
     click.option("--apply-fixes", is_flag=True, help="Apply the documented fix table for known sheet errors."),
-    click.option("--target", type=click.Choice(["aus", "emotion", "objective"]),
-                 help="What to predict: aus (one 0/1 label per AU), emotion (one class per sample, see --classes) or "
-                      "objective (the sheet's objective classes: SAMM's, the updated CASME II sheet's; --classes "
-                      "all by default) [default: a datasets file's target, else aus]."),
+    click.option("--target", type=click.Choice(["aus", "emotion", "objective", "self-report"]),
+                 help="What to predict: aus (one 0/1 label per AU), emotion (one class per sample, see --classes), "
+                      "objective (the sheet's objective classes: SAMM's, the updated CASME II sheet's) or self-report "
+                      "(CAS(ME)^2's participant self-reports); --classes all by default for the last two "
+                      "[default: a datasets file's target, else aus]."),
     click.option("--classes", metavar="megc|five|all|FILE",
                  help="Emotion classes for --target emotion: megc (negative, positive, surprise as MEGC2019 maps "
                       "them), five (CASME II's or SAMM's five-class protocol), all (the labels as written), or a "
@@ -263,11 +264,12 @@ def dataset_selection(options: dict):
                                  layout=None if layout in (None, "auto") else layout, frames=options.get("frames"),
                                  columns=dict(options.get("columns") or {}), expressions=options.get("expressions"),
                                  strict=options.get("strict", False), labels=labels,
-                                 samples=options.get("samples"), subset=options.get("subset")).check()
+                                 samples=options.get("samples"), subset=options.get("subset"),
+                                 emotions_sheet=options.get("emotions_sheet")).check()
     if options.get("classes") and selection.target_settings()[0] == "aus":
         from . import UserError
 
-        raise UserError("--classes chooses classes: give it with --target emotion or objective")
+        raise UserError("--classes chooses classes: give it with --target emotion, objective or self-report")
     return selection
 
 

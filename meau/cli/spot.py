@@ -21,12 +21,16 @@ def spot():
                    "offset[, type, subject])).")
 @click.option("--label", metavar="COLUMN",
               help="Also analyse this column (emotion, …) on the true-positive pairs: the STR analysis and STRS.")
+@click.option("--analysis-classes", metavar="CLASS,CLASS,…",
+              help="With --label: analyse only these classes (the public STR code's negative,positive,surprise); "
+                   "intervals of other classes still count for spotting, and a pair whose truth is another class "
+                   "counts against the class it was given [default: the classes in the truth of the pairs].")
 @click.option("--aus", is_flag=True,
               help="Also score the intervals' AUs (AUxx_c, from --aus-from) on the true-positive pairs against the "
                    "truth's AUxx: per-AU F1, their mean, and its product with the spotting F1.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Folder for metrics.json.")
 @overwrite_option("Replace metrics.json in the output folder.")
-def score(predictions, truth, label, aus, output, overwrite):
+def score(predictions, truth, label, analysis_classes, aus, output, overwrite):
     """Score PREDICTIONS (a CSV of intervals) against --truth with the MEGC metric.
 
     Intervals are inclusive (length = offset - onset + 1); a prediction hits a truth interval of the same
@@ -36,6 +40,8 @@ def score(predictions, truth, label, aus, output, overwrite):
     \b
     Example:
       meau spot score runs/spot/intervals.csv --truth truth.csv -o scores
+      meau spot score runs/softnet/intervals.csv --truth truth.csv --label emotion \\
+          --analysis-classes negative,positive,surprise
     """
     from ..outputs import OutputFolder, check_separate, write_json
     from ..spotting.intervals import megc_table, score_files
@@ -44,7 +50,10 @@ def score(predictions, truth, label, aus, output, overwrite):
     if output is not None:
         check_separate(output, [predictions, truth])
         check_output(output / "metrics.json", overwrite)
-    metrics = score_files(predictions, truth, label=label, aus=aus)
+    if analysis_classes and not label:
+        raise MeauError("--analysis-classes goes with --label COLUMN (the column the classes are in)")
+    classes = [name.strip() for name in analysis_classes.split(",") if name.strip()] if analysis_classes else None
+    metrics = score_files(predictions, truth, label=label, aus=aus, classes=classes)
     click.echo(megc_table(metrics), nl=False)
     for note in metrics["notes"]:
         click.echo(f"note: {note}")
@@ -79,6 +88,13 @@ def spotter_options(size_help: str):
         click.option("--aus-from", "aus_from", type=click.Path(path_type=Path),
                      help="A finished AU run (baseline, train): predict the AUs of every spotted interval "
                           "(AUxx_p/_t/_c, as meau predict computes them)."),
+        click.option("--emotions-from", "emotions_from", type=click.Path(path_type=Path),
+                     help="A finished emotion run (baseline or train --target emotion): the emotion of every spotted "
+                          "interval (emotion, p_<class>, as meau predict gives them); metrics.json adds the STR "
+                          "analysis and STRS."),
+        click.option("--emotions-sheet", type=click.Path(path_type=Path),
+                     help="SAMM Long Videos: SAMM's short sheet, whose Estimated Emotion each micro-expression takes "
+                          "(joined on Filename, as the STR baselines do)."),
         click.option("--size", default=96, show_default=True, type=click.IntRange(32, 256), help=size_help),
         click.option("--stride", type=click.IntRange(1),
                      help="Frames between two computed values [default: a 25th of a second, 8 frames at 200 fps]."),
@@ -122,12 +138,14 @@ def _spot(spotter, options: dict) -> None:
     if settings_run is not None:
         _refuse_other_fixed_settings(spotter, settings_run)
     aus = (options["aus_from"], au_predictor(options["aus_from"])) if options["aus_from"] else None
+    emotions = _emotion_predictor(options["emotions_from"], spotter) if options["emotions_from"] else None
     if settings_run is not None:
         from ..crop import CropSettings
         from ..spotting.apply import spot_inputs
 
         summary = spot_inputs(settings_run, inputs, options["run_dir"], kind=spotter.kind, fps=options["fps"],
                               crop=CropSettings().check() if options["crop_faces"] else None, aus=aus,
+                              emotions=emotions,
                               eaf=options["eaf"], figures=options["figures"], overwrite=options["overwrite"],
                               echo=click.echo)
         click.echo(f"{summary['intervals']} interval(s) in {summary['inputs'] - summary['failed']} recording(s) "
@@ -150,12 +168,27 @@ def _spot(spotter, options: dict) -> None:
                    f"problems: {len(data.problems)}")
         cache = None if options["no_cache"] else (options["cache"] or cache_root())
         metrics = run_spotting(spotter, data, run, fold=options["fold"], n_jobs=n_jobs, backend=backend, cache=cache,
-                               echo=click.echo, figures=options["figures"], aus=aus,
+                               echo=click.echo, figures=options["figures"], aus=aus, emotions=emotions,
                                parameters={**selection.parameters(), "size": options["size"],
-                                           "aus_from": str(options["aus_from"]) if aus else None})
+                                           "aus_from": str(options["aus_from"]) if aus else None,
+                                           "emotions_from": str(options["emotions_from"]) if emotions else None})
     if metrics is not None:
         click.echo(megc_table(metrics), nl=False)
         click.echo(f"intervals.csv, metrics.json, settings.json, figures/: {options['run_dir']}")
+
+
+def _emotion_predictor(source, spotter):
+    """(run, predictor) of ``--emotions-from``: a finished emotion run; one line for anything else."""
+    from ..spotting.aus import au_predictor
+
+    if getattr(spotter, "recognize", False):
+        raise MeauError("--emotions-from describes a learning-free spotter's intervals; softnet --recognize "
+                        "gives its own: choose one")
+    predictor = au_predictor(source)
+    if getattr(predictor, "target", "aus") != "emotion":
+        raise MeauError(f"--emotions-from {source}: an AU run (use it with --aus-from); give a run of "
+                        "--target emotion")
+    return source, predictor
 
 
 def _refuse_other_fixed_settings(spotter, settings_run) -> None:
@@ -167,7 +200,7 @@ def _refuse_other_fixed_settings(spotter, settings_run) -> None:
 
     context = click.get_current_context()
     saved = read_settings(settings_run, spotter.kind).spotter
-    for name in ("size", "stride", "blocks", "head_motion", "mask_eyes"):
+    for name in ("size", "stride", "blocks", "head_motion", "mask_eyes", "recognize", "classes", "epochs"):
         if context.get_parameter_source(name) == ParameterSource.COMMANDLINE and \
                 getattr(spotter, name) != getattr(saved, name):
             raise MeauError(f"--{name.replace('_', '-')}{_shown(getattr(spotter, name))}: {settings_run} was run "
@@ -237,3 +270,34 @@ def diff(blocks, mask_eyes, **options):
     from ..spotting.diff import DiffSpotter
 
     _spot(DiffSpotter(size=options["size"], stride=options["stride"], blocks=blocks, mask_eyes=mask_eyes), options)
+
+
+@spot.command()
+@spotter_options("Frames are downscaled to SIZE x SIZE for the optical flow (the flow spotter's: one pass serves both).")
+@click.option("--recognize", is_flag=True,
+              help="MEAN's emotion head: each spotted interval gets the majority of the per-window emotions over "
+                   "[peak - k, peak) and the mean class probabilities (emotion, p_<class>).")
+@click.option("--classes", default="megc", show_default=True, metavar="megc|five|all|FILE",
+              help="With --recognize: the emotion classes (as for --target emotion); intervals of other classes "
+                   "train the spotting only.")
+@click.option("--epochs", default=12, show_default=True, type=click.IntRange(1),
+              help="The most epochs tried; each fold chooses how many on its inner validation subjects.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the networks' weights and batches.")
+@click.option("--deterministic", is_flag=True, help="Deterministic torch algorithms (the same intervals twice).")
+def softnet(recognize, classes, epochs, seed, deterministic, **options):
+    """Spot with SoftNet, a shallow three-stream CNN over optical flow (u, v, strain) in the eye-and-brow and
+    mouth regions regressing SoftNet's pseudo-labels; with --recognize, MEAN's emotion head. Leave-one-subject-out,
+    honest: per fold and type, an inner split of the training subjects chooses the epochs, smoothing and p.
+
+    \b
+    Examples:
+      meau spot softnet /data/SAMM_LongVideos --database sammlv -o runs/softnet
+      meau spot softnet /data/CASME_sq --database casmesq --recognize -o runs/mean
+      meau spot softnet --run runs/mean interview.mp4 --crop --eaf -o spots
+    """
+    from ..spotting.softnet import SoftNetSpotter
+
+    if classes != "megc" and not recognize:
+        raise MeauError("--classes goes with --recognize (the emotion head's classes)")
+    _spot(SoftNetSpotter(size=options["size"], stride=options["stride"], recognize=recognize, classes=classes,
+                         epochs=epochs, seed=seed, deterministic=deterministic), options)

@@ -3,7 +3,8 @@ with 300 macro- and 57 micro-expressions coded (357 intervals), for spotting.
 
 Workbook ``CAS(ME)^2code_final.xlsx``: worksheet ``CASFEcode_final`` without a header: participant number,
 expression name (``anger1_1``: the recording's stem ``anger1`` and a running index), onset, apex, offset,
-AUs, objective class, type (``macro-expression`` / ``micro-expression``), emotion. Worksheet ``naming
+AUs, class (negative / positive / surprise / others: read as ``emotion``, as the MEGC STR code names it),
+type (``macro-expression`` / ``micro-expression``), the participant's self-report (``self_report``). Worksheet ``naming
 rule1`` maps the participant number to the folder ``s15``, ``naming rule2`` the stem ``anger1`` to the
 video code ``0401``; the stem ``disgust1`` is missing from it in the distributed copies and is ``0101``
 (its folders are ``*_0101disgustingteeth``). CSV exports add a duration and the recording's folder as the
@@ -22,6 +23,7 @@ import re
 from pathlib import Path
 
 from ..errors import SheetError
+from .classes import megc_class
 from .database import Database, TemplateNote
 from .layouts import named_layout
 from .likes import LongWriter
@@ -30,7 +32,10 @@ from .sheets import SheetFormat, SheetRows, _read_table, _text, file_sha256, row
 NAME = "casmesq"
 FRAME_RATE = 30
 CODES_MISSING_FROM_NAMING_RULE2 = {"disgust1": "0101"}
-COLUMNS = ("participant", "name", "onset", "apex", "offset", "au_raw", "objective", "expression", "emotion")
+# the 7th column (negative / positive / surprise / others) is the emotion every STR paper and the MEGC STR code
+# use (they call it ``emotion``); the 9th, the participant's self-report (disgust, happiness …), is kept as
+# ``self_report`` (``--target self-report``)
+COLUMNS = ("participant", "name", "onset", "apex", "offset", "au_raw", "emotion", "expression", "self_report")
 
 
 class CasmesqDatabase(Database):
@@ -50,7 +55,7 @@ class CasmesqDatabase(Database):
             table, _ = _read_table(path, sheet or "CASFEcode_final")
             subjects, codes = _naming_rules(path)
             folders = {}
-            mapping = {name: index for index, name in enumerate(COLUMNS) if name != "objective"}
+            mapping = {name: index for index, name in enumerate(COLUMNS)}
         first = 1 if table and _text(table[0][0]).lower().startswith(("participant", "subject", "sub")) else 0
         # the rows' subject and clip come from the naming rules (or the export's folder column)
         named = []
@@ -75,6 +80,8 @@ class CasmesqDatabase(Database):
         fields = {"subject": mapping["participant"], "clip": mapping["name"], "onset": mapping["onset"],
                   "apex": mapping["apex"], "offset": mapping["offset"], "au_raw": mapping["au_raw"],
                   "expression": mapping["expression"], "emotion": mapping["emotion"]}
+        if mapping.get("self_report") is not None:
+            fields["self_report"] = mapping["self_report"]
         result = SheetRows([], path, file_sha256(path), sheet_name=None if path.suffix.lower() == ".csv"
                            else (sheet or "CASFEcode_final"))
         rows_from_table(self, named, fields, first, path, expressions, result)
@@ -96,7 +103,7 @@ def _csv_columns(table, path) -> tuple[dict, int | None]:
     name, onset, apex and offset (fixed), the type column holds ``…-expression``, the class column
     negative/positive/surprise/others, a duration column equals offset - onset + 1 (or offset - onset) where
     both are coded, a folder column holds the recording's folder (``15_0401…`` or a path), the AU column AU
-    strings, and the emotion column is the text column left. Exports differ: the real one puts the duration
+    strings, and the self-report column is the text column left. Exports differ: the real one puts the duration
     after the emotion, a common one after the offset; both, and none, are read."""
     rows = [[_text(cell) for cell in row] for row in table if any(_text(cell) for cell in row)]
     rows = [row for row in rows if _number_or_none(row[2] if len(row) > 2 else "") is not None]  # data rows only
@@ -130,9 +137,10 @@ def _csv_columns(table, path) -> tuple[dict, int | None]:
         raise SheetError(f"{path}: cannot tell the AU and type columns of this CAS(ME)^2 export apart by their content")
     found["au_raw"] = aus[0]
     candidates.remove(aus[0])
-    emotion = [c for c in candidates if share(c, lambda v: v.isalpha()) >= 0.8]
+    report = [c for c in candidates if share(c, lambda v: v.isalpha()) >= 0.8]
     mapping = {"participant": 0, "name": 1, "onset": 2, "apex": 3, "offset": 4, "au_raw": found["au_raw"],
-               "expression": found["expression"], "emotion": emotion[0] if emotion else found.get("objective", 6)}
+               "expression": found["expression"], "emotion": found.get("objective", 6),
+               "self_report": report[0] if report else None}
     return mapping, found.get("folder")
 
 
@@ -198,7 +206,7 @@ class Writer(LongWriter):
                 cell = "NULL"
             offset = 0 if index % 9 == 4 else interval["offset"]  # not coded: the apex replaces it
             sheet.append([interval["sheet_subject"], f"{interval['stem']}_{interval['number']}", interval["onset"],
-                          interval["apex"], offset, cell, "negative" if interval["type"] == "micro" else "positive",
+                          interval["apex"], offset, cell, megc_class(interval["emotion"]),
                           f"{interval['type']}-expression", interval["emotion"]])
         subjects = sorted({(i["sheet_subject"], i["subject"]) for i in intervals})
         rule1 = workbook.create_sheet("naming rule1")

@@ -14,7 +14,13 @@ from pathlib import Path
 from ..errors import MeauError
 
 NAMES = ("megc", "five", "all")
-TARGETS = ("aus", "emotion", "objective")  # what a run predicts (meau.tasks holds what each means)
+TARGETS = ("aus", "emotion", "objective", "self-report")  # what a run predicts (meau.tasks holds what each means)
+CLASS_TARGETS = TARGETS[1:]  # one class per sample, each from its own sheet column
+
+
+def source_column(target: str) -> str:
+    """The table column a class target reads: ``emotion``, ``objective``, ``self_report`` (CAS(ME)^2's 9th)."""
+    return target.replace("-", "_")
 COLUMN = "emotion_class"  # the class of each sample in a dataset's table (the sheet's label stays as read)
 
 # MEGC2019 guideline: negative = repression, anger, contempt, disgust, fear, sadness; positive = happiness;
@@ -27,6 +33,12 @@ MEGC = {
     "surprise": "surprise",
 }
 MEGC_CLASSES = ("negative", "positive", "surprise")
+OTHERS = "others"  # CAS(ME)^2's class of what is none of the three; long-video truth keeps it (spotting only)
+
+
+def megc_class(label) -> str:
+    """The MEGC class of an emotion label, ``others`` outside the three (what CAS(ME)^2's class column holds)."""
+    return MEGC.get(normalise(label), OTHERS)
 
 # the single-database five-class protocols (CASME II's usual 246 clips, SAMM's usual 136)
 FIVE = {
@@ -121,10 +133,8 @@ def with_classes(labels, classes: str = "megc", *, source: str = "emotion"):
     from ..errors import MeauError
 
     table = labels.table
-    if source not in table or table[source].map(normalise).eq("").all():
-        names = ", ".join(sorted({str(found.get("database")) for found in labels.sources}))
-        what = "objective classes" if source == "objective" else "emotion labels"
-        raise MeauError(f"{names}: the sheet has no {what}; --target {source} needs them")
+    source = source_column(source)
+    _check_source(labels, source)
     readers = [found.get("database") for found in labels.sources]
     chosen = class_set(classes, databases=readers, labels=table[source])
     mapped = table[source].map(chosen.class_of)
@@ -139,6 +149,29 @@ def with_classes(labels, classes: str = "megc", *, source: str = "emotion"):
         raise MeauError(f"no sample has an emotion among the {chosen.name} classes ({', '.join(chosen.classes)})")
     kept[COLUMN] = mapped[mapped.notna()].to_numpy()
     return dataclasses.replace(labels, table=kept, au_columns=[], problems=problems, classes=list(chosen.classes))
+
+
+def _check_source(labels, source: str) -> None:
+    table = labels.table
+    if source not in table or table[source].map(normalise).eq("").all():
+        names = ", ".join(sorted({str(found.get("database")) for found in labels.sources}))
+        what = {"objective": "objective classes", "self_report": "self-reports"}.get(source, "emotion labels")
+        extra = (" (SAMM Long Videos: give SAMM's short sheet with --emotions-sheet)"
+                 if "sammlv" in names and source == "emotion" else "")
+        raise MeauError(f"{names}: the sheet has no {what}{extra}; --target {source.replace('_', '-')} needs them")
+
+
+def interval_classes(labels, classes: str = "megc", *, source: str = "emotion"):
+    """A long-video sheet's intervals with their class (``emotion_class``): every interval kept, as spotting
+    truth needs (a label outside the class set is ``others``, an unknown one empty: both count for spotting,
+    never for the analysis of the classes); returns (table, ClassSet)."""
+    source = source_column(source)
+    _check_source(labels, source)
+    table = labels.table
+    chosen = class_set(classes, databases=[found.get("database") for found in labels.sources], labels=table[source])
+    named = table[source].map(normalise)
+    table = table.assign(**{COLUMN: [chosen.class_of(label) or (OTHERS if label else "") for label in named]})
+    return table, chosen
 
 
 def left_out_by_label(dataset) -> dict[str, int]:

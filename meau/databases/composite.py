@@ -31,7 +31,7 @@ from ..errors import MeauError
 from .database import get, names, suite, with_layouts
 from .layouts import FramePattern, is_pattern
 
-KEYS = {"name", "root", "sheet", "layout", "label", "frames", "columns", "expressions", "subset"}
+KEYS = {"name", "root", "sheet", "layout", "label", "frames", "columns", "expressions", "subset", "emotions_sheet"}
 TOP_LEVEL = ("aus", "target", "classes", "samples")
 
 
@@ -107,8 +107,21 @@ def read_datasets_file(path) -> list[dict]:
             raise MeauError(f"{where} ({label}): expressions must be micro, macro or all, not {expressions!r}")
         result.append({"name": name, "root": root, "sheet": sheet, "layout": entry.get("layout"), "label": label,
                        "frames": frames, "columns": columns, "expressions": expressions, "where": where,
-                       "subset": entry.get("subset")})
+                       "subset": entry.get("subset"),
+                       "emotions_sheet": _emotions_sheet(entry.get("emotions_sheet"), root, base, where, label)})
     return result
+
+
+def _emotions_sheet(value, root: Path, base: Path, where: str, label: str) -> Path | None:
+    """An entry's ``emotions_sheet`` (SAMM's short sheet for SAMM-LV), relative to its root or to the file."""
+    if value is None:
+        return None
+    sheet = Path(str(value))
+    candidates = [sheet] if sheet.is_absolute() else [root / sheet, base / sheet]
+    found = next((candidate for candidate in candidates if candidate.is_file()), None)
+    if found is None:
+        raise MeauError(f"{where} ({label}): emotions_sheet {sheet} not found (looked in {root} and {base})")
+    return found
 
 
 def datasets_file_settings(path) -> dict:
@@ -176,7 +189,7 @@ def load_composite(path, *, aus="auto", min_count: int = 15, strict: bool = Fals
         try:
             part = load_dataset(entry["root"], entry["name"], sheet, layout=entry["layout"], strict=strict, aus="auto",
                                 min_count=1, columns=entry["columns"], frames=entry["frames"],
-                                **options)
+                                emotions_sheet=entry["emotions_sheet"], **options)
         except MeauError as error:
             raise MeauError(f"{entry['label']}: {error}") from None
         part.table["database"] = entry["label"]

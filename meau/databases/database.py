@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..plugins import Registry
+from ..errors import MeauError
 
 ENTRY_POINT_GROUP = "meau.databases"
 
@@ -82,6 +83,12 @@ class Database:
                                f"csv); the {self.name} reader finds its columns by name")
         return read_formatted_sheet(path, self, sheet=sheet, expressions=expressions,
                                     others=[get(name) for name in names()])
+
+    def join_emotions(self, rows: list, path) -> list:
+        """Fill the rows' ``emotion`` from another sheet (``--emotions-sheet``); return the problems. Only a
+        reader whose sheet lacks emotions that another sheet holds defines it (SAMM-LV)."""
+        raise MeauError(f"--emotions-sheet {path}: {self.title}'s sheet holds its own emotions (or none to join): "
+                        "the option is for SAMM Long Videos, whose emotions are in SAMM's short sheet")
 
     def folder_sheet(self, root, subset: str | None = None):
         """For a database whose labels are its folders (SMIC): the folder that stands for its sheet under

@@ -125,6 +125,7 @@ def annotate(
     extra_fields: list[str] | tuple[str, ...] = (),
     expressions: str | None = None,
     require_aus: bool = True,
+    emotions_sheet=None,
 ) -> Labels:
     """Read a coding sheet and turn its AU cells into binary labels.
 
@@ -152,6 +153,8 @@ def annotate(
     and where its sheet holds free text for AUs (``keep_unparseable``), such a row keeps its
     interval, is reported, and its AU columns are empty (unknown). ``require_aus=False`` (emotion
     recognition, spotting truth) does the same for every sheet and accepts a sheet without any AU.
+    ``emotions_sheet``: another sheet holding the rows' emotions (SAMM's short sheet for SAMM-LV's
+    micro-expressions, joined on ``Filename``; rows without a match are reported).
     """
     import pandas as pd
 
@@ -162,6 +165,8 @@ def annotate(
     rows = read_sheet(sheet, database, sheet=sheet_name, columns=columns, extra_fields=extra_fields,
                       expressions=expressions)
     problems = list(rows.problems)
+    if emotions_sheet is not None:
+        problems.extend(reader.join_emotions(rows.rows, emotions_sheet))
     fixes_applied = apply_fixes(rows.rows, reader.fixes, reader.swaps) if fixes else []
     records, present, seen = [], [], {}
     for row in rows.rows:
@@ -208,8 +213,9 @@ def annotate(
         raise MeauError(f"{rows.path}: no usable rows")
     for column in ("onset", "apex", "offset"):
         table[column] = table[column].astype("Int64")
+    # a long recording's intervals are spotting truth with or without AUs
     selected = _selected_aus([aus_present for aus_present in present if aus_present is not None], aus, min_count,
-                             rows.path, required=require_aus)
+                             rows.path, required=require_aus and not reader.long_video)
     unknown = any(aus_present is None for aus_present in present)
     for number in selected:
         values = [None if aus_present is None else int(number in aus_present) for aus_present in present]

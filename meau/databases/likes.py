@@ -132,6 +132,9 @@ class LongWriter:
         """Fill the workbook with one row per planted interval (``sheet`` is its first worksheet)."""
         raise NotImplementedError
 
+    def write_emotions(self, out: Path, intervals: list[dict]) -> None:
+        """Whatever else the database ships for the intervals' emotions (SAMM-LV: SAMM's short sheet)."""
+
 
 def write_long_sheet(writer: LongWriter, path: Path, intervals: list[dict]) -> None:
     """The sheet of a synthetic long-video database (written atomically)."""

@@ -88,7 +88,8 @@ def load_recordings(selection) -> LongVideos:
     root = Path(selection.root)
     sheet = find_sheet(root, database.name, selection.sheet, selection.expressions)
     labels = annotate(sheet, database.name, aus="auto", min_count=1, expressions=selection.expressions,
-                      policy=selection.labels.policy, fixes=selection.labels.apply_fixes)
+                      policy=selection.labels.policy, fixes=selection.labels.apply_fixes,
+                      emotions_sheet=selection.emotions_sheet)
     table = labels.table
     problems = list(labels.problems)
     probe = table.head(5).to_dict("records")

@@ -15,6 +15,7 @@ files (4 or 5), and sheet frame numbers are the files' numbers (inferred: no cop
 """
 
 import re
+from pathlib import Path
 
 from .database import Database, TemplateNote
 from .layouts import named_layout
@@ -36,6 +37,27 @@ class LongVideoSheet(Database):
             match = re.match(r"^(.*)_\d+$", row["clip"])
             row["clip"] = match.group(1) if match else row["clip"]
         return rows
+
+    def join_emotions(self, rows, path):
+        """Each micro-expression's ``Estimated Emotion`` from SAMM's short sheet, joined on ``Filename`` as the
+        STR baselines do (every real SAMM-LV micro-expression has a row there); macro-expressions have none.
+        A micro-expression without a match keeps an empty emotion and is reported (``no-emotion``)."""
+        from .database import read_sheet
+        from .sheets import Problem
+
+        short = read_sheet(path, "samm")
+        emotions = {str(row["clip"]): row["emotion"] for row in short.rows}
+        problems = []
+        for row in rows:
+            if row.get("expression", "micro") != "micro":
+                continue
+            found = emotions.get(str(row["filename"]))
+            if found:
+                row["emotion"] = found
+            else:
+                problems.append(Problem("no-emotion", f"{row['filename']} is not in {Path(path).name}: its emotion is "
+                                        "unknown", row["row"], f"{row['subject']}/{row['clip']}", str(path)))
+        return problems
 
 
 class Writer(LongWriter):
@@ -78,6 +100,23 @@ class Writer(LongWriter):
                           interval["offset"] - interval["onset"] + 1,
                           "Macro" if interval["type"] == "macro" else "Micro - 1/2", self.au_text(interval, index),
                           None])
+
+    def write_emotions(self, out, intervals):
+        """SAMM's short sheet (``SAMM_Micro_FACS_Codes_v2.xlsx``, its own format) holding every micro-expression
+        under its SAMM-LV ``Filename``, with the ``Estimated Emotion`` its AUs show: what ``--emotions-sheet``
+        joins, as the STR baselines join the real one."""
+        from .likes import write_sheet
+        from .samm import DATABASE as SAMM
+
+        plan = [{**interval, "clip": f"{interval['clip']}_{interval['number']}", "cell": "",
+                 "sheet_subject": interval["subject"], "emotion": SAMM_EMOTIONS.get(interval["emotion"], "other")}
+                for interval in intervals if interval["type"] == "micro"]
+        write_sheet(SAMM.synth, out / EMOTIONS_SHEET, plan, -1)
+
+
+EMOTIONS_SHEET = "SAMM_Micro_FACS_Codes_v2.xlsx"
+SAMM_EMOTIONS = {"happiness": "happiness", "surprise": "surprise", "disgust": "disgust", "repression": "contempt",
+                 "others": "other"}  # the synthetic emotions under SAMM's names
 
 
 DATABASE = LongVideoSheet(

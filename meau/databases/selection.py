@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..annotations import Policy, policy_from_names
 from ..errors import MeauError, SettingError
+from .classes import CLASS_TARGETS
 
 DEFAULT_MIN_COUNT = 15  # positives an AU needs to be kept by aus='auto', in the API and on the command line
 
@@ -62,6 +63,7 @@ class DatasetSelection:
     labels: LabelSettings = field(default_factory=LabelSettings)
     samples: Path | None = None  # a CSV list (subject, clip[, database]): only these samples
     subset: str | None = None  # SMIC's hs, vis or nir
+    emotions_sheet: Path | None = None  # SAMM's short sheet: SAMM-LV's micro-expressions' emotions
 
     def check(self) -> "DatasetSelection":
         """The selection, or a SettingError naming the first setting that cannot be used."""
@@ -114,12 +116,13 @@ class DatasetSelection:
             root = Path(selection.root)
             sheet = find_sheet(root, selection.database, selection.sheet, selection.expressions, selection.subset)
             dataset = load_dataset(root, selection.database, sheet, layout=selection.layout, frames=selection.frames,
-                                   columns=dict(selection.columns) or None, **common)
+                                   columns=dict(selection.columns) or None, emotions_sheet=selection.emotions_sheet,
+                                   **common)
         if samples is not None:
             from .samples import keep_listed
 
             dataset = keep_listed(dataset, samples)
-        if target in ("emotion", "objective"):
+        if target in CLASS_TARGETS:
             from .classes import with_classes
 
             dataset = with_classes(dataset, classes, source=target)
@@ -134,7 +137,7 @@ class DatasetSelection:
 
             found = datasets_file_settings(self.datasets)
         target = self.labels.target or found.get("target") or "aus"
-        classes = self.labels.classes or found.get("classes") or ("all" if target == "objective" else "megc")
+        classes = self.labels.classes or found.get("classes") or ("megc" if target == "emotion" else "all")
         samples = self.samples or found.get("samples")
         return target, (None if target == "aus" else classes), samples
 
@@ -147,7 +150,8 @@ class DatasetSelection:
                 "aus": self.labels.aus, "min_count": self.labels.min_count,
                 "policies": policy_names(self.labels.policy), "skip_unparseable": self.labels.skip_unparseable,
                 "apply_fixes": self.labels.apply_fixes, **self._target_parameters(),
-                **({"subset": self.subset} if self.subset else {})}
+                **({"subset": self.subset} if self.subset else {}),
+                **({"emotions_sheet": str(self.emotions_sheet)} if self.emotions_sheet else {})}
 
     def _target_parameters(self) -> dict:
         target, classes, samples = self.target_settings()
@@ -167,7 +171,7 @@ class DatasetSelection:
                    datasets=path("datasets"), layout=parameters.get("layout"), frames=parameters.get("frames"),
                    columns=dict(parameters.get("columns") or {}), expressions=parameters.get("expressions"),
                    strict=bool(parameters.get("strict", False)), samples=path("samples"),
-                   subset=parameters.get("subset"),
+                   subset=parameters.get("subset"), emotions_sheet=path("emotions_sheet"),
                    labels=LabelSettings(aus=parameters.get("aus", "auto"),
                                         min_count=int(parameters.get("min_count", DEFAULT_MIN_COUNT)), policy=policy,
                                         skip_unparseable=bool(parameters.get("skip_unparseable", False)),

@@ -311,6 +311,7 @@ def _make_row(database, cells, row_number, path, problems) -> dict:
         "offset": offset,
         "emotion": emotion,
         **({"objective": _text(cells.get("objective")).strip()} if "objective" in cells else {}),
+        **({"self_report": _text(cells.get("self_report")).strip().lower()} if "self_report" in cells else {}),
         "au_raw": _text(cells["au_raw"]),
         "row": row_number,
     }

@@ -523,7 +523,8 @@ def _write_landmarks(path: Path, plan, seed: int, keys) -> None:
 # --- long recordings (spotting) -------------------------------------------------------------------
 
 MICRO_SECONDS, MACRO_SECONDS = (0.2, 0.5), (0.5, 4.0)
-LONG_GENERATOR_VERSION = 2  # 2: the head's random walk per time, not per frame (30 fps unchanged)
+LONG_GENERATOR_VERSION = 3  # 2: the head's random walk per time, not per frame (30 fps unchanged); 3: emotions
+# consistent with the AUs in the sheets (CAS(ME)^2's class column, SAMM's short sheet beside SAMM-LV; frames unchanged)
 
 
 def _plan_recording(rng: np.random.Generator, frames: int, fps: float, gap: bool) -> tuple[list[dict], tuple | None]:
@@ -651,6 +652,7 @@ def generate_long(out, *, like: str, subjects: int = 6, videos: int = 2, seconds
     Parallel(n_jobs=n_jobs, backend="threading")(delayed(render)(recording) for recording in items)
     sheet = out / writer.sheet_name
     write_long_sheet(writer, sheet, intervals)
+    writer.write_emotions(out, intervals)
     _write_landmarks(out / "landmarks.csv", intervals, seed, [reader_key(like, row) for row in intervals])
     (out / "synth.json").write_text(json.dumps(
         {"generator": LONG_GENERATOR_VERSION, "kind": "long recordings", "subjects": subjects, "videos": videos,

@@ -19,7 +19,7 @@ fails is listed (``status`` in ``recordings.csv``) and the others go on.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +37,9 @@ def spotters() -> dict:
     from .diff import DiffSpotter
     from .flow import FlowSpotter
     from .mdmd import MdmdSpotter
+    from .softnet import SoftNetSpotter
 
-    return {"flow": FlowSpotter, "mdmd": MdmdSpotter, "diff": DiffSpotter}
+    return {"flow": FlowSpotter, "mdmd": MdmdSpotter, "diff": DiffSpotter, "softnet": SoftNetSpotter}
 
 
 @dataclass
@@ -48,6 +49,8 @@ class SavedSettings:
     spotter: object
     fps: float
     settings: dict  # type -> TypeSettings
+    run: Path | None = None
+    classes: list = field(default_factory=list)  # a learned spotter's emotion classes (--recognize)
 
     def at(self, fps: float) -> dict:
         """The settings for a recording at ``fps``: the run's, in seconds (frames scaled by fps / run fps)."""
@@ -78,7 +81,7 @@ def read_settings(run, kind: str | None = None) -> SavedSettings:
         if "p_grid" in known:
             known["p_grid"] = tuple(known["p_grid"])
         settings = {kind_: TypeSettings.from_dict(saved["settings"][kind_]) for kind_ in TYPES}
-        result = SavedSettings(cls(**known), float(saved["fps"]), settings)
+        result = SavedSettings(cls(**known), float(saved["fps"]), settings, Path(run), list(saved.get("classes") or []))
     except (ValueError, KeyError, TypeError) as error:
         raise SettingError("run", run, f"unreadable settings.json ({type(error).__name__}: {error})") from None
     if kind is not None and found != kind:
@@ -144,12 +147,31 @@ def spot_recording(saved: SavedSettings, recording: NewRecording):
     traces = spotter.traces(recording.frames, recording.points, sorted({s.k for s in settings.values()}), stride, None)
     item = Prepared(("", recording.name), recording.numbers, traces["present"],
                     {k: traces[k] for k in {s.k for s in settings.values()}})
+    if getattr(spotter, "learned", False):
+        return _spot_learned(saved, recording, item, settings, stride)
     rows = []
     for kind in TYPES:
         for onset, offset, peak in spot(spotter, item, settings[kind]):
             rows.append((str(recording.source), recording.name, onset, offset, kind, round(peak, 6),
                          _seconds(recording, onset), _seconds(recording, offset, end=True)))
     return item, settings, rows
+
+
+def _spot_learned(saved: SavedSettings, recording, item, settings, stride):
+    """A learned spotter's networks for new recordings (``models/<type>.pt`` of the run) on one recording."""
+    from .learned import ByKind, _interval_rows
+    from .softnet import load_model, scored
+
+    rows, by_kind = [], {}
+    for kind in TYPES:
+        model, scale, _ = load_model(saved.run / "models" / f"{kind}.pt")
+        result = scored(model, scale, item, settings[kind].k, stride)
+        by_kind[kind] = result.item
+        for row in _interval_rows(saved.spotter, result, settings[kind], kind, saved.classes):
+            onset, offset = row[2], row[3]
+            rows.append((str(recording.source), recording.name, *row[2:6], _seconds(recording, onset),
+                         _seconds(recording, offset, end=True), *row[6:]))
+    return ByKind(item.key, item.numbers, by_kind), settings, rows
 
 
 def frames_clip(recording: NewRecording):
@@ -172,7 +194,7 @@ def frames_clip(recording: NewRecording):
 def write_eaf(path, recording: NewRecording, intervals, au_columns) -> Path:
     """An ELAN file: a tier per type (``micro``, ``macro``), one annotation per spot from its first frame's
     start to its last frame's end, valued ``score 0.8123; AU4+AU12`` (the AUs decided present), the video
-    linked as its media."""
+    linked as its media; with an emotion per spot, the value starts with it (``positive; score 0.8123``)."""
     from ..outputs import atomic_path
 
     eaf = _eaf_class()(author="meau")
@@ -184,6 +206,8 @@ def write_eaf(path, recording: NewRecording, intervals, au_columns) -> Path:
     for row in intervals.to_dict("records"):
         present = [f"AU{int(c[2:])}" for c in au_columns if str(row.get(f"{c}_c")) == "1"]
         value = f"score {row['score']:.4f}" + (f"; {'+'.join(present) or 'no AU'}" if au_columns else "")
+        if isinstance(row.get("emotion"), str) and row["emotion"]:
+            value = f"{row['emotion']}; {value}"
         eaf.add_annotation(row["type"], int(round(row["onset_s"] * 1000)), int(round(row["offset_s"] * 1000)), value)
     path = Path(path)
     with atomic_path(path) as temporary:
@@ -206,7 +230,7 @@ def _mimetype(path: Path) -> str:
 
 
 def spot_inputs(run, inputs, out, *, kind: str | None = None, fps: float | None = None, crop=None, aus=None,
-                eaf: bool = False, figures: bool = True, overwrite: bool = False, echo=print) -> dict:
+                emotions=None, eaf: bool = False, figures: bool = True, overwrite: bool = False, echo=print) -> dict:
     """Spot each input with the run's saved settings into the output folder ``out`` (see the module).
 
     ``aus``: (AU run, its predictor) from :func:`meau.spotting.aus.au_predictor`. Returns a summary.
@@ -242,11 +266,13 @@ def spot_inputs(run, inputs, out, *, kind: str | None = None, fps: float | None 
             statuses.append({"input": str(item), "status": f"error: {error}", "frames": 0, "fps": None, "intervals": 0})
             echo(f"{item}: {error}")
             continue
-        table = pd.DataFrame(found, columns=INTERVAL_COLUMNS)
-        if aus is not None:
-            from .aus import interval_aus
+        table = pd.DataFrame(found, columns=INTERVAL_COLUMNS + (
+            ["emotion", *(f"p_{name}" for name in saved.classes)] if saved.classes else []))
+        for describe in (aus, emotions):
+            if describe is not None:
+                from .aus import interval_aus
 
-            table = interval_aus(table, frames_clip(recording), aus[0], predictor=aus[1])
+                table = interval_aus(table, frames_clip(recording), describe[0], predictor=describe[1])
         au_columns = list(aus[1].au_columns) if aus is not None else []
         if figures:
             spotting_figure(saved.spotter, prepared, {k: v.as_dict() for k, v in settings.items()},

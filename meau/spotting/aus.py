@@ -5,6 +5,9 @@ predictor: ``AUxx_p`` (probability), ``AUxx_t`` (threshold) and ``AUxx_c`` (deci
 ``AUxx_p >= AUxx_t`` on the written numbers), the same columns and rules as ``predict``'s output. An
 interval the predictor cannot take (too few distinct frames for a flow, say) keeps empty AU columns
 and says why in ``aus_status``; a run that can take none of them is one line naming it.
+
+An emotion run (``--emotions-from``) describes each interval the same way, as ``predict`` does: ``emotion``
+(its decision) and ``p_<class>``, with ``emotions_from`` and ``emotion_status``.
 """
 
 from __future__ import annotations
@@ -38,7 +41,10 @@ def interval_aus(intervals, clip_of, source, *, device: str = "auto", predictor=
 
     predictor = predictor or au_predictor(source, device)
     color = isinstance(predictor, DeepPredictor) and not predictor.flow
-    columns = {f"{c}_{suffix}": [] for c in predictor.au_columns for suffix in ("p", "t", "c")}
+    emotion = getattr(predictor, "target", "aus") == "emotion"
+    what, status = ("emotions", "emotion_status") if emotion else ("aus", "aus_status")
+    columns = ({"emotion": [], **{f"p_{c}": [] for c in predictor.au_columns}} if emotion else
+               {f"{c}_{suffix}": [] for c in predictor.au_columns for suffix in ("p", "t", "c")})
     statuses = []
     for row in intervals.to_dict("records"):
         try:
@@ -48,10 +54,15 @@ def interval_aus(intervals, clip_of, source, *, device: str = "auto", predictor=
             probabilities, thresholds = predictor(clip, f"{row.get('video', '')}@{row['onset']}-{row['offset']}")
         except (ClipError, FrameError, MeauError) as error:
             statuses.append(f"error: {error}")
-            for values in columns.values():
-                values.append(np.nan)
+            for name, values in columns.items():
+                values.append("" if name == "emotion" else np.nan)
             continue
         statuses.append("ok")
+        if emotion:  # ``thresholds`` is the decided class's index
+            columns["emotion"].append(predictor.au_columns[thresholds])
+            for column, probability in zip(predictor.au_columns, probabilities):
+                columns[f"p_{column}"].append(round(float(probability), 6))
+            continue
         for column, probability, threshold in zip(predictor.au_columns, probabilities, thresholds):
             p, t = round(float(probability), 6), round(float(threshold), 6)
             columns[f"{column}_p"].append(p)
@@ -59,11 +70,11 @@ def interval_aus(intervals, clip_of, source, *, device: str = "auto", predictor=
             columns[f"{column}_c"].append(int(p >= t))
     failures = [status for status in statuses if status != "ok"]
     if statuses and len(failures) == len(statuses):
-        raise SettingError("aus_from", source, f"cannot describe any of the {len(statuses)} spotted intervals "
-                                               f"(the first: {failures[0][len('error: '):]})")
+        raise SettingError(f"{what}_from", source, f"cannot describe any of the {len(statuses)} spotted intervals "
+                                                   f"(the first: {failures[0][len('error: '):]})")
     described = intervals.reset_index(drop=True).copy()
-    described["aus_from"] = str(source)
-    described["aus_status"] = statuses
+    described[f"{what}_from"] = str(source)
+    described[status] = statuses
     added = pd.DataFrame(columns, index=described.index)
     for column in added:
         if column.endswith("_c"):

@@ -98,10 +98,12 @@ def read_intervals(path, *, label: str | None = None, use_subject: bool = True) 
     return result
 
 
-def score_files(predictions_path, truth_path, *, label: str | None = None, aus: bool = False) -> dict:
+def score_files(predictions_path, truth_path, *, label: str | None = None, aus: bool = False,
+                classes=None) -> dict:
     """The MEGC metrics (and with ``label`` the STR analysis and STRS) of a prediction file against a truth
     file; with ``aus``, the AU analysis on the TP pairs (predicted ``AUxx_c`` against the truth's ``AUxx``)
-    and its STRS-style product with the spotting F1."""
+    and its STRS-style product with the spotting F1. ``classes``: the analysed classes (default: those in
+    the truth of the pairs)."""
     from .score import TYPES, analysis, spotting_counts, str_pairs
 
     predictions, truth = read_intervals(predictions_path, label=label), read_intervals(truth_path, label=label)
@@ -125,7 +127,7 @@ def score_files(predictions_path, truth_path, *, label: str | None = None, aus: 
               "videos_keyed_by": "subject and video" if use_subject else "video"}
     pairs = str_pairs(pred_records, truth_records) if label or aus else []
     if label:
-        found = analysis([predictions.labels[p] for p, _ in pairs], [truth.labels[t] for _, t in pairs])
+        found = analysis([predictions.labels[p] for p, _ in pairs], [truth.labels[t] for _, t in pairs], classes)
         result["analysis"] = {"label": label, **found}
         result["strs"] = metrics["overall"]["f1"] * found["f1"]
     if aus:

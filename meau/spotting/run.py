@@ -82,10 +82,13 @@ def _gaps(present: np.ndarray, numbers) -> list[tuple[int, int]]:
 
 
 def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1, backend=None, cache=None,
-                 parameters: dict | None = None, echo=print, figures: bool = True, aus=None) -> dict | None:
+                 parameters: dict | None = None, echo=print, figures: bool = True, aus=None, emotions=None
+                 ) -> dict | None:
     """Spot every recording of ``data`` (:class:`~meau.databases.recordings.LongVideos`) with leave-one-subject-out
     into ``run``; return the metrics, or None while folds remain (``fold`` runs one of them). ``aus``:
-    (an AU run, its predictor from :func:`meau.spotting.aus.au_predictor`) describes every interval."""
+    (an AU run, its predictor from :func:`meau.spotting.aus.au_predictor`) describes every interval;
+    ``emotions``: (an emotion run, its predictor) gives each its emotion. A learned spotter (``learned``)
+    trains its networks per fold and type on the training subjects (:mod:`meau.spotting.softnet`)."""
     import pandas as pd
 
     from ..databases.sheets import Problem
@@ -143,9 +146,16 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
     truth_by_type = {kind: {} for kind in TYPES}
     for row in data.truth.itertuples(index=False):
         truth_by_type[row.type].setdefault((row.subject, row.video), []).append((int(row.onset), int(row.offset)))
+    learned = getattr(spotter, "learned", False)
+    chosen_classes = truth_classes(data, spotter.classes if getattr(spotter, "recognize", False) else None)
+    if learned:
+        from .learned import learned_folds
+
+        learned_folds(spotter, run, data, prepared, folds, ks, stride, fps, truth_by_type, chosen_classes,
+                      fold=fold, echo=echo)
 
     for number, subject in folds.items():
-        if fold is not None and number != fold:
+        if learned or (fold is not None and number != fold):
             continue
         if run.resume and run.fold_file(number).exists():
             echo(f"fold {number} ({subject}): already done, kept")
@@ -169,18 +179,41 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
     if missing:
         echo(f"{len(missing)} fold(s) still to run: {', '.join(map(str, missing))}")
         return None
-    final = {kind: tune(spotter, prepared, truth_by_type[kind], ks[None][kind],
-                        spotter.bounds_for(_lengths(data.truth, kind), fps, kind)) for kind in TYPES}
+    if learned:
+        from .learned import final_models
+
+        final, prepared, chosen_on = final_models(spotter, run, data, prepared, folds, ks, stride, fps, truth_by_type,
+                                                  chosen_classes, echo=echo)
+    else:
+        final = {kind: tune(spotter, prepared, truth_by_type[kind], ks[None][kind],
+                            spotter.bounds_for(_lengths(data.truth, kind), fps, kind)) for kind in TYPES}
+        chosen_on = f"every subject of the run ({len(subjects)}): for new recordings, never for this run's folds"
     write_json(run.file("settings.json"), {
         "format": SETTINGS_FORMAT, "version": 1, "spotter": spotter.as_dict(), "fps": fps, "stride": stride,
-        "settings": {kind: chosen.as_dict() for kind, chosen in final.items()},
-        "chosen_on": f"every subject of the run ({len(subjects)}): for new recordings, never for this run's folds"})
-    return finish(spotter, run, data, prepared, folds, figures=figures, aus=aus)
+        "settings": {kind: chosen.as_dict() for kind, chosen in final.items()}, "chosen_on": chosen_on,
+        **({"classes": list(chosen_classes.classes)} if chosen_classes is not None and learned else {})})
+    return finish(spotter, run, data, prepared, folds, figures=figures, aus=aus, emotions=emotions,
+                  classes=chosen_classes)
 
 
-def finish(spotter, run, data, prepared, folds, *, figures: bool = True, aus=None) -> dict:
-    """``intervals.csv`` (with the AUs of each interval by ``aus``: (AU run, its predictor)),
-    ``metrics.json`` and the figures once every fold is there."""
+def truth_classes(data, classes):
+    """The class set (``--classes``) of the truth's emotions, or None without one; one line when the truth
+    holds no emotion at all."""
+    if classes is None:
+        return None
+    from ..databases.classes import class_set, normalise
+
+    labels = data.truth["emotion"].map(normalise) if "emotion" in data.truth else None
+    if labels is None or labels.eq("").all():
+        extra = " (SAMM Long Videos: give SAMM's short sheet with --emotions-sheet)" if data.database == "sammlv" else ""
+        raise MeauError(f"{data.database}: the truth intervals have no emotion{extra}; recognising needs them")
+    return class_set(classes, databases=[data.database], labels=labels)
+
+
+def finish(spotter, run, data, prepared, folds, *, figures: bool = True, aus=None, emotions=None, classes=None) -> dict:
+    """``intervals.csv`` (with the AUs of each interval by ``aus``: (AU run, its predictor), its emotion by
+    ``emotions``: (emotion run, its predictor)), ``metrics.json`` (with the STR analysis of the emotions
+    against the truth's, under the class set ``classes``) and the figures once every fold is there."""
     import json
 
     import pandas as pd
@@ -197,6 +230,13 @@ def finish(spotter, run, data, prepared, folds, *, figures: bool = True, aus=Non
         source, predictor = aus
         recordings = {recording.key: recording for recording in data.recordings}
         intervals = interval_aus(intervals, recording_clips(recordings), source, predictor=predictor)
+    if emotions is not None:
+        from .aus import interval_aus, recording_clips
+
+        source, predictor = emotions
+        recordings = {recording.key: recording for recording in data.recordings}
+        intervals = interval_aus(intervals, recording_clips(recordings), source, predictor=predictor)
+        classes = emotion_run_classes(source, predictor, data)
     write_csv(run.file("intervals.csv"), intervals)
     predictions = [((s, v), int(a), int(b), t) for s, v, a, b, t in
                    intervals[["subject", "video", "onset", "offset", "type"]].itertuples(index=False)]
@@ -204,6 +244,17 @@ def finish(spotter, run, data, prepared, folds, *, figures: bool = True, aus=Non
              data.truth[["subject", "video", "onset", "offset", "type"]].itertuples(index=False)]
     metrics, notes = spotting_counts(predictions, truth)
     metrics = {**metrics, "conventions": CONVENTIONS, "notes": notes, "videos_keyed_by": "subject and video"}
+    if "emotion" in intervals and classes is not None:
+        from ..databases.classes import OTHERS, normalise
+        from .score import analysis, str_pairs
+
+        pairs = str_pairs(predictions, truth)
+        truth_labels = [classes.class_of(label) or (OTHERS if normalise(label) else "")
+                        for label in data.truth["emotion"]]
+        predicted = [str(label) if label == label else "" for label in intervals["emotion"]]
+        found = analysis([predicted[p] for p, _ in pairs], [truth_labels[t] for _, t in pairs], classes.classes)
+        metrics["analysis"] = {"label": "emotion", **found}
+        metrics["strs"] = metrics["overall"]["f1"] * found["f1"]
     write_json(run.file("metrics.json"), metrics)
     run.log("metrics written")
     if figures:
@@ -213,6 +264,29 @@ def finish(spotter, run, data, prepared, folds, *, figures: bool = True, aus=Non
             spotting_figure(spotter, item, settings.get(item.key[0]), intervals, data.truth, data.recordings[0].fps,
                             run.file("figures") / f"{_file_name(item.key)}.png")
     return metrics
+
+
+def emotion_run_classes(source, predictor, data):
+    """The class set an emotion run (``--emotions-from``) was trained under, for the truth's labels: its
+    ``classes`` (megc, a file …) where the long-video database has it, else the labels as written."""
+    import json
+    from pathlib import Path
+
+    from ..databases.classes import ClassSet, class_set
+    from ..errors import MeauError as Error
+
+    name = None
+    config = Path(source) / "config.json"
+    if config.is_file():
+        name = json.loads(config.read_text()).get("parameters", {}).get("classes")
+    try:
+        chosen = class_set(name, databases=[data.database], labels=data.truth["emotion"]) if name else None
+    except Error:
+        chosen = None
+    if chosen is None or list(chosen.classes) != list(predictor.au_columns):
+        chosen = ClassSet("the emotion run's", tuple(predictor.au_columns),
+                          None if chosen is None else chosen.mapping)
+    return chosen
 
 
 def _file_name(key) -> str:
@@ -233,7 +307,7 @@ def spotting_figure(spotter, item, settings, intervals, truth, fps: float, path)
     seconds = (np.asarray(item.numbers) - item.numbers[0]) / fps
     for axis, kind in zip(axes[:, 0], TYPES):
         chosen = TypeSettings.from_dict(settings[kind])
-        score = spotted_score(spotter, item, chosen)
+        score = spotted_score(spotter, item.of(kind) if hasattr(item, "of") else item, chosen)
         axis.plot(seconds, score, color="0.25", linewidth=0.8, label="score")
         threshold = threshold_of(score, chosen.p)
         if np.isfinite(threshold):

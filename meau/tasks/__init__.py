@@ -15,13 +15,13 @@ entry in :func:`task_of`.
 
 from __future__ import annotations
 
-from ..databases.classes import TARGETS  # noqa: F401
+from ..databases.classes import CLASS_TARGETS, TARGETS  # noqa: F401
 
 
 def task_of(dataset_or_target):
     """The task module of a dataset (by its ``target``) or of a target name."""
     target = getattr(dataset_or_target, "target", dataset_or_target)
-    if target in ("emotion", "objective"):
+    if target in CLASS_TARGETS:
         from . import emotion
 
         return emotion

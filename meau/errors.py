@@ -32,7 +32,9 @@ class SettingError(MeauError, ValueError):
                 return names.get(key, key)
 
         location = f"{self.where}: " if self.where else ""
-        subject = f"{names.get(self.setting, self.setting)} {self.value}: " if self.value is not None else ""
+        name = names.get(self.setting, self.setting)
+        # a flag is named alone (``--eaf: …``, not ``--eaf True: …``)
+        subject = "" if self.value is None else f"{name}: " if self.value is True else f"{name} {self.value}: "
         return location + subject + self.reason.format_map(Named())
 
 

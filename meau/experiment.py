@@ -85,6 +85,14 @@ def dataset_inputs(dataset: Dataset) -> list[str]:
     return [value for source in dataset.sources for value in (source.get("root"), source.get("path")) if value]
 
 
+def fold_list(folds) -> str:
+    """Fold numbers for a message: all of a few, the ends of a run of many (``0, 1, … 25 (26 folds)``)."""
+    folds = list(folds)
+    if len(folds) <= 8:
+        return ", ".join(map(str, folds))
+    return f"{folds[0]}, {folds[1]}, … {folds[-1]} ({len(folds)} folds)"
+
+
 def write_validation(run: RunDir, dataset: Dataset) -> None:
     write_csv(run.file("validation.csv"), dataset.validation)
 
@@ -119,19 +127,19 @@ def run_experiment(method, dataset: Dataset, run: RunDir, *, protocol: str = "kf
                                        "protocol": protocol, "folds": int(len(np.unique(folds))), "seed": seed,
                                        "splits_from": str(splits) if splits else None})
     config["dataset"] = dataset_summary(dataset)
+    plan = rotations(table, folds, protocol, seed)
+    if fold is not None:  # refused before anything is written
+        if fold not in [rotation.fold for rotation in plan]:
+            raise RunError(f"--fold {fold}: this protocol has folds {fold_list([r.fold for r in plan])}")
+        plan_to_run = [rotation for rotation in plan if rotation.fold == fold]
+    else:
+        plan_to_run = plan
     if run.main:
         run.mark()
         if not run.file("config.json").exists() or not run.resume:
             write_json(run.file("config.json"), config)
         write_csv(existing, split)
         write_validation(run, dataset)
-    plan = rotations(table, folds, protocol, seed)
-    if fold is not None:
-        if fold not in [rotation.fold for rotation in plan]:
-            raise RunError(f"--fold {fold}: this protocol has folds {', '.join(str(r.fold) for r in plan)}")
-        plan_to_run = [rotation for rotation in plan if rotation.fold == fold]
-    else:
-        plan_to_run = plan
     for rotation in plan_to_run:
         if run.fold_done(rotation.fold):
             echo(f"fold {rotation.fold}: already done, kept")

@@ -98,8 +98,24 @@ def base_config(method: str, parameters: dict) -> dict:
         "meau_version": __version__,
         "versions": package_versions(),
         "platform": platform.platform(),
+        "cpu_capability": cpu_capability(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def cpu_capability() -> str | None:
+    """The instruction set torch's CPU kernels use (``AVX2``, ``AVX512`` …; ``ATEN_CPU_CAPABILITY`` chooses
+    another): networks trained on two machines differ in their last digits by it, and so do their rows."""
+    import sys as _sys
+
+    if "torch" not in _sys.modules:  # a run without networks: torch is not imported for it
+        return None
+    try:
+        import torch
+
+        return str(torch.backends.cpu.get_cpu_capability())
+    except (AttributeError, RuntimeError):
+        return None
 
 
 def load_run(path) -> tuple[dict, dict]:

@@ -152,3 +152,43 @@ def test_descriptor_extraction_shows_progress_with_verbose(tiny_db, tmp_path):
     loud = invoke("-v", "baseline", "lbpsip", tiny_db, "--min-count", "3", "--no-cache", "-o", tmp_path / "b")
     assert loud.exit_code == 0, loud.output
     assert "lbpsip features: 100%" in loud.output and f"{36}/36" in loud.output
+
+
+def test_every_option_of_every_command_is_described_and_no_default_is_dynamic():
+    import click
+
+    from meau.cli import cli
+
+    def commands(command, path):
+        if isinstance(command, click.Group):
+            context = click.Context(command)
+            for name in command.list_commands(context):
+                yield from commands(command.get_command(context, name), path + [name])
+        else:
+            yield " ".join(path), command
+
+    for name, command in commands(cli, []):
+        silent = [option.opts[0] for option in command.params
+                  if isinstance(option, click.Option) and not option.help and option.name != "help"]
+        assert not silent, (name, silent)
+        text = command.get_help(click.Context(command, info_name=name))
+        assert "(dynamic)" not in text, name
+    spot = cli.get_command(click.Context(cli), "spot")
+    listing = spot.get_help(click.Context(spot, info_name="spot"))
+    assert "(Moilanen et al. 2014)" in listing  # a summary is not cut at "et al."
+    flow = spot.get_command(click.Context(spot), "flow")
+    assert "[casme3|casmesq|sammlv]" in flow.get_help(click.Context(flow, info_name="flow"))
+
+
+def test_a_refused_fold_writes_nothing(tiny_db, tmp_path):
+    from click.testing import CliRunner
+
+    from meau.cli import cli
+
+    run = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["baseline", "constant", str(tiny_db), "--fold", "9", "-o", str(run)], obj={})
+    assert result.exit_code == 1 and "--fold 9: this protocol has folds 0, 1, 2, 3" in result.output, result.output
+    assert not run.exists() or not any(run.iterdir())
+    from meau.experiment import fold_list
+
+    assert fold_list(range(26)) == "0, 1, … 25 (26 folds)"

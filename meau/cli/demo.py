@@ -18,9 +18,9 @@ from .options import magnify_options, n_jobs_option, preset_option
                    "method separates from the constant in minutes; meau synth's default 1 is as subtle as a real "
                    "micro-expression); subtle LO,HI per clip (default 1.4,2.7).")
 @magnify_options
-@click.option("--subjects", default=26, show_default=True, type=click.IntRange(4))
-@click.option("--samples", default=255, show_default=True, type=click.IntRange(4))
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--subjects", default=26, show_default=True, type=click.IntRange(4), help="Subjects of the synthetic database.")
+@click.option("--samples", default=255, show_default=True, type=click.IntRange(4), help="Clips of the synthetic database.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the database, the folds and the networks.")
 @click.option("--methods", default=None, help="Comma-separated subset of the demo's methods.")
 @n_jobs_option(-1, "Parallel workers (-1: all cores).")
 def demo(cache, out, preset, intensity, magnify, magnify_band, magnify_levels, magnify_cutoff, subjects, samples, seed,

@@ -12,7 +12,7 @@ from .options import overwrite_option
 @click.option("--clips", "keys", multiple=True, required=True,
               help="Clip to explain (repeatable): subject/clip such as 01/EP02_01f, or database/subject/clip/onset.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Folder for the figures.")
-@click.option("--cache", type=click.Path(path_type=Path), help="Clip cache folder (default: ~/.cache/meau).")
+@click.option("--cache", type=click.Path(path_type=Path), help="Clip cache folder (default: $MEAU_CACHE, else ~/.cache/meau).")
 @overwrite_option("Replace figures of these clips drawn before.")
 def explain(runs, keys, output, cache, overwrite):
     """Per AU, the CAM of each deep RUN over the clip's apex frame: one row per run (the paper's Fig. 6).

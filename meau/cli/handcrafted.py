@@ -44,7 +44,7 @@ svm_options = stack(
     n_jobs_option(-1, "Parallel workers over clips and, with --solver liblinear, SVM fits (-1: all cores; "
                       "the results do not depend on it)."),
     backend_options,
-    click.option("--cache", type=click.Path(path_type=Path), help="Feature cache folder (default: ~/.cache/meau)."),
+    click.option("--cache", type=click.Path(path_type=Path), help="Feature cache folder (default: $MEAU_CACHE, else ~/.cache/meau)."),
     click.option("--no-cache", is_flag=True, help="Do not read or write the feature cache."),
     magnify_options,
 )
@@ -113,7 +113,8 @@ def run_descriptor(descriptor: str, params: dict, options: dict):
 @common_options
 @click.option("--radii", default="3,3,3", show_default=True, help="R_x,R_y,R_t.")
 @click.option("--points", default=8, show_default=True, type=click.IntRange(4, 16), help="Neighbours per plane.")
-@click.option("--sampling", type=click.Choice(["bilinear", "nearest"]), default="bilinear", show_default=True)
+@click.option("--sampling", type=click.Choice(["bilinear", "nearest"]), default="bilinear", show_default=True,
+              help="How LBP-TOP reads its circular neighbours: interpolated (bilinear) or the nearest pixel.")
 def lbptop(radii, points, sampling, **options):
     """LBP-TOP (59 u2 bins per plane and block) + linear SVMs.
 
@@ -182,7 +183,8 @@ def flow(**options):
               help="Frames resized to N x N (landmarks scaled with them).")
 @click.option("--tim-frames", default=0, show_default=True, type=click.IntRange(0),
               help="TIM to this many frames first (0: every frame of the clip, as the paper).")
-@click.option("--flow", "flow_method", type=click.Choice(["farneback", "tvl1"]), default="farneback", show_default=True)
+@click.option("--flow", "flow_method", type=click.Choice(["farneback", "tvl1"]), default="farneback", show_default=True,
+              help="The optical flow MDMO's regions average: Farneback or TV-L1.")
 @click.option("--head-motion", type=click.Choice(["affine", "none"]), default="affine", show_default=True,
               help="affine: remove the affine motion of the stable face points (jaw, nose tip) from every flow "
                    "first, as the paper; none: as MEB's benchmark.")

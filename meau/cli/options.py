@@ -10,7 +10,8 @@ import click
 
 class DatabaseChoice(click.ParamType):
     """A registered database name, checked against the registry when the option is used (the registry
-    is read then, not when the command line is imported); ``with_synth`` / ``with_layouts`` narrow it."""
+    is read then, not when the command line is imported); ``synth``, ``layouts`` or ``long`` (the long-video
+    databases, for spotting) narrow it."""
 
     name = "database"
 
@@ -21,6 +22,8 @@ class DatabaseChoice(click.ParamType):
         from .. import databases
         from ..databases import database
 
+        if self.which == "long":
+            return [name for name in databases.names() if database.get(name).long_video]
         return {"all": databases.names, "synth": database.with_synth, "layouts": database.with_layouts}[self.which]()
 
     def get_metavar(self, param, ctx=None):
@@ -29,7 +32,8 @@ class DatabaseChoice(click.ParamType):
     def convert(self, value, param, ctx):
         if value is None:
             return None
-        choices = self.choices()
+        # a database of clips given to a spotter: the loader's line says why it is refused and what spotting reads
+        choices = DatabaseChoice().choices() if self.which == "long" else self.choices()
         if value not in choices:
             self.fail(f"{value!r} is not one of {', '.join(choices)}", param, ctx)
         return value
@@ -68,7 +72,7 @@ def policy_option():
 
     return click.option("--policy", "policies", multiple=True, type=click.Choice(list(POLICY_PRESETS)),
                         help="AU presence policy (repeatable): default counts every mention; "
-                             "alternatives-first, alternatives-drop, ref-drop, bilateral-only change it.")
+                             + ", ".join(name for name in POLICY_PRESETS if name != "default") + " change it.")
 
 
 def _parse_columns(ctx, param, value):
@@ -146,7 +150,7 @@ dataset_options = stack(
     click.option("--datasets", type=click.Path(path_type=Path),
                  help="A TOML file of several databases ([[database]] name, root, sheet, layout, label ...), "
                       "instead of DATA_ROOT and --database: one composite run (see --protocol lodo)."),
-    click.option("--database", type=DatabaseChoice(), default=default_database, show_default=True,
+    click.option("--database", type=DatabaseChoice(), default=default_database, show_default="casme2",
                  help="The database's reader (sheet format, folder layouts, frame rate, fixes)."),
     click.option("--sheet", type=click.Path(path_type=Path),
                  help="Coding sheet (default: found in DATA_ROOT; a bare name is looked up there too)."),
@@ -165,11 +169,14 @@ dataset_options = stack(
 )
 
 protocol_options = stack(
-    click.option("--protocol", type=click.Choice(["kfold", "loso", "lodo"]), default="kfold", show_default=True),
+    click.option("--protocol", type=click.Choice(["kfold", "loso", "lodo"]), default="kfold", show_default=True,
+                 help="kfold: k subject-independent folds (--folds); loso: leave one subject out; lodo: leave one "
+                      "database out (--datasets)."),
     click.option("--folds", "k", default=4, show_default=True, type=click.IntRange(3), help="k of the kfold protocol."),
     click.option("--splits", type=click.Path(exists=True, path_type=Path), help="Reuse another run's splits.csv."),
     click.option("--fold", type=int, help="Run only this fold (run the others in other processes)."),
-    click.option("--seed", default=0, show_default=True, type=int),
+    click.option("--seed", default=0, show_default=True, type=int,
+                 help="Seed of the folds' assignment and of anything random in the method."),
     click.option("--seeds", help="Several seeds, e.g. 0,1,2: one run each (RUN/seed_<s>), mean ± std reported."),
 )
 

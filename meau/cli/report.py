@@ -19,7 +19,8 @@ def _parse_labels(ctx, param, value) -> dict:
 
 @click.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "latex", "markdown"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "latex", "markdown"]), default="text", show_default=True,
+              help="The table's format (-o writes it to a file).")
 @click.option("--metric", type=click.Choice(["f1", "accuracy", "precision", "recall", "macro_f1"]), default="f1",
               show_default=True, help="macro_f1 is the mean of positive- and negative-class F1, not the paper's F1.")
 @click.option("--per-fold", is_flag=True, help="Mean ± std of per-fold values instead of pooled predictions.")

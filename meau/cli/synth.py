@@ -15,7 +15,7 @@ from .options import DatabaseChoice, default_database, n_jobs_option, preset_opt
               help="Long-video databases (--like sammlv, casmesq): recordings per subject [default: 2].")
 @click.option("--seconds", type=click.FloatRange(2),
               help="Long-video databases: seconds per recording, at the database's frame rate [default: 60].")
-@click.option("--like", type=DatabaseChoice("synth"), default=default_database, show_default=True,
+@click.option("--like", type=DatabaseChoice("synth"), default=default_database, show_default="casme2",
               help="Write the database in this database's sheet format and folder layout, with its quirks.")
 @preset_option("classic: still faces, --intensity px of AU motion (meau 0.2's database, byte for byte); subtle: "
                "1-2 px at 128x128 per clip, head drift, blinks, more noise, stronger JPEG (see the options below).")
@@ -31,7 +31,8 @@ from .options import DatabaseChoice, default_database, n_jobs_option, preset_opt
 @click.option("--jpeg-quality", type=click.IntRange(1, 100), help="subtle: JPEG quality of the frames [75].")
 @click.option("--distractors", "distractor_rate", type=click.FloatRange(0, 1),
               help="subtle: share of clips where an uncoded facial region moves too (never a label) [0.5].")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of everything drawn: the same seed, the "
+              "same database, byte for byte.")
 @n_jobs_option(1, "Threads writing subjects.")
 @click.option("--plant", metavar="AUS",
               help="Plant these AUs (e.g. 4,9,17), each in half of the clips independently (a clip left without "

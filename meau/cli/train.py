@@ -109,7 +109,7 @@ def _run_deep(options, make_method):
 @click.option("--random-crop/--centre-crop", default=True, show_default=True,
               help="Training crop position: random (the paper's) or the centre, as at test time.")
 @n_jobs_option(1, "Parallel clip decoding.")
-@click.option("--cache", type=click.Path(path_type=Path), help="Clip cache folder (default: ~/.cache/meau).")
+@click.option("--cache", type=click.Path(path_type=Path), help="Clip cache folder (default: $MEAU_CACHE, else ~/.cache/meau).")
 def sca(**options):
     """Res3D + Spatio-Channel Attention, one binary task per AU.
 
@@ -167,12 +167,14 @@ def sca(**options):
               help="Frames resized to N x N before the flow.")
 @click.option("--apex", type=click.Choice(["sheet", "estimate"]), default="sheet", show_default=True,
               help="Apex frame: the sheet's (estimated where it has none) or always estimated (largest flow).")
-@click.option("--epochs", default=60, show_default=True, type=click.IntRange(1))
-@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(2))
-@click.option("--lr", default=1e-3, show_default=True, type=float)
-@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="adamw", show_default=True)
-@click.option("--weight-decay", default=1e-4, show_default=True, type=float)
-@click.option("--dropout", default=0.5, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--epochs", default=60, show_default=True, type=click.IntRange(1), help="Training epochs per fold.")
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(2), help="Clips per batch.")
+@click.option("--lr", default=1e-3, show_default=True, type=float, help="Learning rate.")
+@click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="adamw", show_default=True,
+              help="SGD with momentum 0.9, or AdamW.")
+@click.option("--weight-decay", default=1e-4, show_default=True, type=float, help="L2 penalty of the optimizer.")
+@click.option("--dropout", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+              help="Dropout before the classifier.")
 @pos_weight_option
 @click.option("--threshold", type=click.Choice(["fixed", "validation"]), default="fixed", show_default=True,
               help="fixed: 0.5 on the sigmoid; validation: per AU and fold, the best F1 on the validation fold.")
@@ -180,7 +182,7 @@ def sca(**options):
               help="Training augmentation: mirror flow images (x reversed, u negated).")
 @device_options
 @n_jobs_option(1, "Parallel optical flow over clips.")
-@click.option("--cache", type=click.Path(path_type=Path), help="Flow cache folder (default: ~/.cache/meau).")
+@click.option("--cache", type=click.Path(path_type=Path), help="Flow cache folder (default: $MEAU_CACHE, else ~/.cache/meau).")
 def flow(**options):
     """A shallow CNN on onset -> apex optical flow (SSSNet, STSTNet, Off-ApexNet), one binary task per AU.
 

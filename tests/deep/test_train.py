@@ -68,6 +68,9 @@ def test_cli_train_sca_tiny_end_to_end_and_bad_inputs(tiny_db, tmp_path):
     assert "validation F1" in log
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["method"] == "Res3D-18+SCA" and config["parameters"]["model"]["fusion"] == "learn"
+    import torch
+
+    assert config["cpu_capability"] == torch.backends.cpu.get_cpu_capability()  # what moves a network's last digits
     # bad inputs: one line, exit 1
     (tmp_path / "corrupt.pth").write_bytes(b"not a checkpoint")
     bad = runner.invoke(cli, ["train", "sca", *common, "--pretrained", str(tmp_path / "corrupt.pth"), "-o",

@@ -69,7 +69,7 @@ def spotter_options(size_help: str):
     protocol, parallel work, AUs per interval, outputs."""
     return stack(
         click.argument("inputs", nargs=-1, type=click.Path(path_type=Path), metavar="DATA_ROOT | RECORDING..."),
-        click.option("--database", type=DatabaseChoice(),
+        click.option("--database", type=DatabaseChoice("long"),
                      help="A database of long recordings (sammlv, casmesq, or casme3 with its full part A sheet)."),
         click.option("--sheet", type=click.Path(path_type=Path), help="The coding sheet (default: found in DATA_ROOT)."),
         click.option("--layout", default="auto", show_default=True, help="Frame layout variant: auto, cropped, raw …"),
@@ -103,7 +103,7 @@ def spotter_options(size_help: str):
                      help="One figure per recording: score, threshold, truth and spotted intervals over time."),
         n_jobs_option(1, "Recordings processed in parallel (-1: all cores)."),
         backend_options,
-        click.option("--cache", type=click.Path(path_type=Path), help="Trace cache folder (default: ~/.cache/meau)."),
+        click.option("--cache", type=click.Path(path_type=Path), help="Trace cache folder (default: $MEAU_CACHE, else ~/.cache/meau)."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),
         click.option("-o", "--output", "run_dir", required=True, type=click.Path(path_type=Path),
                      help="Run folder (with --run: the output folder)."),
@@ -148,6 +148,8 @@ def _spot(spotter, options: dict) -> None:
                               emotions=emotions,
                               eaf=options["eaf"], figures=options["figures"], overwrite=options["overwrite"],
                               echo=click.echo)
+        if summary["failed"] == summary["inputs"]:
+            raise MeauError(f"every input failed ({summary['failed']}): listed in {options['run_dir'] / 'recordings.csv'}")
         click.echo(f"{summary['intervals']} interval(s) in {summary['inputs'] - summary['failed']} recording(s) "
                    f"({summary['failed']} failed), {summary['spotter']} settings of {settings_run}: "
                    f"{options['run_dir'] / 'intervals.csv'}")
@@ -251,7 +253,7 @@ def mdmd(blocks, head_motion, **options):
           options)
 
 
-@spot.command()
+@spot.command(short_help="Spot with the LBP feature difference (Moilanen et al. 2014).")
 @spotter_options("Frames are downscaled to SIZE x SIZE for the LBP histograms.")
 @click.option("--blocks", default=6, show_default=True, type=click.IntRange(1), help="BLOCKS x BLOCKS blocks.")
 @click.option("--mask-eyes", is_flag=True,

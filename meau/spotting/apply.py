@@ -194,12 +194,19 @@ def frames_clip(recording: NewRecording):
 def write_eaf(path, recording: NewRecording, intervals, au_columns) -> Path:
     """An ELAN file: a tier per type (``micro``, ``macro``), one annotation per spot from its first frame's
     start to its last frame's end, valued ``score 0.8123; AU4+AU12`` (the AUs decided present), the video
-    linked as its media; with an emotion per spot, the value starts with it (``positive; score 0.8123``)."""
+    linked as its media (``MEDIA_URL`` a ``file://`` URL, ``RELATIVE_MEDIA_URL`` relative to the ``.eaf``);
+    with an emotion per spot, the value starts with it (``positive; score 0.8123``)."""
     from ..outputs import atomic_path
 
+    import os
+
+    path = Path(path)
     eaf = _eaf_class()(author="meau")
-    if recording.video:
-        eaf.add_linked_file(str(recording.source.resolve()), relpath=None, mimetype=_mimetype(recording.source))
+    if recording.video:  # ELAN finds the video by its file:// URL, or relative to the .eaf on another machine
+        source = recording.source.resolve()
+        relative = Path(os.path.relpath(source, path.parent.resolve())).as_posix()
+        eaf.add_linked_file(source.as_uri(), relpath=relative if relative.startswith("../") else f"./{relative}",
+                            mimetype=_mimetype(recording.source))
     for kind in TYPES:
         eaf.add_tier(kind)
     eaf.remove_tier("default")
@@ -209,8 +216,8 @@ def write_eaf(path, recording: NewRecording, intervals, au_columns) -> Path:
         if isinstance(row.get("emotion"), str) and row["emotion"]:
             value = f"{row['emotion']}; {value}"
         eaf.add_annotation(row["type"], int(round(row["onset_s"] * 1000)), int(round(row["offset_s"] * 1000)), value)
-    path = Path(path)
     with atomic_path(path) as temporary:
+        temporary.unlink()  # pympi renames a file already there to a hidden .bak, which would stay behind
         eaf.to_file(str(temporary))
     return path
 
@@ -264,7 +271,7 @@ def spot_inputs(run, inputs, out, *, kind: str | None = None, fps: float | None 
             prepared, settings, found = spot_recording(saved, recording)
         except (FrameError, ClipError) as error:
             statuses.append({"input": str(item), "status": f"error: {error}", "frames": 0, "fps": None, "intervals": 0})
-            echo(f"{item}: {error}")
+            echo(str(error) if str(item) in str(error) else f"{item}: {error}")  # the path once
             continue
         table = pd.DataFrame(found, columns=INTERVAL_COLUMNS + (
             ["emotion", *(f"p_{name}" for name in saved.classes)] if saved.classes else []))

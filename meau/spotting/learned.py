@@ -83,7 +83,8 @@ def learned_folds(spotter, run, data, prepared, folds, ks, stride, fps, truth_by
                 echo(f"fold {number} ({subject}), {kind}: {record['epochs']} epoch(s), inner validation F1 "
                      f"{chosen.training_f1:.4f}")
             chosen = TypeSettings.from_dict(meta["settings"])
-            settings[kind] = {**chosen.as_dict(), "epochs": meta["record"]["epochs"]}
+            settings[kind] = {**chosen.as_dict(), "epochs": meta["record"]["epochs"],
+                              "training_s": meta["record"].get("training_s")}
             for item in test:
                 rows += _interval_rows(spotter, scored(model, scale, item, k, stride), chosen, kind, class_names)
         write_csv(run.fold_file(number), pd.DataFrame(rows, columns=interval_columns(class_names)))

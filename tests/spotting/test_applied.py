@@ -125,8 +125,12 @@ def test_your_own_recordings_with_the_runs_settings_aus_and_elan_files(described
         assert read_back == written and len(written)
         values = [value for kind in ("micro", "macro") for _, _, value in eaf.get_annotation_data_for_tier(kind)]
         assert all(value.startswith("score ") and ";" in value for value in values)
-    assert json.loads(json.dumps(pympi.Elan.Eaf(str(out / "take.eaf")).get_linked_files()))[0]["MEDIA_URL"].endswith(
-        "take.avi")
+    linked = pympi.Elan.Eaf(str(out / "take.eaf")).get_linked_files()[0]
+    assert linked["MEDIA_URL"] == video.resolve().as_uri()  # a file:// URL, as ELAN writes it
+    assert linked["RELATIVE_MEDIA_URL"] == "../take.avi" and (out / linked["RELATIVE_MEDIA_URL"]).resolve() == video.resolve()
+    # nothing but what meau writes: no hidden .bak of the atomic temporary
+    assert sorted(p.name for p in out.iterdir()) == sorted(["figures", "intervals.csv", "recordings.csv", ".meau",
+                                                            f"{folder.name}.eaf", "take.eaf"])
     # the video and the folder hold the same frames: the same intervals, in seconds and in frames (a folder's
     # numbers from 1, a video's indices from 0)
     by_folder = intervals[intervals["video"] == folder.name].reset_index(drop=True)
@@ -217,3 +221,16 @@ def test_a_dask_cluster_gives_the_local_results(long_db, tmp_path):
     assert remote.exit_code == 0, remote.output
     for name in ("intervals.csv", "settings.json", "metrics.json"):
         assert (tmp_path / "dask" / name).read_text() == (tmp_path / "local" / name).read_text(), name
+
+
+def test_a_batch_where_every_input_fails_exits_1_and_one_that_partly_fails_lists_them(described, long_db, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    failed = invoke("spot", "diff", "--run", described / "run", empty, "--no-figures", "-o", tmp_path / "none")
+    assert failed.exit_code == 1 and "every input failed (1)" in failed.output, failed.output
+    assert failed.output.count(str(empty)) == 1, failed.output  # the path once, in the line naming the input
+    good = next((long_db / "rawpic").glob("s16/*"))
+    partly = invoke("spot", "diff", "--run", described / "run", good, empty, "--no-figures", "-o", tmp_path / "some")
+    assert partly.exit_code == 0 and "(1 failed)" in partly.output, partly.output
+    statuses = pd.read_csv(tmp_path / "some" / "recordings.csv")
+    assert statuses["status"].str.startswith("error").tolist() == [False, True]

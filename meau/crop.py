@@ -97,13 +97,18 @@ def find_reference(frames, order) -> tuple[int | None, object]:
     return None, None
 
 
+EXHAUSTIVE_STEPS = 40
+
+
 def first_face(frames, step: int) -> tuple[int | None, object]:
     """(index, Face) of the first frame with a face, searched coarse to fine: every ``step``-th frame
-    (and the last), then, once one holds a face, the frames since the last faceless one, in order.
+    (and the last), then, once one holds a face, the frames since the last faceless one, in order. When
+    no searched frame holds a face, every other frame is searched, in order, before the recording is
+    called faceless, in a recording of up to ``EXHAUSTIVE_STEPS`` steps (10 s at a quarter second a step): a
+    small face that the detector finds only in some frames is not missed.
 
     A recording that starts on an empty chair costs one search per ``step`` frames instead of one per
-    frame; the reference stays the first frame with a face (a face shown for less than ``step``
-    frames between two searched frames without one is not seen).
+    frame until the face is found; a recording without any face costs one search per frame.
     """
     from .faces import find_face
 
@@ -117,6 +122,12 @@ def first_face(frames, step: int) -> tuple[int | None, object]:
             earlier, found = find_reference(frames, range(previous + 1, index))
             return (earlier, found) if found is not None else (index, face)
         previous = index
+    searched = set(samples)
+    for index in range(len(frames) if len(frames) <= EXHAUSTIVE_STEPS * max(int(step), 1) else 0):
+        if index not in searched:
+            face = find_face(frames[index])
+            if face is not None:
+                return index, face
     return None, None
 
 
@@ -463,9 +474,14 @@ def aligned_input(path, settings: CropSettings = CropSettings()):
     """(frame numbers, aligned frames, record) of one video or frame folder; FrameError without a face.
     The reference is the first frame with a face, searched coarse to fine (:func:`first_face`)."""
     numbers, frames = input_frames(path)
-    aligned, record, motions = align(frames, range(len(frames)), settings, step=search_step(path))
+    step = search_step(path)
+    aligned, record, motions = align(frames, range(len(frames)), settings, step=step)
     if aligned is None:
-        raise FrameError(f"{path}: no face found in any of its {len(frames)} frames")
+        if len(frames) <= EXHAUSTIVE_STEPS * step:
+            raise FrameError(f"{path}: no face found in any of its {len(frames)} frames (every frame searched)")
+        raise FrameError(f"{path}: no face found in the {-(-len(frames) // step)} of its {len(frames)} frames "
+                         f"searched (every {step}th; a recording of up to {EXHAUSTIVE_STEPS} steps is searched in "
+                         "every frame)")
     record["reference_frame"] = numbers[record["reference_index"]]
     return numbers, aligned, {**record, "motions": motions}
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MeauError
-from .video import DEFAULT_FPS, frame_rate
+from .video import input_rate
 
 
 def read_final_models(run: Path) -> tuple[dict, dict]:
@@ -245,7 +245,8 @@ def _probability_columns(row, predictor, probabilities, thresholds):
 
 
 def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "auto", echo=print, crop=None,
-                   window: int | None = None, stride: int | None = None, fps: float | None = None):
+                   window: int | None = None, stride: int | None = None, fps: float | None = None,
+                   force_fps: bool = False):
     """Predict every input; return a DataFrame (failed inputs carry their error in ``status``).
 
     ``crop`` (a :class:`meau.crop.CropSettings`) finds, aligns and crops the face first (one
@@ -253,6 +254,10 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
     per window ``[start, start + N)`` of an input's frames, treated as a clip (onset = its first
     frame, apex estimated), with its start/end frame and time (``fps``: the video's own rate by
     default, 30 for frame folders).
+   
+    Where the face is comes from the face detector (:func:`meau.presence.detect_presence`): an input without a face
+    in any frame is an error, a window whose face is found in fewer than half its frames is left undecided
+    (``status`` says so; ``face_share`` per window).
     """
     import pandas as pd
 
@@ -265,6 +270,8 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
     for item in inputs:
         base = {"input": str(item), "status": "ok", "model": predictor.label, "threshold": predictor.threshold}
         try:
+            rate, rate_source = input_rate(item, fps, force=force_fps)
+            presence = _presence(item, rate, onset, offset)
             numbers, frames = _input_frames(item, predictor, onset=onset, offset=offset, crop=crop)
             if window is None:
                 row = dict(base)
@@ -274,11 +281,18 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
             if window > len(frames):
                 raise MeauError(f"--window {window} is longer than the input's {len(frames)} frames")
             numbers = numbers or list(range(len(frames)))
-            rate = fps or frame_rate(item) or DEFAULT_FPS
             step = stride or max(window // 2, 1)
+            if rate_source.startswith("assumed"):
+                echo(f"{item}: {rate:g} fps {rate_source}")
             for start in range(0, len(frames) - window + 1, step):
+                share = round(float(presence[start:start + window].mean()), 4) if len(presence) == len(frames) else 1.0
                 row = {**base, "window_start": numbers[start], "window_end": numbers[start + window - 1],
-                       "start_s": round(start / rate, 4), "end_s": round((start + window) / rate, 4)}
+                       "start_s": round(start / rate, 4), "end_s": round((start + window) / rate, 4), "fps": rate,
+                       "fps_source": rate_source, "face_share": share}
+                if share < 0.5:
+                    row["status"] = f"no-face: the face is found in {share:.0%} of the window's frames, nothing decided"
+                    rows.append(row)
+                    continue
                 try:
                     _probability_columns(row, predictor, *predictor(frames[start:start + window], f"{item}@{start}"))
                 except MeauError as error:
@@ -289,7 +303,7 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
             echo(f"{item}: {error}")
     columns = ["input", "status", "model", "threshold"]
     if window is not None:
-        columns[1:1] = ["window_start", "window_end", "start_s", "end_s"]
+        columns[1:1] = ["window_start", "window_end", "start_s", "end_s", "fps", "fps_source", "face_share"]
     if getattr(predictor, "target", "aus") == "emotion":
         columns += ["emotion"] + [f"p_{name}" for name in predictor.au_columns]
         integers = {}
@@ -300,6 +314,21 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
     if window is not None:  # frame numbers stay integers even where a failed input leaves them empty
         integers.update(window_start="Int64", window_end="Int64")
     return pd.DataFrame(rows, columns=columns).astype(integers)
+
+
+def _presence(item, rate: float, onset, offset) -> np.ndarray:
+    """Per frame of the input (within onset..offset), whether the detector finds the face; a FrameError when it
+    finds none in any frame (every frame searched)."""
+    from .crop import input_frames
+    from .errors import FrameError
+    from .presence import detect_presence
+
+    numbers, frames = input_frames(item)
+    keep = [i for i, n in enumerate(numbers) if (onset is None or n >= onset) and (offset is None or n <= offset)]
+    presence = detect_presence([frames[i] for i in keep], rate)
+    if not presence.present.any():
+        raise FrameError(presence.faceless_message(item))
+    return presence.present
 
 
 def _merged(starts, ends) -> list[tuple[float, float]]:

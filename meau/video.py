@@ -293,6 +293,23 @@ FRAME_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 DEFAULT_FPS = 30.0  # the frame rate assumed for a folder of frames, which does not say its own
 
 
+def input_rate(path, fps: float | None, *, force: bool = False) -> tuple[float, str]:
+    """(frame rate, where it comes from) of a video or frame folder, as ``predict`` and ``spot --run`` take it: a
+    video's own rate (an ``fps`` that differs from it is a FrameError unless ``force``), ``fps`` for a frame
+    folder, else :data:`DEFAULT_FPS`, said (``assumed: …``)."""
+    from .errors import FrameError
+
+    own = frame_rate(path) if Path(path).is_file() else None
+    if own and fps and abs(fps - own) > 1e-6 and not force:
+        raise FrameError(f"{path}: the video says {own:g} fps and --fps says {fps:g}: give --force-fps to use "
+                         f"{fps:g}, or drop --fps")
+    if fps:
+        return float(fps), "--fps"
+    if own:
+        return float(own), "the video's"
+    return DEFAULT_FPS, "assumed: a frame folder does not say its rate, give --fps"
+
+
 def frame_rate(item) -> float | None:
     """A video's frame rate from its container (None for a frame folder or an unknown rate)."""
     import cv2

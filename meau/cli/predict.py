@@ -19,13 +19,16 @@ from .options import overwrite_option
 @click.option("--window", type=int, metavar="N",
               help="Long recordings: one row per window of N frames (a clip: onset = its first frame, apex estimated).")
 @click.option("--stride", type=int, metavar="S", help="With --window: frames between window starts (default N/2).")
-@click.option("--fps", type=float, help="With --window: frame rate for the times (default: the video's; 30 for folders).")
+@click.option("--fps", type=click.FloatRange(1), help="A frame folder's frame rate, for the windows' times "
+              "[default: a video's own; 30 for a frame folder, said on the console and in the output].")
+@click.option("--force-fps", is_flag=True, help="Use --fps even for a video that says another rate (refused otherwise).")
 @click.option("--figure", type=click.Path(path_type=Path),
               help="With --window: draw the AU probabilities over time (thresholds dashed), PNG or PDF.")
 @click.option("--device", default="auto", show_default=True, help="For deep runs: auto, cpu, cuda[:i].")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="predictions.csv to write.")
 @overwrite_option()
-def predict(source, inputs, onset, offset, crop, crop_size, window, stride, fps, figure, device, output, overwrite):
+def predict(source, inputs, onset, offset, crop, crop_size, window, stride, fps, force_fps, figure, device, output,
+            overwrite):
     """Predict AUs for INPUTS (frame folders or videos) with SOURCE.
 
     SOURCE is a finished run folder (handcrafted: its final SVMs; deep: the mean of its folds' best
@@ -60,13 +63,18 @@ def predict(source, inputs, onset, offset, crop, crop_size, window, stride, fps,
         settings.check()
         check_face_support()
     table = predict_inputs(source, inputs, onset=onset, offset=offset, device=device, echo=click.echo, crop=settings,
-                           window=window, stride=stride, fps=fps)
+                           window=window, stride=stride, fps=fps, force_fps=force_fps)
     write_csv(output, table)
-    failed = table.loc[table["status"] != "ok", "input"].nunique()
+    errors = table.loc[table["status"].str.startswith("error"), "input"].unique()
+    undecided = int(table["status"].str.startswith("no-face").sum())
     what = f"{len(table)} window(s) of " if window is not None else ""
-    click.echo(f"{what}{len(inputs) - failed} of {len(inputs)} input(s) predicted -> {output}")
+    click.echo(f"{what}{len(inputs) - len(errors)} of {len(inputs)} input(s) predicted -> {output}"
+               + (f"; {undecided} window(s) without the face left undecided" if undecided else ""))
     if figure is not None and (table["status"] == "ok").any():
         traces_figure(table, figure)
         click.echo(f"figure: {figure}")
-    if failed:
-        raise MeauError(f"{failed} input(s) failed; their errors are in {output}")
+    if len(errors) == len(inputs):
+        raise MeauError(f"every input failed ({len(errors)}): their errors are in {output}")
+    if len(errors):
+        click.echo(f"{len(errors)} input(s) failed, their errors in {output}: {', '.join(errors[:5])}"
+                   + (" …" if len(errors) > 5 else ""))

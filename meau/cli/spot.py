@@ -82,7 +82,10 @@ def spotter_options(size_help: str):
         click.option("--crop", "crop_faces", is_flag=True,
                      help="With --run: find, align and crop the face of each recording first (as meau crop does)."),
         click.option("--fps", type=click.FloatRange(1, min_open=False),
-                     help="With --run: the recordings' frame rate [default: a video's own; the run's for frame folders]."),
+                     help="With --run: a frame folder's frame rate [default: a video's own; 30 for a frame folder, "
+                          "said on the console and in recordings.csv]."),
+        click.option("--force-fps", is_flag=True,
+                     help="With --run: use --fps even for a video that says another rate (refused otherwise)."),
         click.option("--eaf", is_flag=True,
                      help="With --run: also an ELAN file per recording (a tier per type; pip install 'meau[elan]')."),
         click.option("--aus-from", "aus_from", type=click.Path(path_type=Path),
@@ -120,7 +123,7 @@ def _spot(spotter, options: dict) -> None:
     from .options import open_run, parallel_backend
 
     inputs, settings_run = options["inputs"], options["settings_run"]
-    recordings_only = {"crop_faces": "--crop", "fps": "--fps", "eaf": "--eaf"}
+    recordings_only = {"crop_faces": "--crop", "fps": "--fps", "force_fps": "--force-fps", "eaf": "--eaf"}
     if settings_run is None:
         given = [flag for name, flag in recordings_only.items() if options[name]]
         if given:
@@ -145,7 +148,7 @@ def _spot(spotter, options: dict) -> None:
 
         summary = spot_inputs(settings_run, inputs, options["run_dir"], kind=spotter.kind, fps=options["fps"],
                               crop=CropSettings().check() if options["crop_faces"] else None, aus=aus,
-                              emotions=emotions,
+                              emotions=emotions, force_fps=options["force_fps"],
                               eaf=options["eaf"], figures=options["figures"], overwrite=options["overwrite"],
                               echo=click.echo)
         if summary["failed"] == summary["inputs"]:

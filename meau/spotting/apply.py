@@ -100,37 +100,39 @@ class NewRecording:
     fps: float
     points: np.ndarray | None = None
     video: bool = False
+    presence: object = None  # meau.presence.Presence: where the face is, from the detector
+    rate_source: str = ""
 
 
-def load_recording(path, *, fps: float | None, default_fps: float, crop=None, landmarks: bool = False) -> NewRecording:
-    """Read one video or frame folder (with ``crop``, the face found, aligned and cropped first); its frame
-    rate: ``fps`` if given, else a video's own, else ``default_fps`` (the run's)."""
+def load_recording(path, *, fps: float | None, crop=None, landmarks: bool = False,
+                   force_fps: bool = False) -> NewRecording:
+    """Read one video or frame folder (with ``crop``, the face found, aligned and cropped first), where its
+    face is (:func:`meau.presence.detect_presence`, on the frames as recorded) and its frame rate
+    (:func:`meau.video.input_rate`); a recording without a face in any frame is a FrameError."""
     from ..crop import input_frames
-    from ..video import frame_rate
+    from ..presence import detect_presence
+    from ..video import input_rate
 
     path = Path(path)
+    rate, rate_source = input_rate(path, fps, force=force_fps)
+    numbers, frames = input_frames(path)
+    presence = detect_presence(frames, rate)
+    if not presence.present.any():
+        raise FrameError(presence.faceless_message(path))
     points = None
+    if crop is not None or landmarks:
+        from ..faces import landmarks as face_points
+
+        first = min(presence.boxes)  # the first frame the detector found the face in
+        points = face_points(frames[first], presence.boxes[first])
     if crop is not None:
-        from ..crop import aligned_input
+        from ..crop import align
 
-        numbers, frames, record = aligned_input(path, crop)
+        frames, record, _ = align(frames, [first], crop, points=points)
         points = np.asarray(record["points"], dtype=np.float64)
-    else:
-        numbers, frames = input_frames(path)
-        if landmarks:
-            points = _detected_points(path, frames)
-    rate = fps or frame_rate(path) or default_fps
     name = path.stem if path.is_file() else path.name
-    return NewRecording(path, name, list(numbers), list(frames), float(rate), points, video=path.is_file())
-
-
-def _detected_points(path, frames) -> np.ndarray:
-    from ..crop import first_face
-
-    _, face = first_face(frames[:: max(1, len(frames) // 40)], 1)
-    if face is None:
-        raise FrameError(f"{path}: no face found for the regions of interest (use --crop, or crop it with meau crop)")
-    return np.asarray(face.points, dtype=np.float64)
+    return NewRecording(path, name, list(numbers), list(frames), rate, points, video=path.is_file(),
+                        presence=presence, rate_source=rate_source)
 
 
 def _seconds(recording: NewRecording, number: int, end: bool = False) -> float:
@@ -144,7 +146,9 @@ def spot_recording(saved: SavedSettings, recording: NewRecording):
     spotter = saved.spotter
     settings = saved.at(recording.fps)
     stride = spotter.stride_for(recording.fps)
-    traces = spotter.traces(recording.frames, recording.points, sorted({s.k for s in settings.values()}), stride, None)
+    present = recording.presence.present if recording.presence is not None else None
+    traces = spotter.traces(recording.frames, recording.points, sorted({s.k for s in settings.values()}), stride, None,
+                            present=present)
     item = Prepared(("", recording.name), recording.numbers, traces["present"],
                     {k: traces[k] for k in {s.k for s in settings.values()}})
     if getattr(spotter, "learned", False):
@@ -189,6 +193,16 @@ def frames_clip(recording: NewRecording):
         return clip
 
     return clip_of
+
+
+def _touches(table, numbers, presence) -> list[bool]:
+    """Per spotted interval, whether it reaches into a stretch without the face (kept, flagged: the spot may
+    be the face leaving or arriving, which a reader should see rather than lose)."""
+    if presence is None or not len(table):
+        return [False] * len(table)
+    index = {number: i for i, number in enumerate(numbers)}
+    return [bool((~presence.present[index[int(onset)]:index[int(offset)] + 1]).any())
+            for onset, offset in zip(table["onset"], table["offset"])]
 
 
 def write_eaf(path, recording: NewRecording, intervals, au_columns) -> Path:
@@ -237,7 +251,8 @@ def _mimetype(path: Path) -> str:
 
 
 def spot_inputs(run, inputs, out, *, kind: str | None = None, fps: float | None = None, crop=None, aus=None,
-                emotions=None, eaf: bool = False, figures: bool = True, overwrite: bool = False, echo=print) -> dict:
+                emotions=None, eaf: bool = False, figures: bool = True, overwrite: bool = False, echo=print,
+                force_fps: bool = False) -> dict:
     """Spot each input with the run's saved settings into the output folder ``out`` (see the module).
 
     ``aus``: (AU run, its predictor) from :func:`meau.spotting.aus.au_predictor`. Returns a summary.
@@ -266,15 +281,18 @@ def spot_inputs(run, inputs, out, *, kind: str | None = None, fps: float | None 
     rows, statuses = [], []
     for item in inputs:
         try:
-            recording = load_recording(item, fps=fps, default_fps=saved.fps, crop=crop,
-                                       landmarks=saved.spotter.needs_landmarks)
+            recording = load_recording(item, fps=fps, crop=crop, landmarks=saved.spotter.needs_landmarks,
+                                       force_fps=force_fps)
             prepared, settings, found = spot_recording(saved, recording)
         except (FrameError, ClipError) as error:
-            statuses.append({"input": str(item), "status": f"error: {error}", "frames": 0, "fps": None, "intervals": 0})
+            statuses.append({"input": str(item), "status": f"error: {error}", "frames": 0, "fps": None,
+                             "fps_source": None, "intervals": 0})
             echo(str(error) if str(item) in str(error) else f"{item}: {error}")  # the path once
             continue
         table = pd.DataFrame(found, columns=INTERVAL_COLUMNS + (
             ["emotion", *(f"p_{name}" for name in saved.classes)] if saved.classes else []))
+        table.insert(INTERVAL_COLUMNS.index("offset_s") + 1, "touches_no_face",
+                     _touches(table, recording.numbers, recording.presence))
         for describe in (aus, emotions):
             if describe is not None:
                 from .aus import interval_aus
@@ -284,15 +302,25 @@ def spot_inputs(run, inputs, out, *, kind: str | None = None, fps: float | None 
         if figures:
             spotting_figure(saved.spotter, prepared, {k: v.as_dict() for k, v in settings.items()},
                             table.assign(subject=""), None, recording.fps,
-                            folder.file("figures", f"{_file_name(('', recording.name))}.png"))
+                            folder.file("figures", f"{_file_name(('', recording.name))}.png"),
+                            gaps=[(recording.numbers[a], recording.numbers[b])
+                                  for a, b in recording.presence.stretches()])
         if eaf:
             write_eaf(folder.file(f"{_file_name(('', recording.name))}.eaf"), recording, table, au_columns)
         rows.append(table)
+        gaps = recording.presence.summary(recording.numbers, recording.fps)
         statuses.append({"input": str(item), "status": "ok", "frames": len(recording.numbers), "fps": recording.fps,
-                         "intervals": len(table)})
-        echo(f"{item}: {len(recording.numbers)} frames at {recording.fps:g} fps, {len(table)} interval(s)")
+                         "fps_source": recording.rate_source, "intervals": len(table), **gaps})
+        without = f", {gaps['frames_without_face']} frame(s) without the face ({gaps['share_without_face']:.0%}: " \
+                  f"{gaps['stretches_without_face']}; nothing spotted there)" if gaps["frames_without_face"] else ""
+        echo(f"{item}: {len(recording.numbers)} frames at {recording.fps:g} fps ({recording.rate_source}), "
+             f"{len(table)} interval(s){without}")
     intervals = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=INTERVAL_COLUMNS)
-    write_csv(folder.file("recordings.csv"), pd.DataFrame(statuses))
+    table = pd.DataFrame(statuses)
+    for column in ("frames_without_face", "intervals", "frames"):  # integers, also beside a failed input's row
+        if column in table:
+            table[column] = table[column].astype("Int64")
+    write_csv(folder.file("recordings.csv"), table)
     write_csv(folder.file("intervals.csv"), intervals)
     return {"inputs": len(inputs), "failed": sum(s["status"] != "ok" for s in statuses),
             "intervals": len(intervals), "spotter": saved.spotter.name}

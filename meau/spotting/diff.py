@@ -87,7 +87,7 @@ class DiffSpotter(Spotter):
         values[~present] = np.nan
         return values
 
-    def traces(self, paths, points, ks, stride: int, cache=None) -> dict:
+    def traces(self, paths, points, ks, stride: int, cache=None, present=None) -> dict:
         def compute(missing, cached):
             frames, shape = grey_frames(paths, self.size)
             masked = eye_mask(scaled_points(points, shape, self.size), self.size) if self.mask_eyes else None
@@ -110,4 +110,4 @@ class DiffSpotter(Spotter):
         parameters = {"spotter": self.kind, "stride": stride, "size": self.size, "blocks": self.blocks,
                       "v": TRACE_VERSION, "cache": cache,
                       **({"eyes": np.round(points, 3).tolist()} if self.mask_eyes else {})}
-        return cached_traces(paths, parameters, ks, compute)
+        return cached_traces(paths, parameters, ks, compute, present)

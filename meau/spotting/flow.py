@@ -49,8 +49,8 @@ class FlowSpotter(Spotter):
     def score(self, trace: np.ndarray, k: int, present: np.ndarray) -> np.ndarray:
         return frame_score(trace, k, present)
 
-    def traces(self, paths, points, ks, stride: int, cache=None) -> dict:
-        return recording_traces(paths, points, ks, stride, self.size, self.method, cache)
+    def traces(self, paths, points, ks, stride: int, cache=None, present=None) -> dict:
+        return recording_traces(paths, points, ks, stride, self.size, self.method, cache, present)
 
 
 # -- regions of interest --------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ def region_motion(flow: np.ndarray, regions: dict, nose: np.ndarray) -> float:
 
 # -- one recording ----------------------------------------------------------------------------------------
 def recording_traces(paths, points, ks, stride: int, size: int, method: str = "farneback",
-                     cache_folder=None) -> dict:
+                     cache_folder=None, present=None) -> dict:
     """``{"present": bool per frame, k: M per frame index t (NaN where not computed or the face is
     missing at t or t + k)}`` for one recording; cached by its frames' fingerprint and the parameters."""
     from ..flow import optical_flow
@@ -118,7 +118,7 @@ def recording_traces(paths, points, ks, stride: int, size: int, method: str = "f
 
     parameters = {"points": np.round(points, 3).tolist(), "stride": stride, "size": size, "method": method,
                   "v": TRACE_VERSION, "cache": cache_folder}
-    return cached_traces(paths, parameters, ks, compute)
+    return cached_traces(paths, parameters, ks, compute, present)
 
 
 def frame_score(trace: np.ndarray, k: int, present: np.ndarray) -> np.ndarray:

@@ -123,7 +123,7 @@ class MdmdSpotter(Spotter):
         values[~present] = np.nan
         return values
 
-    def traces(self, paths, points, ks, stride: int, cache=None) -> dict:
+    def traces(self, paths, points, ks, stride: int, cache=None, present=None) -> dict:
         from ..flow import optical_flow
 
         def compute(missing, cached):
@@ -144,7 +144,7 @@ class MdmdSpotter(Spotter):
         parameters = {"spotter": self.kind, "stride": stride, "size": self.size, "blocks": self.blocks,
                       "method": self.method, "v": TRACE_VERSION, "cache": cache,
                       **({"head_motion": self.head_motion} if self.head_motion != "none" else {})}
-        return cached_traces(paths, parameters, ks, compute)
+        return cached_traces(paths, parameters, ks, compute, present)
 
 
 def _at_rate(by_rate: dict, fps: float) -> int:

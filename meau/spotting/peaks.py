@@ -171,12 +171,13 @@ def scaled_points(points, shape: tuple, size: int) -> np.ndarray:
     return np.asarray(points, dtype=np.float64) * np.array([size / shape[1], size / shape[0]])
 
 
-def cached_traces(paths, parameters: dict, ks, compute) -> dict:
+def cached_traces(paths, parameters: dict, ks, compute, present=None) -> dict:
     """``{"present": ..., k: trace}`` for one recording, read from the cache where it holds them.
 
     ``parameters`` (with ``cache``: a folder or None) key the cache with the frames' fingerprint (frames
     given as images, not files, are never cached); ``compute(missing_ks, cached) -> dict`` adds what is
-    missing (``present`` and ``k<k>`` entries).
+    missing (``present`` and ``k<k>`` entries). ``present``: where the face is, known already (the face
+    detector's answer for a recording of your own): the traces are computed there, never cached.
     """
     import hashlib
     import json
@@ -189,6 +190,8 @@ def cached_traces(paths, parameters: dict, ks, compute) -> dict:
     cache_folder = parameters.get("cache") if files else None
     paths = [str(path) for path in paths] if files else paths
     cached, path = {}, None
+    if present is not None:
+        cache_folder, cached = None, {"present": np.asarray(present, bool)}
     if cache_folder:
         key = hashlib.sha256(json.dumps({"frames": frames_fingerprint(paths),
                                          **{name: value for name, value in parameters.items() if name != "cache"}},

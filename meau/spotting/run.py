@@ -295,9 +295,10 @@ def _file_name(key) -> str:
     return folder_name(f"{key[0]}_{key[1]}" if not str(key[1]).startswith(str(key[0])) else key[1])
 
 
-def spotting_figure(spotter, item, settings, intervals, truth, fps: float, path) -> None:
+def spotting_figure(spotter, item, settings, intervals, truth, fps: float, path, gaps=None) -> None:
     """One recording: per type, the frame score and its threshold over time, the truth intervals
-    (green, when ``truth`` is given) and the spotted ones (red) on the same time axis."""
+    (green, when ``truth`` is given), the spotted ones (red) and the stretches without the face (grey,
+    labelled; ``gaps``: (first, last) frame numbers, else those of ``item.present``) on the same time axis."""
     from ..figures import pyplot, save_figure
 
     if not settings:
@@ -305,6 +306,9 @@ def spotting_figure(spotter, item, settings, intervals, truth, fps: float, path)
     plt = pyplot()
     figure, axes = plt.subplots(len(TYPES), 1, figsize=(10, 1.9 * len(TYPES)), sharex=True, squeeze=False)
     seconds = (np.asarray(item.numbers) - item.numbers[0]) / fps
+    if gaps is None:
+        present = item.present if hasattr(item, "present") else next(iter(item.items.values())).present
+        gaps = _gaps(present, item.numbers)
     for axis, kind in zip(axes[:, 0], TYPES):
         chosen = TypeSettings.from_dict(settings[kind])
         score = spotted_score(spotter, item.of(kind) if hasattr(item, "of") else item, chosen)
@@ -322,6 +326,9 @@ def spotting_figure(spotter, item, settings, intervals, truth, fps: float, path)
         for onset, offset in zip(spotted["onset"], spotted["offset"]):
             axis.axvspan(to_seconds(onset), to_seconds(offset), ymin=0.0, ymax=0.12, color="tab:red", alpha=0.8,
                          linewidth=0)
+        for number, (first, last) in enumerate(gaps):
+            axis.axvspan(to_seconds(first), to_seconds(last + 1), color="0.6", alpha=0.3, hatch="//", linewidth=0,
+                         label="no face: nothing spotted" if number == 0 else None)
         axis.set_ylabel(f"{kind}\nscore", fontsize=8)
         what = "truth (green), spotted (red)" if truth is not None else "spotted (red)"
         axis.set_title(f"{' '.join(map(str, item.key))}, {kind}: {what}, k = {chosen.k}", fontsize=8, loc="left")

@@ -75,8 +75,8 @@ class SoftNetSpotter(Spotter):
     def score(self, trace: np.ndarray, k: int, present: np.ndarray) -> np.ndarray:
         return frame_score(trace, k, present)
 
-    def traces(self, paths, points, ks, stride: int, cache=None) -> dict:
-        return recording_features(paths, points, ks, stride, self.size, self.method, cache)
+    def traces(self, paths, points, ks, stride: int, cache=None, present=None) -> dict:
+        return recording_features(paths, points, ks, stride, self.size, self.method, cache, present)
 
 
 # -- features ----------------------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ def positions(count: int, k: int, stride: int) -> np.ndarray:
 
 
 def recording_features(paths, points, ks, stride: int, size: int, method: str = "farneback",
-                       cache_folder=None) -> dict:
+                       cache_folder=None, present=None) -> dict:
     """``{"present": bool per frame, k: float16 images (windows, 3, 42, 42)}`` for one recording (windows at
     :func:`positions`, zeros where the face is missing at ``t`` or ``t + k``); cached by the frames'
     fingerprint and the parameters. The flow spotter's traces of the same flows are cached as well."""
@@ -160,8 +160,8 @@ def recording_features(paths, points, ks, stride: int, size: int, method: str = 
 
     parameters = {"points": np.round(points, 3).tolist(), "stride": stride, "size": size, "method": method,
                   "v": FEATURE_VERSION, "features": "softnet", "cache": cache_folder}
-    features = cached_traces(paths, parameters, ks, compute)
-    if motion and cache_folder:  # the same flows give the flow spotter's traces: cache them for `spot flow`
+    features = cached_traces(paths, parameters, ks, compute, present)
+    if motion and cache_folder and present is None:  # the same flows give the flow spotter's traces: cache them for `spot flow`
         shared = {"points": parameters["points"], "stride": stride, "size": size, "method": method,
                   "v": flow_spotter.TRACE_VERSION, "cache": cache_folder}
         cached_traces(paths, shared, [int(name[1:]) for name in motion if name != "present"],
@@ -476,6 +476,7 @@ def load_model(path):
         model = network(len(saved["meta"].get("classes") or []))
         model.load_state_dict(saved["state"])
     except (OSError, RuntimeError, KeyError, ValueError, TypeError) as error:
-        raise MeauError(f"{path}: unreadable SoftNet checkpoint ({type(error).__name__}: {error})") from None
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise MeauError(f"{path}: unreadable SoftNet checkpoint ({type(error).__name__}: {first})") from None
     model.eval()
     return model, np.asarray(saved["scale"], np.float32), saved["meta"]

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from meau.cli import cli
 
 from ..outcomes import check_outcome
+from ..test_presence import _video
 
 SHEET = "CAS(ME)^2code_final.xlsx"
 
@@ -234,3 +235,39 @@ def test_a_batch_where_every_input_fails_exits_1_and_one_that_partly_fails_lists
     assert partly.exit_code == 0 and "(1 failed)" in partly.output, partly.output
     statuses = pd.read_csv(tmp_path / "some" / "recordings.csv")
     assert statuses["status"].str.startswith("error").tolist() == [False, True]
+
+
+def test_spot_run_on_a_video_whose_face_leaves_reports_the_stretch_and_flags_the_spots(described, tmp_path):
+    """The reported case: a face for 73 frames then a cartoon; the cartoon is 'no face', listed in
+    recordings.csv in frames and seconds; a faceless video is an error line; a contradicted rate is refused."""
+    leaves = _video(tmp_path / "leaves.avi", "F" * 73 + "C" * 96)
+    faceless = _video(tmp_path / "faceless.avi", "C" * 20)
+    result = invoke("spot", "diff", "--run", described / "run", leaves, faceless, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output  # one of two failed: listed, exit 0
+    statuses = pd.read_csv(tmp_path / "out" / "recordings.csv", dtype={"frames_without_face": "Int64"})
+    found = statuses[statuses["input"] == str(leaves)].iloc[0]
+    assert found["status"] == "ok" and found["frames_without_face"] == 96
+    assert found["stretches_without_face"] == "73-168" and found["stretches_without_face_s"] == "2.92-6.76"
+    assert found["fps_source"] == "the video's" and "96 frame(s) without the face" in result.output
+    error = statuses[statuses["input"] == str(faceless)].iloc[0]["status"]
+    assert error.startswith("error: ") and "no face found in any of its 20 frames (every frame searched)" in error
+    intervals = pd.read_csv(tmp_path / "out" / "intervals.csv")
+    assert "touches_no_face" in intervals.columns
+    assert intervals[intervals["offset"] >= 73]["touches_no_face"].all()  # a spot at the cut is flagged
+    refused = invoke("spot", "diff", "--run", described / "run", leaves, "--fps", "50", "-o", tmp_path / "fps")
+    assert refused.exit_code == 1 and "the video says 25 fps and --fps says 50" in refused.output
+
+
+def test_predict_says_where_the_face_is_and_refuses_a_faceless_video(au_run, tmp_path):
+    faceless = _video(tmp_path / "faceless.avi", "C" * 12)
+    result = invoke("predict", au_run, faceless, "-o", tmp_path / "clip.csv")
+    status = pd.read_csv(tmp_path / "clip.csv")["status"].iloc[0]
+    assert result.exit_code == 1 and "no face found in any of its 12 frames" in status
+    leaves = _video(tmp_path / "leaves.avi", "F" * 30 + "C" * 30)
+    windows = invoke("predict", au_run, leaves, "--window", "10", "--stride", "10", "-o", tmp_path / "windows.csv")
+    assert windows.exit_code == 0, windows.output
+    rows = pd.read_csv(tmp_path / "windows.csv")
+    assert rows["face_share"].tolist() == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    assert rows["status"].tolist()[:3] == ["ok"] * 3 and all(s.startswith("no-face") for s in rows["status"][3:])
+    assert rows[[c for c in rows if c.endswith("_p")]].iloc[3:].isna().all().all()
+    assert (rows["fps_source"] == "the video's").all() and (rows["fps"] == 25).all()

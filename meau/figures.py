@@ -116,6 +116,8 @@ def report_figure_paths(tables, folder) -> dict:
     several = len(tables) > 1
     plans = {}
     for table in tables:
+        if table.metric == "spotting":  # the bars only: no AU correlation for intervals
+            continue
         if table.metric == "emotion":  # one confusion matrix per run
             for row in table.rows:
                 stem = f"confusion_{folder_name(row.label)}" + (f"_{folder_name(table.title)}" if several else "")

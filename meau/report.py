@@ -46,11 +46,15 @@ class Row:
 
     @property
     def target(self) -> str:
+        if "overall" in self.metrics and "micro" in self.metrics:  # a spotting run's MEGC metrics
+            return "spotting"
         return self.metrics.get("target", "aus")
 
     @property
     def aus(self) -> list[str]:
         """The table's binary columns: the AU columns, or an emotion run's classes (one-vs-rest)."""
+        if self.target == "spotting":
+            return ["micro", "macro", "overall"]
         return list(self.metrics["classes"] if self.target == "emotion" else self.metrics["aus"])
 
     @property
@@ -107,6 +111,9 @@ class Row:
         """Per-seed, per-subject confusion counts (R, S, m, 4); ``keys``: only these samples, in this order."""
         from .uncertainty import subject_counts
 
+        if self.target == "spotting":
+            return self._spotting_counts(keys)
+
         result = []
         for frame in self.predictions:
             if keys is not None:
@@ -120,7 +127,33 @@ class Row:
         return np.stack(result)
 
     def sample_keys(self):
+        if self.target == "spotting":  # a spotting run's unit is the subject
+            import pandas as pd
+
+            subjects = sorted(self._by_subject())
+            return pd.DataFrame({"database": self.database, "subject": subjects, "clip": "", "onset": 0})
         return self.predictions[0][KEYS].drop_duplicates()
+
+    def _by_subject(self) -> dict:
+        found = self.metrics.get("by_subject")
+        if not found:
+            raise RunError(f"{self.path}: its metrics.json has no counts per subject (a spotting run of meau < 0.6): "
+                           "run it again for --ci and --paired")
+        return found
+
+    def _spotting_counts(self, keys=None) -> np.ndarray:
+        """(1, S, 3, 4): per subject, micro, macro and overall as TP, FP, FN and 0: the MEGC F1 2 TP / (predictions
+        + truth) is the F1 of these counts."""
+        found = self._by_subject()
+        subjects = list(keys["subject"]) if keys is not None else sorted(found)
+        counts = np.zeros((1, len(subjects), 3, 4), np.int64)
+        for index, subject in enumerate(subjects):
+            for column, kind in enumerate(("micro", "macro")):
+                value = found[subject][kind]
+                counts[0, index, column, :3] = (value["tp"], value["predictions"] - value["tp"],
+                                                value["truth"] - value["tp"])
+            counts[0, index, 2] = counts[0, index, 0] + counts[0, index, 1]
+        return counts
 
 
 @dataclass
@@ -148,6 +181,8 @@ class Table:
     def heading(self) -> str:
         if self.metric == "emotion":
             return f"emotion recognition, {self.view}"
+        if self.metric == "spotting":
+            return f"spotting F1 (the MEGC metric), {self.view}"
         return f"{METRIC_NAMES.get(self.metric, self.metric)}, {self.view}"
 
     @property
@@ -164,7 +199,7 @@ class Table:
 
     @property
     def first_row(self) -> str:
-        return "Samples" if self.metric == "emotion" else "Positives"
+        return {"emotion": "Samples", "spotting": "Truth intervals"}.get(self.metric, "Positives")
 
     def cell(self, i: int, j: int) -> str:
         text = f"{self.values[i, j]:.4f}"
@@ -285,7 +320,8 @@ def collect(runs, *, metric: str = "f1", view: str = "pooled", by_database: bool
     targets = {row.target for row in rows}
     if len(targets) > 1:
         described = "; ".join(f"{row.path}: {row.target}" for row in rows if row.subset is None)
-        raise RunError(f"AU runs and emotion runs cannot share a table ({described}); report them separately")
+        raise RunError(f"{' and '.join(sorted(targets))} runs cannot share a table ({described}); report them "
+                       "separately")
     tables = []
     for database, members in groups.items():
         aus = {tuple(row.aus) for row in members}
@@ -296,7 +332,8 @@ def collect(runs, *, metric: str = "f1", view: str = "pooled", by_database: bool
         if not allow_mixed_splits:
             _check_splits(members, database)
         _distinct_labels(members)
-        table = (_emotion_table if targets == {"emotion"} else _table)(members, database, metric, view, fold)
+        make = {"emotion": _emotion_table, "spotting": _spotting_table}.get(next(iter(targets)), _table)
+        table = make(members, database, metric, view, fold)
         if ci:
             _add_intervals(table, members, ci, per_au_ci, resamples, seed)
         if paired:
@@ -370,6 +407,28 @@ def _table(rows: list[Row], database: str, metric: str, view: str, fold: int | N
                  constant={i for i, row in enumerate(rows) if row.is_constant}, rows=list(rows))
 
 
+def _spotting_table(rows: list[Row], database: str, metric: str, view: str, fold: int | None) -> Table:
+    """Spotting runs: F1 per type and overall (the MEGC metric, pooled over folds), and STRS where every run
+    has one."""
+    if view != "pooled" or fold is not None or metric != "f1":
+        raise RunError("a spotting table is the MEGC F1 pooled over folds: leave out --per-fold, --fold and --metric")
+    columns = ["micro", "macro", "overall"]
+    if all("strs" in row.metrics for row in rows):
+        columns.append("STRS")
+    values = np.array([[row.metrics[kind]["f1"] for kind in columns[:3]] + ([row.metrics["strs"]] if len(columns) > 3
+                                                                              else []) for row in rows])
+    truth = [int(rows[0].metrics[kind]["truth"]) for kind in columns[:3]]
+    for row in rows[1:]:
+        if [int(row.metrics[kind]["truth"]) for kind in columns[:3]] != truth:
+            raise RunError(f"{row.path} and {rows[0].path} were scored against different truth intervals: they "
+                           "cannot share a table")
+    notes = ["overall: the MEGC F1 of micro and macro counts summed (not their mean)"]
+    if "STRS" in columns:
+        notes.append("STRS: overall F1 x the STR analysis F1 on the true-positive pairs")
+    return Table(database, "pooled over folds", columns, truth, [row.label for row in rows], values, "spotting",
+                 notes=notes, rows=rows)
+
+
 def _emotion_table(rows: list[Row], database: str, metric: str, view: str, fold: int | None) -> Table:
     """Methods x (UF1, UAR, accuracy, mean precision) of emotion runs; the first row counts the samples per
     column's denominator (all of them)."""
@@ -415,8 +474,9 @@ def _add_intervals(table: Table, rows: list[Row], level: float, per_au: bool, re
     table.low, table.high, table.level = np.full(shape, np.nan), np.full(shape, np.nan), level
     for i, row in enumerate(rows):
         low, high = bootstrap_interval(row.counts(), level=level, metric=table.metric, resamples=resamples, seed=seed)
-        columns = slice(None) if per_au else slice(table.headline, None if table.headline == -1 else 1)
-        table.low[i, columns], table.high[i, columns] = low[columns], high[columns]
+        headline = table.headline % len(low)
+        columns = slice(None) if per_au else slice(headline, headline + 1)
+        table.low[i, :len(low)][columns], table.high[i, :len(low)][columns] = low[columns], high[columns]
     table.notes.append(f"[low, high]: {level:g}% subject-level bootstrap interval (percentile; subjects drawn with "
                        f"replacement, {resamples} resamples, seed {seed})")
 

@@ -37,9 +37,13 @@ def class_values(pooled) -> np.ndarray:
                      accuracy, metric_from_counts(pooled, "precision").mean(axis=-1)], axis=-1)
 
 
+SPOTTING = "spotting"  # columns micro, macro, overall (counts: TP, FP, FN, 0), the MEGC F1 of each
+
+
 def headline(metric: str) -> int:
-    """The column a paired test compares and a table ranks by: AVG (last) for AUs, UF1 (first) for emotions."""
-    return 0 if metric == EMOTION else -1
+    """The column a paired test compares and a table ranks by: AVG (last) for AUs, UF1 (first) for emotions,
+    overall (third) for spotting."""
+    return {EMOTION: 0, SPOTTING: 2}.get(metric, -1)
 
 
 def subject_counts(truth, decision, subjects) -> tuple[np.ndarray, list]:
@@ -93,6 +97,10 @@ def table_values(counts, metric: str = "f1", weights=None) -> np.ndarray:
     is (B, m + 1), or (m + 1,) without weights.
     """
     counts = np.asarray(counts, dtype=float)
+    if metric == SPOTTING:  # F1 of micro, macro and overall, no average column
+        pooled = counts.sum(axis=1) if weights is None else np.einsum("bs,rsmk->brmk", np.asarray(weights, float),
+                                                                      counts)
+        return metric_from_counts(pooled, "f1").mean(axis=-2)
     if metric == EMOTION:  # the emotion table's columns, mean over seeds
         if weights is None:
             return class_values(counts.sum(axis=1)).mean(axis=0)
@@ -152,7 +160,9 @@ def paired_permutation(first, second, *, metric: str = "f1", resamples: int = RE
     # swapped subjects contribute the other method's counts: A* = A + s (B - A), B* = B - s (B - A)
     a = first.sum(axis=0)[None] + np.einsum("bs,smk->bmk", swapped, difference)
     b = second.sum(axis=0)[None] - np.einsum("bs,smk->bmk", swapped, difference)
-    if metric == EMOTION:
+    if metric == SPOTTING:
+        deltas = np.abs(metric_from_counts(a, "f1")[:, column] - metric_from_counts(b, "f1")[:, column])
+    elif metric == EMOTION:
         deltas = np.abs(class_values(a)[:, column] - class_values(b)[:, column])
     else:
         deltas = np.abs(metric_from_counts(a, metric).mean(axis=1) - metric_from_counts(b, metric).mean(axis=1))

@@ -28,8 +28,10 @@ def spot():
 @click.option("--aus", is_flag=True,
               help="Also score the intervals' AUs (AUxx_c, from --aus-from) on the true-positive pairs against the "
                    "truth's AUxx: per-AU F1, their mean, and its product with the spotting F1.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Folder for metrics.json.")
-@overwrite_option("Replace metrics.json in the output folder.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Folder for metrics.json, the printed table (table.txt) and matches.csv (which prediction hit which "
+                   "truth interval, with its IoU).")
+@overwrite_option("Replace metrics.json, table.txt and matches.csv in the output folder.")
 def score(predictions, truth, label, analysis_classes, aus, output, overwrite):
     """Score PREDICTIONS (a CSV of intervals) against --truth with the MEGC metric.
 
@@ -49,7 +51,8 @@ def score(predictions, truth, label, analysis_classes, aus, output, overwrite):
 
     if output is not None:
         check_separate(output, [predictions, truth])
-        check_output(output / "metrics.json", overwrite)
+        for name in ("metrics.json", "table.txt", "matches.csv"):
+            check_output(output / name, overwrite)
     if analysis_classes and not label:
         raise MeauError("--analysis-classes goes with --label COLUMN (the column the classes are in)")
     classes = [name.strip() for name in analysis_classes.split(",") if name.strip()] if analysis_classes else None
@@ -58,10 +61,15 @@ def score(predictions, truth, label, analysis_classes, aus, output, overwrite):
     for note in metrics["notes"]:
         click.echo(f"note: {note}")
     if output is not None:
+        from ..outputs import write_csv, write_text
+        from ..spotting.intervals import matches_table
+
         folder = OutputFolder(output, "scores")
         folder.mark()
         write_json(folder.file("metrics.json"), metrics)
-        click.echo(f"metrics: {output / 'metrics.json'}")
+        write_text(folder.file("table.txt"), megc_table(metrics) + "".join(f"note: {n}\n" for n in metrics["notes"]))
+        write_csv(folder.file("matches.csv"), matches_table(predictions, truth))
+        click.echo(f"metrics, table, matches: {output / 'metrics.json'}, table.txt, matches.csv")
 
 
 def spotter_options(size_help: str):

@@ -119,6 +119,8 @@ def score_files(predictions_path, truth_path, *, label: str | None = None, aus: 
         return keyed if typed else [(k, a, b, "all") for k, a, b, _ in keyed]
 
     pred_records, truth_records = records(predictions), records(truth)
+    if not pred_records:
+        notes.append(f"{predictions.path.name} holds no interval: every truth interval is a false negative")
     metrics, more = spotting_counts(pred_records, truth_records, TYPES if typed else ("all",))
     notes += more
     if not typed:
@@ -137,6 +139,34 @@ def score_files(predictions_path, truth_path, *, label: str | None = None, aus: 
         result["au_analysis"] = found
         result["strs_aus"] = metrics["overall"]["f1"] * found["f1"]
     return result
+
+
+def matches_table(predictions_path, truth_path):
+    """Which prediction hit which truth interval: per prediction (file order) its video, type, onset, offset, the
+    truth interval of the same video and type with the highest IoU (its row in the truth file, onset,
+    offset), that IoU and whether it counts as a hit (IoU >= 0.5)."""
+    import pandas as pd
+
+    from .score import IOU_THRESHOLD, iou
+
+    predictions, truth = read_intervals(predictions_path), read_intervals(truth_path)
+    use_subject = "subject" in predictions.table.columns and "subject" in truth.table.columns
+    typed = predictions.typed and truth.typed
+    keyed = lambda found: found.records if use_subject else found.by_video()  # noqa: E731
+    candidates: dict = {}
+    for row, (key, onset, offset, kind) in enumerate(keyed(truth), start=2):
+        candidates.setdefault((key, kind if typed else "all"), []).append((row, onset, offset))
+    rows = []
+    for row, (key, onset, offset, kind) in enumerate(keyed(predictions), start=2):
+        scored = [(iou((onset, offset), (t_onset, t_offset)), t_row, t_onset, t_offset)
+                  for t_row, t_onset, t_offset in candidates.get((key, kind if typed else "all"), [])]
+        best = max(scored, default=(0.0, None, None, None))
+        rows.append({"row": row, "video": "/".join(key) if isinstance(key, tuple) else key, "type": kind,
+                     "onset": onset, "offset": offset, "truth_row": best[1], "truth_onset": best[2],
+                     "truth_offset": best[3], "iou": round(best[0], 6), "hit": best[0] >= IOU_THRESHOLD})
+    table = pd.DataFrame(rows, columns=["row", "video", "type", "onset", "offset", "truth_row", "truth_onset",
+                                        "truth_offset", "iou", "hit"])
+    return table.astype({"truth_row": "Int64", "truth_onset": "Int64", "truth_offset": "Int64"})
 
 
 CONVENTIONS = ("MEGC: inclusive intervals (length = offset - onset + 1); IoU >= 0.5 with a truth interval of the "

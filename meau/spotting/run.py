@@ -243,7 +243,8 @@ def finish(spotter, run, data, prepared, folds, *, figures: bool = True, aus=Non
     truth = [((s, v), int(a), int(b), t) for s, v, a, b, t in
              data.truth[["subject", "video", "onset", "offset", "type"]].itertuples(index=False)]
     metrics, notes = spotting_counts(predictions, truth)
-    metrics = {**metrics, "conventions": CONVENTIONS, "notes": notes, "videos_keyed_by": "subject and video"}
+    metrics = {**metrics, "conventions": CONVENTIONS, "notes": notes, "videos_keyed_by": "subject and video",
+               "by_subject": by_subject(predictions, truth)}
     if "emotion" in intervals and classes is not None:
         from ..databases.classes import OTHERS, normalise
         from .score import analysis, str_pairs
@@ -264,6 +265,18 @@ def finish(spotter, run, data, prepared, folds, *, figures: bool = True, aus=Non
             spotting_figure(spotter, item, settings.get(item.key[0]), intervals, data.truth, data.recordings[0].fps,
                             run.file("figures") / f"{_file_name(item.key)}.png")
     return metrics
+
+
+def by_subject(predictions, truth) -> dict:
+    """Per subject and type, the MEGC counts (truth, predictions, tp): what ``meau report`` resamples for its
+    subject-level intervals and paired tests. Records as :func:`~meau.spotting.score.spotting_counts` takes them,
+    keyed by (subject, video)."""
+    subjects = sorted({key[0] for key, *_ in truth} | {key[0] for key, *_ in predictions})
+    found = {}
+    for subject in subjects:
+        counts, _ = spotting_counts([r for r in predictions if r[0][0] == subject], [r for r in truth if r[0][0] == subject])
+        found[subject] = {kind: {name: counts[kind][name] for name in ("truth", "predictions", "tp")} for kind in TYPES}
+    return found
 
 
 def emotion_run_classes(source, predictor, data):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -303,3 +304,53 @@ def test_a_micro_and_a_macro_expression_from_the_same_onset_are_two_intervals(tm
     assert len(after.table) == len(before.table) + 1
     assert sum(p.kind == "duplicate-sample" for p in after.problems) == 1 + sum(
         p.kind == "duplicate-sample" for p in before.problems)
+
+
+def test_report_puts_spotting_runs_in_one_table_with_intervals_and_paired_tests(spot_runs, long_db, tmp_path):
+    from meau.report import collect
+
+    flow, diff = spot_runs("flow"), spot_runs("diff")
+    table = collect([flow, diff], ci=95, paired=True, resamples=500)[0]
+    assert table.columns[:3] == ["micro", "macro", "overall"]
+    metrics = [json.loads((run / "metrics.json").read_text()) for run in (flow, diff)]
+    for values, found in zip(table.values, metrics):
+        assert list(values[:3]) == [found[kind]["f1"] for kind in ("micro", "macro", "overall")]
+        # the per-subject counts add up to the pooled ones
+        assert sum(s["micro"]["tp"] + s["macro"]["tp"] for s in found["by_subject"].values()) == found["overall"]["tp"]
+    best = table.best
+    assert np.isnan(table.p_values[best]) and 0 < table.p_values[1 - best] <= 1
+    assert table.low[0, 2] <= table.values[0, 2] <= table.high[0, 2]
+    result = CliRunner().invoke(cli, ["report", str(flow), str(diff), "--ci", "95", "--paired", "--html",
+                                      str(tmp_path / "page.html")], obj={})
+    assert result.exit_code == 0, result.output
+    assert "spotting F1 (the MEGC metric)" in result.output and (tmp_path / "page.html").stat().st_size > 1000
+    from meau.uncertainty import paired_permutation
+
+    counts = table.rows[0].counts()[0]
+    assert paired_permutation(counts, counts, metric="spotting", resamples=200) == 1.0
+
+
+def test_report_refuses_to_mix_spotting_and_au_runs_in_one_line(spot_runs, constant_run):
+    result = CliRunner().invoke(cli, ["report", str(spot_runs("flow")), str(constant_run)], obj={})
+    check_outcome(result, "mixed", 1, "cannot share a table")  # other databases, other targets: one line
+
+
+def test_spot_score_writes_its_table_and_which_prediction_hit_which_truth_interval(spot_runs, long_db, tmp_path):
+    truth = tmp_path / "truth.csv"
+    assert CliRunner().invoke(cli, ["annotate", str(long_db / SHEET), "--database", "casmesq", "--min-count", "1",
+                                    "-o", str(truth)], obj={}).exit_code == 0
+    out = tmp_path / "scores"
+    result = CliRunner().invoke(cli, ["spot", "score", str(spot_runs("flow") / "intervals.csv"), "--truth", str(truth),
+                                      "-o", str(out)], obj={})
+    assert result.exit_code == 0, result.output
+    assert (out / "table.txt").read_text().startswith(result.output.splitlines()[0])
+    matches = pd.read_csv(out / "matches.csv")
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(matches) == metrics["overall"]["predictions"]
+    hits = matches[matches["hit"]]
+    assert (hits["iou"] >= 0.5).all() and hits[["video", "type", "truth_row"]].drop_duplicates().shape[0] == \
+        metrics["overall"]["tp"]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("subject,video,onset,offset,type\n")
+    nothing = CliRunner().invoke(cli, ["spot", "score", str(empty), "--truth", str(truth)], obj={})
+    assert nothing.exit_code == 0 and "holds no interval: every truth interval is a false negative" in nothing.output

@@ -198,12 +198,10 @@ def synthetic_warning(source) -> str | None:
     faces. Synthetic databases carry ``synth.json`` at their root."""
     import warnings
 
+    from .runs import synthetic
+
     config = Path(source) / "config.json"
-    if not config.is_file():
-        return None
-    sources = json.loads(config.read_text()).get("dataset", {}).get("sources") or []
-    roots = [Path(found["root"]) for found in sources if isinstance(found, dict) and found.get("root")]
-    if not any((root / "synth.json").is_file() for root in roots):
+    if not config.is_file() or not synthetic(json.loads(config.read_text())):
         return None
     text = (f"{source} was trained on a synthetic database (meau synth): its predictions mean nothing on real "
             "faces; train on a licensed database for that")

@@ -327,8 +327,9 @@ def collect(runs, *, metric: str = "f1", view: str = "pooled", by_database: bool
     targets = {row.target for row in rows}
     if len(targets) > 1:
         described = "; ".join(f"{row.path}: {row.target}" for row in rows if row.subset is None)
-        raise RunError(f"{' and '.join(sorted(targets))} runs cannot share a table ({described}); report them "
-                       "separately")
+        named = {"aus": "AU runs", "emotion": "emotion runs", "spotting": "spotting runs"}
+        raise RunError(f"{' and '.join(named.get(t, t) for t in sorted(targets))} cannot share a table ({described}); "
+                       "report them separately")
     tables = []
     for database, members in groups.items():
         aus = {tuple(row.aus) for row in members}

@@ -5,7 +5,7 @@ Importing the package is cheap: it imports neither torch nor the numerical stack
 
 from ._version import __version__
 
-__all__ = ["load_dataset", "__version__"]
+__all__ = ["load_dataset", "predict", "spot", "__version__"]
 
 _OPTIONS = ("layout", "frames", "columns", "expressions", "strict", "policies", "skip_unparseable", "apply_fixes",
             "target", "classes", "samples", "subset")
@@ -67,3 +67,88 @@ def load_dataset(root=None, database: str | None = None, *, sheet=None, datasets
         expressions=options.get("expressions") or "micro", strict=bool(options.get("strict", False)), labels=labels,
         samples=Path(options["samples"]) if options.get("samples") else None, subset=options.get("subset"))
     return selection.load()
+
+
+def predict(run, inputs, *, crop: bool = False, window: int | None = None, stride: int | None = None,
+            fps: float | None = None, device: str = "auto"):
+    """AU (or emotion) predictions of a finished run for videos or frame folders, as ``meau predict`` writes them.
+
+    Parameters
+    ----------
+    run : path-like
+        A finished run folder (``baseline …``, ``train …``) or a deep checkpoint.
+    inputs : path-like or list of them
+        Videos or frame folders.
+    crop : find, align and crop the face first (``--crop``).
+    window, stride : AU traces over long videos: one row per window of ``window`` frames every ``stride``.
+        With ``stride=1``, one row per frame instead (as py-feat's ``detect_video`` and OpenFace give): ``frame``,
+        ``timestamp`` (s), ``face`` (the face detector found the face there) and the columns of the window
+        centred on the frame; the first and last ``window // 2`` frames, without a centred window, are left out.
+    fps : a frame folder's frame rate (default: a video's own; 30 for a folder, said in ``fps_source``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of ``meau predict``'s output (``status`` says why an input or window has no values).
+    """
+    from pathlib import Path
+
+    from .prediction import predict_inputs, synthetic_warning
+
+    inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    settings = None
+    if crop:
+        from .crop import CropSettings
+
+        settings = CropSettings()
+        settings.check()
+    synthetic_warning(run)
+    table = predict_inputs(run, inputs, crop=settings, window=window, stride=stride, fps=fps, device=device,
+                           echo=lambda *_: None)
+    if window is None or stride != 1:
+        return table
+    return _per_frame(table, window)
+
+
+def _per_frame(table, window: int):
+    """Windows every frame -> one row per frame: the window centred on it."""
+    half = window // 2
+    table = table.copy()
+    table.insert(1, "frame", table["window_start"] + half)
+    table.insert(2, "timestamp", (table["start_s"] + half / table["fps"]).round(4))
+    table.insert(3, "face", ~table["status"].str.startswith("no-face"))
+    return table
+
+
+def spot(run, inputs, *, crop: bool = False, fps: float | None = None, aus_from=None, emotions_from=None):
+    """Expression intervals in videos or frame folders with a finished spotting run's settings (or networks), as
+    ``meau spot … --run RUN`` writes them to ``intervals.csv``: ``input, video, onset, offset, type, score,
+    onset_s, offset_s, touches_no_face`` (and the AU or emotion columns with ``aus_from`` / ``emotions_from``).
+    The recordings' statuses (frame rate, stretches without the face, errors) are in ``.attrs["recordings"]``.
+    """
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .spotting.apply import spot_inputs
+    from .spotting.aus import au_predictor
+
+    inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    settings = None
+    if crop:
+        from .crop import CropSettings
+
+        settings = CropSettings()
+        settings.check()
+    kind = json.loads((Path(run) / "settings.json").read_text())["spotter"]["spotter"] \
+        if (Path(run) / "settings.json").is_file() else None
+    describe = lambda source: (source, au_predictor(source)) if source else None  # noqa: E731
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "spots"
+        spot_inputs(run, inputs, out, kind=kind, fps=fps, crop=settings, aus=describe(aus_from),
+                    emotions=describe(emotions_from), figures=False, echo=lambda *_: None)
+        intervals = pd.read_csv(out / "intervals.csv")
+        intervals.attrs["recordings"] = pd.read_csv(out / "recordings.csv")
+    return intervals

@@ -21,7 +21,7 @@ import numpy as np
 
 from .annotations import au_from_column
 from .errors import RunError
-from .runs import load_run
+from .runs import load_run, synthetic
 
 FORMATS = ("csv", "latex", "markdown")
 METRIC_NAMES = {"f1": "F1", "accuracy": "Accuracy", "precision": "Precision", "recall": "Recall",
@@ -173,6 +173,7 @@ class Table:
     high: np.ndarray | None = None
     level: float | None = None
     p_values: np.ndarray | None = None  # (methods,), NaN for the best row
+    p_holm: np.ndarray | None = None  # the same, Holm-adjusted over the rows compared with the best
     constant: set = field(default_factory=set)  # rows of the constant baseline
     notes: list[str] = field(default_factory=list)
     rows: list = field(default_factory=list)  # the Row of each method
@@ -213,7 +214,13 @@ class Table:
         if self.p_values is None:
             return ""
         value = self.p_values[i]
-        return "best" if np.isnan(value) else f"{value:.4f}"
+        if np.isnan(value):
+            return "best"
+        shown = "< 0.0001" if value < 0.0001 else f"{value:.4f}"
+        if self.p_holm is not None and len(self.p_values) > 2:
+            holm = self.p_holm[i]
+            shown += f" (Holm {'< 0.0001' if holm < 0.0001 else f'{holm:.4f}'})"
+        return shown
 
     @property
     def best(self) -> int:
@@ -320,8 +327,9 @@ def collect(runs, *, metric: str = "f1", view: str = "pooled", by_database: bool
     targets = {row.target for row in rows}
     if len(targets) > 1:
         described = "; ".join(f"{row.path}: {row.target}" for row in rows if row.subset is None)
-        raise RunError(f"{' and '.join(sorted(targets))} runs cannot share a table ({described}); report them "
-                       "separately")
+        named = {"aus": "AU runs", "emotion": "emotion runs", "spotting": "spotting runs"}
+        raise RunError(f"{' and '.join(named.get(t, t) for t in sorted(targets))} cannot share a table ({described}); "
+                       "report them separately")
     tables = []
     for database, members in groups.items():
         aus = {tuple(row.aus) for row in members}
@@ -334,6 +342,9 @@ def collect(runs, *, metric: str = "f1", view: str = "pooled", by_database: bool
         _distinct_labels(members)
         make = {"emotion": _emotion_table, "spotting": _spotting_table}.get(next(iter(targets)), _table)
         table = make(members, database, metric, view, fold)
+        if any(synthetic(row.config) for row in members):  # a synthetic database is never mistaken for the real one
+            table.notes.insert(0, f"{database}: a synthetic database written by meau synth in its format, not the "
+                                  "real one")
         if ci:
             _add_intervals(table, members, ci, per_au_ci, resamples, seed)
         if paired:
@@ -498,10 +509,27 @@ def _add_paired(table: Table, rows: list[Row], resamples: int, seed: int) -> Non
         first = row.counts(keys).mean(axis=0)
         second = rows[best].counts(keys).mean(axis=0)
         table.p_values[i] = paired_permutation(first, second, metric=table.metric, resamples=resamples, seed=seed)
+    table.p_holm = holm(table.p_values)
+    table.notes.append(f"p_vs_best: the best row was chosen on the same data it is tested on, so read each p as "
+                       f"one of {len(rows) - 1} comparisons; Holm's adjustment for them in parentheses"
+                       if len(rows) > 2 else "p_vs_best: the best row was chosen on the same data it is tested on")
     table.notes.append(f"p_vs_best: paired permutation test against {rows[best].label} on "
                        f"{table.columns[table.headline]} (whole subjects' "
                        f"predictions swapped between the two methods, two-sided, {resamples} resamples, seed {seed}; "
                        "a run of several seeds enters with its counts averaged over seeds)")
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of the p-values (NaN, the best row's, left out and kept NaN)."""
+    p_values = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p_values, np.nan)
+    index = np.flatnonzero(~np.isnan(p_values))
+    order = index[np.argsort(p_values[index], kind="stable")]
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
 
 
 def _per_database(path, config, metrics) -> list[tuple]:

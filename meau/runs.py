@@ -118,6 +118,13 @@ def cpu_capability() -> str | None:
         return None
 
 
+def synthetic(config: dict) -> bool:
+    """Whether a run's database was written by ``meau synth`` (its root holds ``synth.json``)."""
+    sources = (config.get("dataset") or {}).get("sources") or []
+    roots = [Path(found["root"]) for found in sources if isinstance(found, dict) and found.get("root")]
+    return any((root / "synth.json").is_file() for root in roots)
+
+
 def load_run(path) -> tuple[dict, dict]:
     """``(config, metrics)`` of a finished run folder, or a RunError naming what is missing."""
     path = Path(path)

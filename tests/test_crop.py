@@ -282,7 +282,9 @@ def test_the_reference_is_exactly_the_first_frame_with_a_face(tmp_path, head, ap
     assert len(searched) <= appears // 8 + 1 + 8, len(searched)
 
 
-def test_a_recording_without_a_face_is_rejected_after_one_search_in_eight_frames(tmp_path, monkeypatch):
+def test_a_short_recording_without_a_face_is_rejected_after_every_frame_was_searched(tmp_path, monkeypatch):
+    """40 frames (under 10 s at a search every 8 frames): the coarse search (frames 0, 8, 16, 24, 32 and the
+    last) finds nothing, then every other frame is searched before the recording is called faceless."""
     import meau.faces
 
     background = cluttered_background((480, 640), seed=5)
@@ -291,5 +293,6 @@ def test_a_recording_without_a_face_is_rejected_after_one_search_in_eight_frames
     real = meau.faces.find_face
     monkeypatch.setattr(meau.faces, "find_face", lambda frame: searched.append(1) or real(frame))
     summary = crop_inputs([tmp_path / "empty"], tmp_path / "out")
-    assert summary["failed"] == 1 and "no face" in summary["messages"][0]
-    assert len(searched) == 6  # frames 0, 8, 16, 24, 32 and the last
+    assert summary["failed"] == 1 and "no face found in any of its 40 frames (every frame searched)" in \
+        summary["messages"][0]
+    assert len(searched) == 40

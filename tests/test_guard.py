@@ -516,7 +516,7 @@ def test_magnify_takes_float_frames_on_the_0_255_scale():
 
 
 def test_window_bounds_stay_integers_when_an_input_fails(small_db, tmp_path):
-    from meau.predict import predict_inputs
+    from meau.prediction import predict_inputs
 
     runner = CliRunner()
     result = runner.invoke(cli, ["baseline", "lbpsip", str(small_db), "--min-count", "1", "--no-cache",

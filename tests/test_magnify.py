@@ -129,7 +129,7 @@ def test_a_run_records_its_magnification_and_predict_applies_it(tiny_db, tmp_pat
     from click.testing import CliRunner
 
     from meau.cli import cli
-    from meau.predict import load_predictor
+    from meau.prediction import load_predictor
     from meau.video import read_frames
 
     runner = CliRunner()

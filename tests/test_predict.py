@@ -41,7 +41,7 @@ def test_predict_with_a_handcrafted_run(tiny_db, tmp_path):
     out = tmp_path / "predictions.csv"
     result = runner.invoke(cli, ["predict", str(run), *map(str, folders), str(video), str(empty),
                                  str(tmp_path / "broken.mp4"), "-o", str(out)], obj={})
-    assert result.exit_code == 1 and "2 input(s) failed" in result.output
+    assert result.exit_code == 0 and "2 input(s) failed" in result.output  # some failed: listed, exit 0
     table = pd.read_csv(out)
     assert table["status"].tolist()[:3] == ["ok", "ok", "ok"]
     assert table["status"][3].startswith("error:") and "no frame images" in table["status"][3]

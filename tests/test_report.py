@@ -190,3 +190,23 @@ def test_a_folder_of_runs_stands_for_its_runs_in_the_order_they_were_run(three_m
     (tmp_path / "figures").mkdir()  # what else a demo folder holds is passed over
     (tmp_path / "table.md").write_text("")
     assert collect([tmp_path])[0].methods == ["Good", "Poor", "Constant"]
+
+
+def test_holm_adjustment_and_the_smallest_p_printed_as_a_bound():
+    import numpy as np
+
+    from meau.report import Table, holm
+
+    adjusted = holm([np.nan, 0.01, 0.04, 0.03])
+    assert np.isnan(adjusted[0]) and np.allclose(adjusted[1:], [0.03, 0.06, 0.06])  # Holm by hand
+    table = Table("db", "pooled", ["AVG"], [], ["a", "b", "c"], np.zeros((3, 1)), "f1",
+                  p_values=np.array([np.nan, 1 / 10001, 0.2]))
+    table.p_holm = holm(table.p_values)
+    assert table.p_cell(1) == "< 0.0001 (Holm 0.0002)" and table.p_cell(0) == "best"
+
+
+def test_a_synthetic_database_is_named_as_such(constant_run):
+    from meau.report import collect
+
+    table = collect([constant_run])[0]
+    assert table.notes[0].endswith("a synthetic database written by meau synth in its format, not the real one")

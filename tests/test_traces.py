@@ -85,5 +85,8 @@ def test_predict_crops_raw_recordings(flow_run, tmp_path):
         cv2.imwrite(str(noise / f"f{k}.png"), np.random.default_rng(k).integers(0, 256, (120, 160, 3)).astype(np.uint8))
     result = CliRunner().invoke(cli, ["predict", str(flow_run), str(noise), str(folder), "--crop",
                                       "-o", str(tmp_path / "q.csv")], obj={})
-    assert result.exit_code == 1 and "no face found" in result.output
+    assert result.exit_code == 0 and "no face found" in result.output and "1 input(s) failed" in result.output
     assert pd.read_csv(tmp_path / "q.csv")["status"].tolist()[1] == "ok"
+    alone = CliRunner().invoke(cli, ["predict", str(flow_run), str(noise), "--crop", "-o", str(tmp_path / "r.csv")],
+                               obj={})
+    assert alone.exit_code == 1 and "every input failed (1)" in alone.output

@@ -41,7 +41,7 @@ def predict(source, inputs, onset, offset, crop, crop_size, window, stride, fps,
     """
     from ..errors import MeauError
     from ..outputs import check_separate
-    from ..predict import predict_inputs, traces_figure
+    from ..prediction import predict_inputs, traces_figure
     from ..outputs import write_csv
     from .options import check_output
 
@@ -62,6 +62,15 @@ def predict(source, inputs, onset, offset, crop, crop_size, window, stride, fps,
         settings = CropSettings(size=crop_size)
         settings.check()
         check_face_support()
+    import warnings
+
+    from ..prediction import synthetic_warning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warned = synthetic_warning(source)
+    if warned:
+        click.echo(f"warning: {warned}", err=True)
     table = predict_inputs(source, inputs, onset=onset, offset=offset, device=device, echo=click.echo, crop=settings,
                            window=window, stride=stride, fps=fps, force_fps=force_fps)
     write_csv(output, table)

@@ -19,7 +19,7 @@ from ..errors import ClipError, FrameError, MeauError, SettingError
 
 def au_predictor(source, device: str = "auto"):
     """The predictor of a finished AU run (or a deep checkpoint); a one-line SettingError when it has none."""
-    from ..predict import load_predictor
+    from ..prediction import load_predictor
 
     try:
         return load_predictor(source, device)
@@ -37,7 +37,7 @@ def interval_aus(intervals, clip_of, source, *, device: str = "auto", predictor=
     """
     import pandas as pd
 
-    from ..predict import DeepPredictor
+    from ..prediction import DeepPredictor
 
     predictor = predictor or au_predictor(source, device)
     color = isinstance(predictor, DeepPredictor) and not predictor.flow

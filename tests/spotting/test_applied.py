@@ -46,7 +46,7 @@ def described(long_db, au_run, tmp_path_factory):
 def test_each_spotted_interval_gets_the_aus_predict_gives_its_frames(described, au_run, long_db):
     from meau.databases import DatasetSelection, LabelSettings
     from meau.databases.recordings import load_recordings
-    from meau.predict import load_predictor
+    from meau.prediction import load_predictor
     from meau.video import read_frames
 
     intervals = pd.read_csv(described / "run" / "intervals.csv", dtype={"subject": str})
@@ -271,3 +271,25 @@ def test_predict_says_where_the_face_is_and_refuses_a_faceless_video(au_run, tmp
     assert rows["status"].tolist()[:3] == ["ok"] * 3 and all(s.startswith("no-face") for s in rows["status"][3:])
     assert rows[[c for c in rows if c.endswith("_p")]].iloc[3:].isna().all().all()
     assert (rows["fps_source"] == "the video's").all() and (rows["fps"] == 25).all()
+
+
+def test_one_python_call_for_a_video(au_run, described, long_db, tmp_path):
+    import meau
+
+    leaves = _video(tmp_path / "leaves.avi", "F" * 30 + "C" * 30)
+    with pytest.warns(UserWarning, match="synthetic database"):
+        clip = meau.predict(au_run, leaves)
+    assert clip["status"].iloc[0] == "ok" and any(c.endswith("_p") for c in clip.columns)
+    with pytest.warns(UserWarning):
+        frames = meau.predict(au_run, leaves, window=10, stride=1)
+    assert frames["frame"].tolist() == list(range(5, 56))  # one row per frame with a centred window
+    # the face leaves at frame 30: a window from frame 26 on holds it in fewer than half its frames
+    assert frames["face"].tolist() == [True] * 26 + [False] * 25
+    assert np.allclose(frames["timestamp"], frames["frame"] / 25)
+    command = invoke("predict", au_run, leaves, "--window", "10", "--stride", "1", "-o", tmp_path / "cli.csv")
+    assert command.exit_code == 0 and "synthetic database" in command.output
+    written = pd.read_csv(tmp_path / "cli.csv")
+    assert list(written.columns) == [c for c in frames.columns if c not in ("frame", "timestamp", "face")]
+    intervals = meau.spot(described / "run", next((long_db / "rawpic").glob("s16/*")), fps=30)
+    assert {"onset", "offset", "type", "touches_no_face"} <= set(intervals.columns)
+    assert intervals.attrs["recordings"]["status"].tolist() == ["ok"]

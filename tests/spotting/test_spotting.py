@@ -354,3 +354,16 @@ def test_spot_score_writes_its_table_and_which_prediction_hit_which_truth_interv
     empty.write_text("subject,video,onset,offset,type\n")
     nothing = CliRunner().invoke(cli, ["spot", "score", str(empty), "--truth", str(truth)], obj={})
     assert nothing.exit_code == 0 and "holds no interval: every truth interval is a false negative" in nothing.output
+
+
+def test_one_interval_per_event_the_higher_of_two_overlapping_spots():
+    """Two peaks 6 frames apart with k = 4 give intervals [6, 14] and [12, 20]: one event, the higher kept; a
+    third peak far away stays."""
+    from meau.spotting.peaks import spot_intervals
+
+    score = np.zeros(60)
+    score[10], score[16], score[40] = 1.0, 0.8, 0.9
+    found = spot_intervals(score, 4, 0.5, (1, 100), list(range(60)))
+    assert found == [(6, 14, 1.0), (36, 44, 0.9)]
+    score[16] = 1.2
+    assert spot_intervals(score, 4, 0.5, (1, 100), list(range(60)))[0] == (12, 20, 1.2)

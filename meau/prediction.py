@@ -193,6 +193,22 @@ def _fold_thresholds(checkpoint: Path, au_columns) -> np.ndarray:
     return np.array([float(chosen.get(column, 0.5)) for column in au_columns])
 
 
+def synthetic_warning(source) -> str | None:
+    """A warning (and its text) when the run was trained on a synthetic database: its AUs mean nothing on real
+    faces. Synthetic databases carry ``synth.json`` at their root."""
+    import warnings
+
+    from .runs import synthetic
+
+    config = Path(source) / "config.json"
+    if not config.is_file() or not synthetic(json.loads(config.read_text())):
+        return None
+    text = (f"{source} was trained on a synthetic database (meau synth): its predictions mean nothing on real "
+            "faces; train on a licensed database for that")
+    warnings.warn(text, stacklevel=3)
+    return text
+
+
 def load_predictor(source, device: str = "auto"):
     source = Path(source)
     if source.is_dir():

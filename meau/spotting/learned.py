@@ -41,7 +41,7 @@ def _interval_rows(spotter, result, chosen, kind: str, class_names) -> list[tupl
 
 
 def interval_columns(class_names) -> list[str]:
-    from .run import INTERVAL_COLUMNS
+    from .folds import INTERVAL_COLUMNS
 
     return INTERVAL_COLUMNS + (["emotion", *(f"p_{name}" for name in class_names)] if class_names else [])
 
@@ -53,19 +53,12 @@ def learned_folds(spotter, run, data, prepared, folds, ks, stride, fps, truth_by
     import pandas as pd
 
     from ..outputs import write_csv, write_json
-    from .run import _lengths
+    from .folds import folds_to_run, type_lengths
     from .softnet import load_model, save_model, scored, train_fold
 
     class_names = list(classes.classes) if classes is not None else []
     labelled = {kind: _labelled(data, kind, classes) for kind in TYPES}
-    for number, subject in folds.items():
-        if fold is not None and number != fold:
-            continue
-        if run.resume and run.fold_file(number).exists():
-            echo(f"fold {number} ({subject}): already done, kept")
-            continue
-        train = [item for item in prepared if item.key[0] != subject]
-        test = [item for item in prepared if item.key[0] == subject]
+    for number, subject, train, test in folds_to_run(folds, fold, run, prepared, echo):
         settings, rows = {}, []
         for kind in TYPES:
             k = ks[number][kind]
@@ -74,7 +67,7 @@ def learned_folds(spotter, run, data, prepared, folds, ks, stride, fps, truth_by
                 model, scale, meta = load_model(checkpoint)
                 echo(f"fold {number} ({subject}), {kind}: network kept from {checkpoint.name}")
             else:
-                bounds = spotter.bounds_for(_lengths(data.truth, kind, subject), fps, kind)
+                bounds = spotter.bounds_for(type_lengths(data.truth, kind, subject), fps, kind)
                 model, scale, chosen, record = train_fold(spotter, train, truth_by_type[kind], labelled[kind], k, bounds,
                                                           stride, class_names or None, spotter.seed + 1000 * number)
                 meta = {"fold": number, "subject": subject, "type": kind, "k": k, "stride": stride,
@@ -99,12 +92,12 @@ def learned_folds(spotter, run, data, prepared, folds, ks, stride, fps, truth_by
 def final_models(spotter, run, data, prepared, folds, ks, stride, fps, truth_by_type, classes, *, echo=print):
     """(settings per type for new recordings, the recordings scored out of fold for the figures, what the
     settings were chosen on); writes ``models/<type>.pt``."""
-    from .run import _lengths
+    from .folds import type_lengths
     from .softnet import load_model, save_model, scored, train_all
 
     class_names = list(classes.classes) if classes is not None else []
     labelled = {kind: _labelled(data, kind, classes) for kind in TYPES}
-    by_subject = {subject: number for number, subject in folds.items()}
+    fold_of = {subject: number for number, subject in folds.items()}
     out_of_fold: dict = {}
     final = {}
     for kind in TYPES:
@@ -114,12 +107,13 @@ def final_models(spotter, run, data, prepared, folds, ks, stride, fps, truth_by_
             epochs.append(int(meta["record"]["epochs"]))
             k = ks[number][kind]
             for item in prepared:
-                if by_subject[item.key[0]] == number:
+                if fold_of[item.key[0]] == number:
                     out_of_fold.setdefault(item.key, {})[kind] = (scored(model, scale, item, k, stride), k,
                                                                 TypeSettings.from_dict(meta["settings"]))
         k = ks[None][kind]
         rekeyed = [_at_k(out_of_fold[item.key][kind][0].item, k) for item in prepared]
-        chosen = tune(spotter, rekeyed, truth_by_type[kind], k, spotter.bounds_for(_lengths(data.truth, kind), fps, kind))
+        bounds = spotter.bounds_for(type_lengths(data.truth, kind), fps, kind)
+        chosen = tune(spotter, rekeyed, truth_by_type[kind], k, bounds)
         count = max(1, int(np.median(epochs)))
         model, scale = train_all(spotter, prepared, labelled[kind], k, stride, class_names or None, count, spotter.seed)
         save_model(run.output.file("models", f"{kind}.pt"), model, scale,

@@ -20,12 +20,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import MeauError, RunError
+from .folds import INTERVAL_COLUMNS, folds_to_run, type_lengths
 from .peaks import Prepared, TypeSettings, spot, spotted_score, threshold_of, tune
 from .score import TYPES, spotting_counts
 
 SETTINGS_FORMAT = "meau-spotting-settings"
 
-INTERVAL_COLUMNS = ["subject", "video", "onset", "offset", "type", "score"]
 
 
 def _landmarks_of(recording):
@@ -47,23 +47,17 @@ def _traces_worker(spotter, recording, ks, stride, cache):
     return spotter.traces(recording.frames, points, ks, stride, cache)
 
 
-def _lengths(truth, kind: str, subject: str | None = None) -> np.ndarray:
-    """The lengths (frames) of one type's truth intervals, without ``subject``'s."""
-    rows = truth[(truth["type"] == kind) & (truth["subject"] != subject)]
-    return (rows["offset"] - rows["onset"] + 1).to_numpy()
-
-
 def fold_ks(spotter, data, folds: dict, stride: int, fps: float) -> dict:
     """{fold: {type: k}} from each fold's training intervals (every k the run will need, known up front).
 
     Fold None is every subject (the settings saved for new recordings): its k is, of the folds' ks, the
     one nearest to what all the subjects choose, so that no recording needs another pass for it.
     """
-    ks = {fold: {kind: spotter.k_for(_lengths(data.truth, kind, subject), stride, fps, kind) for kind in TYPES}
+    ks = {fold: {kind: spotter.k_for(type_lengths(data.truth, kind, subject), stride, fps, kind) for kind in TYPES}
           for fold, subject in folds.items()}
     every = {}
     for kind in TYPES:
-        wanted = spotter.k_for(_lengths(data.truth, kind), stride, fps, kind)
+        wanted = spotter.k_for(type_lengths(data.truth, kind), stride, fps, kind)
         every[kind] = min({by_type[kind] for by_type in ks.values()}, key=lambda k: (abs(k - wanted), k))
     return {**ks, None: every}
 
@@ -154,18 +148,11 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
         learned_folds(spotter, run, data, prepared, folds, ks, stride, fps, truth_by_type, chosen_classes,
                       fold=fold, echo=echo)
 
-    for number, subject in folds.items():
-        if learned or (fold is not None and number != fold):
-            continue
-        if run.resume and run.fold_file(number).exists():
-            echo(f"fold {number} ({subject}): already done, kept")
-            continue
-        train = [item for item in prepared if item.key[0] != subject]
-        test = [item for item in prepared if item.key[0] == subject]
+    for number, subject, train, test in ([] if learned else folds_to_run(folds, fold, run, prepared, echo)):
         settings, rows = {}, []
         for kind in TYPES:
             chosen = tune(spotter, train, truth_by_type[kind], ks[number][kind],
-                          spotter.bounds_for(_lengths(data.truth, kind, subject), fps, kind))
+                          spotter.bounds_for(type_lengths(data.truth, kind, subject), fps, kind))
             settings[kind] = chosen.as_dict()
             for item in test:
                 for onset, offset, peak in spot(spotter, item, chosen):
@@ -186,7 +173,7 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
                                                   chosen_classes, echo=echo)
     else:
         final = {kind: tune(spotter, prepared, truth_by_type[kind], ks[None][kind],
-                            spotter.bounds_for(_lengths(data.truth, kind), fps, kind)) for kind in TYPES}
+                            spotter.bounds_for(type_lengths(data.truth, kind), fps, kind)) for kind in TYPES}
         chosen_on = f"every subject of the run ({len(subjects)}): for new recordings, never for this run's folds"
     write_json(run.file("settings.json"), {
         "format": SETTINGS_FORMAT, "version": 1, "spotter": spotter.as_dict(), "fps": fps, "stride": stride,

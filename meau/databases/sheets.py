@@ -39,8 +39,12 @@ def problems_frame(problems):
     """The problems (Problem objects or dicts) as the table ``validation.csv`` holds: one row each."""
     import pandas as pd
 
-    return pd.DataFrame([problem if isinstance(problem, dict) else vars(problem) for problem in problems],
-                        columns=PROBLEM_COLUMNS)
+    table = pd.DataFrame([problem if isinstance(problem, dict) else vars(problem) for problem in problems],
+                         columns=PROBLEM_COLUMNS)
+    numbers = pd.to_numeric(table["row"], errors="coerce")
+    if numbers.notna().sum() == table["row"].notna().sum() and (numbers.dropna() % 1 == 0).all():
+        table["row"] = numbers.astype("Int64")  # sheet rows are integers, also beside problems without a row
+    return table
 
 
 @dataclass

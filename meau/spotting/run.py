@@ -85,7 +85,7 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
     trains its networks per fold and type on the training subjects (:mod:`meau.spotting.softnet`)."""
     import pandas as pd
 
-    from ..databases.sheets import Problem
+    from ..databases.sheets import Problem, problems_frame
     from ..experiment import dataset_inputs
     from ..outputs import check_separate, write_csv, write_json
     from ..parallel import run_guarded
@@ -135,8 +135,7 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
                                     str(recording.frames[0].parent)))
         prepared.append(Prepared(recording.key, recording.numbers, found["present"],
                                  {k: found[k] for k in needed}))
-    write_csv(run.file("validation.csv"), pd.DataFrame([vars(p) for p in problems],
-                                                       columns=["kind", "message", "row", "key", "path"]))
+    write_csv(run.file("validation.csv"), problems_frame(problems))
     truth_by_type = {kind: {} for kind in TYPES}
     for row in data.truth.itertuples(index=False):
         truth_by_type[row.type].setdefault((row.subject, row.video), []).append((int(row.onset), int(row.offset)))

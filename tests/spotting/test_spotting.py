@@ -113,6 +113,8 @@ def test_spot_flow_writes_its_run_folder_and_finds_the_planted_expressions(long_
     plan = json.loads((long_db / "synth.json").read_text())
     subject, clip, start, end = plan["no_face"][0]
     validation = pd.read_csv(run / "validation.csv")
+    rows = pd.read_csv(run / "validation.csv", dtype=str, keep_default_na=False)["row"]
+    assert rows.str.fullmatch(r"\d*").all() and (rows != "").any()  # sheet rows as integers, never 12.0
     gaps = validation[validation["kind"] == "no-face"]
     assert len(gaps) == 1 and subject in gaps["key"].iloc[0]
     first, last = (int(v) for v in gaps["message"].iloc[0].split()[1].rstrip(":").split("-"))

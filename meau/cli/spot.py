@@ -107,6 +107,10 @@ def spotter_options(size_help: str):
                      help="SAMM Long Videos: SAMM's short sheet, whose Estimated Emotion each micro-expression takes "
                           "(joined on Filename, as the STR baselines do)."),
         click.option("--size", default=96, show_default=True, type=click.IntRange(32, 256), help=size_help),
+        click.option("--one-per-event/--keep-overlapping", "one_per_event", default=None,
+                     help="Drop a spot that overlaps a higher-scoring one of the same type, in tuning as at test time, "
+                          "or keep it [default: one per event for flow and softnet, where it was measured to help; "
+                          "kept for diff, where it did not; mdmd's runs never overlap]."),
         click.option("--stride", type=click.IntRange(1),
                      help="Frames between two computed values [default: a 25th of a second, 8 frames at 200 fps]."),
         click.option("--fold", type=int, help="Run only this fold (one per subject; the others in other processes)."),
@@ -190,6 +194,11 @@ def _spot(spotter, options: dict) -> None:
         click.echo(f"intervals.csv, metrics.json, settings.json, figures/: {options['run_dir']}")
 
 
+def _overlap(options: dict) -> dict:
+    """The spotter's ``keep_overlapping`` when --one-per-event or --keep-overlapping is given, else its default."""
+    return {} if options["one_per_event"] is None else {"keep_overlapping": not options["one_per_event"]}
+
+
 def _emotion_predictor(source, spotter):
     """(run, predictor) of ``--emotions-from``: a finished emotion run; one line for anything else."""
     from ..spotting.aus import au_predictor
@@ -215,9 +224,14 @@ def _refuse_other_fixed_settings(spotter, settings_run) -> None:
     saved = read_settings(settings_run, spotter.kind).spotter
     for name in ("size", "stride", "blocks", "head_motion", "mask_eyes", "recognize", "classes", "epochs"):
         if context.get_parameter_source(name) == ParameterSource.COMMANDLINE and \
-                getattr(spotter, name) != getattr(saved, name):
+                getattr(spotter, name, None) != getattr(saved, name, None):
             raise MeauError(f"--{name.replace('_', '-')}{_shown(getattr(spotter, name))}: {settings_run} was run "
                             f"with{_shown(getattr(saved, name))}, and --run applies the run's settings (drop the option)")
+    if context.get_parameter_source("one_per_event") == ParameterSource.COMMANDLINE and \
+            getattr(spotter, "keep_overlapping", None) != getattr(saved, "keep_overlapping", None):
+        given = "--keep-overlapping" if spotter.keep_overlapping else "--one-per-event"
+        raise MeauError(f"{given}: {settings_run} was run the other way, and --run applies the run's settings (drop "
+                        "the option)")
 
 
 def _shown(value) -> str:
@@ -240,7 +254,8 @@ def flow(**options):
     """
     from ..spotting.flow import FlowSpotter
 
-    _spot(FlowSpotter(size=options["size"], stride=options["stride"]), options)
+    _spot(FlowSpotter(size=options["size"], stride=options["stride"], **_overlap(options)),
+          options)
 
 
 @spot.command()
@@ -282,7 +297,8 @@ def diff(blocks, mask_eyes, **options):
     """
     from ..spotting.diff import DiffSpotter
 
-    _spot(DiffSpotter(size=options["size"], stride=options["stride"], blocks=blocks, mask_eyes=mask_eyes), options)
+    _spot(DiffSpotter(size=options["size"], stride=options["stride"], blocks=blocks, mask_eyes=mask_eyes,
+                      **_overlap(options)), options)
 
 
 @spot.command()
@@ -313,4 +329,5 @@ def softnet(recognize, classes, epochs, seed, deterministic, **options):
     if classes != "megc" and not recognize:
         raise MeauError("--classes goes with --recognize (the emotion head's classes)")
     _spot(SoftNetSpotter(size=options["size"], stride=options["stride"], recognize=recognize, classes=classes,
-                         epochs=epochs, seed=seed, deterministic=deterministic), options)
+                         epochs=epochs, seed=seed, deterministic=deterministic,
+                         **_overlap(options)), options)

@@ -74,6 +74,7 @@ class DiffSpotter(Spotter):
     blocks: int = 6
     stride: int | None = None  # frames between two computed values; None: a 25th of a second
     p_grid: tuple = P_GRID
+    keep_overlapping: bool = True  # one spot per event did not help the feature difference (README): off
     mask_eyes: bool = False  # the eyes' pixels are not counted (blinks; not the paper's)
 
     name = "LBP difference"

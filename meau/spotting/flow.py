@@ -41,6 +41,7 @@ class FlowSpotter(Spotter):
     method: str = "farneback"
     stride: int | None = None  # frames between two flows; None: a 25th of a second at the frame rate
     p_grid: tuple = P_GRID
+    keep_overlapping: bool = False  # True: every peak is a spot, even inside a higher one (before meau 0.6)
 
     name = "Flow ROI"
     kind = "flow"

@@ -9,7 +9,8 @@ cached), then a frame score (:meth:`score`). From there every spotter takes the 
    ``scipy.signal.find_peaks``, each the interval ``[peak - k, peak + k]`` clipped to the recording) or
    ``"runs"`` (each run of consecutive frames above the threshold, as MDMD's code forms them);
 4. kept within the type's length bounds;
-5. one interval per event: an interval that overlaps one with a higher score is dropped (:func:`one_per_event`).
+5. one interval per event: an interval that overlaps one with a higher score is dropped (:func:`single_spots`;
+   a spotter with ``keep_overlapping`` keeps them).
 
 :func:`tune` chooses the smoothing and ``p`` (and the spotter its ``k`` and bounds) with the best F1 on
 the training subjects' recordings, pooled over them: never on a test subject.
@@ -271,8 +272,8 @@ def threshold_of(score: np.ndarray, p: float) -> float:
     return mean + p * (float(valid.max()) - mean)
 
 
-def spot_intervals(score: np.ndarray, k: int, p: float, length: tuple, numbers, rule: str = "peaks"
-                   ) -> list[tuple[int, int, float]]:
+def spot_intervals(score: np.ndarray, k: int, p: float, length: tuple, numbers, rule: str = "peaks",
+                   one_per_event: bool = True) -> list[tuple[int, int, float]]:
     """Intervals (frame numbers) above the threshold by ``rule`` (see the module), within the length
     bounds; with each interval's highest score."""
     threshold = threshold_of(score, p)
@@ -296,10 +297,10 @@ def spot_intervals(score: np.ndarray, k: int, p: float, length: tuple, numbers, 
         onset, offset = int(numbers[start]), int(numbers[end])
         if length[0] <= offset - onset + 1 <= length[1]:
             intervals.append((onset, offset, float(score[peak])))
-    return one_per_event(intervals)
+    return single_spots(intervals) if one_per_event else intervals
 
 
-def one_per_event(intervals: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+def single_spots(intervals: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
     """The intervals without those that overlap one with a higher score (same recording and type: the caller's):
     two peaks less than 2k apart are one event, and under the MEGC metric the second spot of an event is a
     false positive. Measured on the spotting benchmark before it was made the rule (README); ties keep the
@@ -327,7 +328,7 @@ def spotted_score(spotter, item: Prepared, settings: TypeSettings) -> np.ndarray
 
 def spot(spotter, item: Prepared, settings: TypeSettings) -> list[tuple[int, int, float]]:
     return spot_intervals(spotted_score(spotter, item, settings), settings.k, settings.p, settings.length,
-                          item.numbers, spotter.rule)
+                          item.numbers, spotter.rule, not getattr(spotter, "keep_overlapping", False))
 
 
 def tune(spotter, prepared: list[Prepared], truth_by_video: dict, k: int, bounds: tuple) -> TypeSettings:
@@ -342,7 +343,8 @@ def tune(spotter, prepared: list[Prepared], truth_by_video: dict, k: int, bounds
         for p in spotter.p_grid:
             tp = n_pred = n_truth = 0
             for item, score in zip(prepared, scores):
-                predicted = spot_intervals(score, k, p, bounds, item.numbers, spotter.rule)
+                predicted = spot_intervals(score, k, p, bounds, item.numbers, spotter.rule,
+                                           not getattr(spotter, "keep_overlapping", False))
                 truth = truth_by_video.get(item.key, [])
                 n_pred += len(predicted)
                 n_truth += len(truth)

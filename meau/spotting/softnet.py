@@ -51,6 +51,7 @@ class SoftNetSpotter(Spotter):
     method: str = "farneback"
     stride: int | None = None
     p_grid: tuple = P_GRID
+    keep_overlapping: bool = False  # True: every peak is a spot, even inside a higher one (before meau 0.6)
     epochs: int = 12  # the most epochs tried; the inner validation subjects choose how many
     batch_size: int = 64
     learning_rate: float = 1e-3

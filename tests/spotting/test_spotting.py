@@ -369,3 +369,5 @@ def test_one_interval_per_event_the_higher_of_two_overlapping_spots():
     assert found == [(6, 14, 1.0), (36, 44, 0.9)]
     score[16] = 1.2
     assert spot_intervals(score, 4, 0.5, (1, 100), list(range(60)))[0] == (12, 20, 1.2)
+    kept = spot_intervals(score, 4, 0.5, (1, 100), list(range(60)), one_per_event=False)  # --keep-overlapping
+    assert [interval[:2] for interval in kept] == [(6, 14), (12, 20), (36, 44)]

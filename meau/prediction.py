@@ -282,6 +282,9 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
     if stride is not None and stride < 1:
         raise MeauError(f"--stride {stride}: must be at least 1 frame")
     predictor = load_predictor(source, device)
+    missing = face_detector_missing()
+    if missing and crop is None:
+        echo(f"warning: where the face is was not checked ({missing})")
     rows = []
     for item in inputs:
         base = {"input": str(item), "status": "ok", "model": predictor.label, "threshold": predictor.threshold}
@@ -301,11 +304,12 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
             if rate_source.startswith("assumed"):
                 echo(f"{item}: {rate:g} fps {rate_source}")
             for start in range(0, len(frames) - window + 1, step):
-                share = round(float(presence[start:start + window].mean()), 4) if len(presence) == len(frames) else 1.0
+                share = round(float(presence[start:start + window].mean()), 4) \
+                    if presence is not None and len(presence) == len(frames) else np.nan
                 row = {**base, "window_start": numbers[start], "window_end": numbers[start + window - 1],
                        "start_s": round(start / rate, 4), "end_s": round((start + window) / rate, 4), "fps": rate,
                        "fps_source": rate_source, "face_share": share}
-                if share < 0.5:
+                if share < 0.5:  # (NaN, not checked, is not below)
                     row["status"] = f"no-face: the face is found in {share:.0%} of the window's frames, nothing decided"
                     rows.append(row)
                     continue
@@ -332,13 +336,26 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
     return pd.DataFrame(rows, columns=columns).astype(integers)
 
 
-def _presence(item, rate: float, onset, offset) -> np.ndarray:
-    """Per frame of the input (within onset..offset), whether the detector finds the face; a FrameError when it
-    finds none in any frame (every frame searched)."""
+def face_detector_missing() -> str | None:
+    """Why the face's presence cannot be checked (dlib, the face extra, not installed), or None."""
+    from .faces import _dlib
+
+    try:
+        _dlib()
+    except MeauError as error:
+        return str(error)
+    return None
+
+
+def _presence(item, rate: float, onset, offset) -> np.ndarray | None:
+    """Per frame of the input (within onset..offset), whether the detector finds the face (None without dlib:
+    not checked); a FrameError when it finds none in any frame (every frame searched)."""
     from .crop import input_frames
     from .errors import FrameError
     from .presence import detect_presence
 
+    if face_detector_missing():
+        return None
     numbers, frames = input_frames(item)
     keep = [i for i, n in enumerate(numbers) if (onset is None or n >= onset) and (offset is None or n <= offset)]
     presence = detect_presence([frames[i] for i in keep], rate)

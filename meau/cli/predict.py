@@ -62,17 +62,17 @@ def predict(source, inputs, onset, offset, crop, crop_size, window, stride, fps,
         settings = CropSettings(size=crop_size)
         settings.check()
         check_face_support()
+    table = predict_inputs(source, inputs, onset=onset, offset=offset, device=device, echo=click.echo, crop=settings,
+                           window=window, stride=stride, fps=fps, force_fps=force_fps)
     import warnings
 
     from ..prediction import synthetic_warning
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # said once the run could be read, on the console beside the summary
         warnings.simplefilter("ignore")
         warned = synthetic_warning(source)
     if warned:
-        click.echo(f"warning: {warned}", err=True)
-    table = predict_inputs(source, inputs, onset=onset, offset=offset, device=device, echo=click.echo, crop=settings,
-                           window=window, stride=stride, fps=fps, force_fps=force_fps)
+        click.echo(f"warning: {warned}")
     write_csv(output, table)
     errors = table.loc[table["status"].str.startswith("error"), "input"].unique()
     undecided = int(table["status"].str.startswith("no-face").sum())

@@ -110,15 +110,19 @@ def load_recording(path, *, fps: float | None, crop=None, landmarks: bool = Fals
     face is (:func:`meau.presence.detect_presence`, on the frames as recorded) and its frame rate
     (:func:`meau.video.input_rate`); a recording without a face in any frame is a FrameError."""
     from ..crop import input_frames
+    from ..prediction import face_detector_missing
     from ..presence import detect_presence
     from ..video import input_rate
 
     path = Path(path)
     rate, rate_source = input_rate(path, fps, force=force_fps)
     numbers, frames = input_frames(path)
-    presence = detect_presence(frames, rate)
-    if not presence.present.any():
-        raise FrameError(presence.faceless_message(path))
+    if crop is None and not landmarks and face_detector_missing():
+        presence = None  # no dlib: the spotter's own similarity test says where the face is (said in recordings.csv)
+    else:
+        presence = detect_presence(frames, rate)
+        if not presence.present.any():
+            raise FrameError(presence.faceless_message(path))
     points = None
     if crop is not None or landmarks:
         from ..faces import landmarks as face_points
@@ -284,6 +288,11 @@ def spot_inputs(run, inputs, out, *, kind: str | None = None, fps: float | None 
             recording = load_recording(item, fps=fps, crop=crop, landmarks=saved.spotter.needs_landmarks,
                                        force_fps=force_fps)
             prepared, settings, found = spot_recording(saved, recording)
+            if recording.presence is None:
+                from ..presence import Presence
+
+                present = prepared.present if hasattr(prepared, "present") else next(iter(prepared.items.values())).present
+                recording.presence = Presence(np.asarray(present, bool), 0)
         except (FrameError, ClipError) as error:
             statuses.append({"input": str(item), "status": f"error: {error}", "frames": 0, "fps": None,
                              "fps_source": None, "intervals": 0})

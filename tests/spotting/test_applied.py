@@ -293,3 +293,16 @@ def test_one_python_call_for_a_video(au_run, described, long_db, tmp_path):
     intervals = meau.spot(described / "run", next((long_db / "rawpic").glob("s16/*")), fps=30)
     assert {"onset", "offset", "type", "touches_no_face"} <= set(intervals.columns)
     assert intervals.attrs["recordings"]["status"].tolist() == ["ok"]
+
+
+def test_without_dlib_predict_and_spot_still_run_and_say_the_face_was_not_checked(au_run, described, tmp_path,
+                                                                                   monkeypatch):
+    import meau.prediction
+
+    monkeypatch.setattr(meau.prediction, "face_detector_missing", lambda: "face detection needs dlib")
+    leaves = _video(tmp_path / "leaves.avi", "F" * 30 + "C" * 30)
+    result = invoke("predict", au_run, leaves, "--window", "10", "--stride", "10", "-o", tmp_path / "w.csv")
+    assert result.exit_code == 0 and "where the face is was not checked" in result.output, result.output
+    assert pd.read_csv(tmp_path / "w.csv")["face_share"].isna().all()
+    spotted = invoke("spot", "diff", "--run", described / "run", leaves, "--no-figures", "-o", tmp_path / "s")
+    assert spotted.exit_code == 0, spotted.output

@@ -108,10 +108,9 @@ def final_models(spotter, run, data, prepared, folds, ks, stride, fps, truth_by_
             k = ks[number][kind]
             for item in prepared:
                 if fold_of[item.key[0]] == number:
-                    out_of_fold.setdefault(item.key, {})[kind] = (scored(model, scale, item, k, stride), k,
-                                                                TypeSettings.from_dict(meta["settings"]))
+                    out_of_fold.setdefault(item.key, {})[kind] = scored(model, scale, item, k, stride)
         k = ks[None][kind]
-        rekeyed = [_at_k(out_of_fold[item.key][kind][0].item, k) for item in prepared]
+        rekeyed = [_at_k(out_of_fold[item.key][kind].item, k) for item in prepared]
         bounds = spotter.bounds_for(type_lengths(data.truth, kind), fps, kind)
         chosen = tune(spotter, rekeyed, truth_by_type[kind], k, bounds)
         count = max(1, int(np.median(epochs)))
@@ -121,8 +120,8 @@ def final_models(spotter, run, data, prepared, folds, ks, stride, fps, truth_by_
                     "settings": chosen.as_dict(), "record": {"epochs": count, "folds_epochs": epochs}})
         final[kind] = chosen
         echo(f"{kind}: the network for new recordings trained on every subject ({count} epoch(s))")
-    figures = [ByKind(item.key, item.numbers, {kind: out_of_fold[item.key][kind][0].item for kind in TYPES},
-                      {kind: out_of_fold[item.key][kind][2] for kind in TYPES}) for item in prepared]
+    figures = [ByKind(item.key, item.numbers, {kind: out_of_fold[item.key][kind].item for kind in TYPES})
+               for item in prepared]
     chosen_on = ("smoothing and p: every subject's out-of-fold scores (each scored by the network of the fold that "
                  "tests it); weights: every subject, for the median of the folds' epochs. For new recordings, "
                  "never for this run's folds")
@@ -138,8 +137,8 @@ def _at_k(item, k: int):
 class ByKind:
     """A recording scored per type (a learned spotter's score differs per type): what the figures draw."""
 
-    def __init__(self, key, numbers, items: dict, settings: dict | None = None):
-        self.key, self.numbers, self.items, self.settings = key, numbers, items, settings or {}
+    def __init__(self, key, numbers, items: dict):
+        self.key, self.numbers, self.items = key, numbers, items
 
     def of(self, kind: str):
         return self.items[kind]

@@ -290,8 +290,9 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
         base = {"input": str(item), "status": "ok", "model": predictor.label, "threshold": predictor.threshold}
         try:
             rate, rate_source = input_rate(item, fps, force=force_fps)
-            presence = _presence(item, rate, onset, offset)
             numbers, frames = _input_frames(item, predictor, onset=onset, offset=offset, crop=crop)
+            # the clip already read serves the detector; a cropped input is searched on its frames as recorded
+            presence = _presence(item, rate, onset, offset, frames if crop is None else None)
             if window is None:
                 row = dict(base)
                 _probability_columns(row, predictor, *predictor(frames, str(item)))
@@ -347,18 +348,21 @@ def face_detector_missing() -> str | None:
     return None
 
 
-def _presence(item, rate: float, onset, offset) -> np.ndarray | None:
-    """Per frame of the input (within onset..offset), whether the detector finds the face (None without dlib:
-    not checked); a FrameError when it finds none in any frame (every frame searched)."""
+def _presence(item, rate: float, onset, offset, frames=None) -> np.ndarray | None:
+    """Per frame of the input (within onset..offset; ``frames``: those frames, when already read), whether the
+    detector finds the face (None without dlib: not checked); a FrameError when it finds none in any frame
+    (every frame searched)."""
     from .crop import input_frames
     from .errors import FrameError
     from .presence import detect_presence
 
     if face_detector_missing():
         return None
-    numbers, frames = input_frames(item)
-    keep = [i for i, n in enumerate(numbers) if (onset is None or n >= onset) and (offset is None or n <= offset)]
-    presence = detect_presence([frames[i] for i in keep], rate)
+    if frames is None:
+        numbers, read = input_frames(item)
+        frames = [read[i] for i, n in enumerate(numbers)
+                  if (onset is None or n >= onset) and (offset is None or n <= offset)]
+    presence = detect_presence(frames, rate)
     if not presence.present.any():
         raise FrameError(presence.faceless_message(item))
     return presence.present

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .peaks import TypeSettings, spot, tune
+from .peaks import TypeSettings, tune
 from .score import TYPES
 
 
@@ -28,13 +28,16 @@ def _labelled(data, kind: str, classes) -> dict:
 
 
 def _interval_rows(spotter, result, chosen, kind: str, class_names) -> list[tuple]:
+    from .peaks import spot_intervals, spotted_score
     from .softnet import interval_emotion
 
+    score = spotted_score(spotter, result.item, chosen)  # once: the intervals and their emotions read it
     rows = []
-    for onset, offset, peak in spot(spotter, result.item, chosen):
+    for onset, offset, peak in spot_intervals(score, chosen.k, chosen.p, chosen.length, result.item.numbers,
+                                              spotter.rule, not spotter.keep_overlapping):
         row = (result.item.key[0], result.item.key[1], onset, offset, kind, round(peak, 6))
         if class_names:
-            emotion, probabilities = interval_emotion(result, onset, offset, chosen.k, spotter, chosen, class_names)
+            emotion, probabilities = interval_emotion(result, score, onset, offset, chosen.k, class_names)
             row += (emotion, *(round(float(p), 6) for p in probabilities))
         rows.append(row)
     return rows

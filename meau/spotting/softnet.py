@@ -353,14 +353,12 @@ def scored(model, scale, item: Prepared, k: int, stride: int) -> Scored:
     return Scored(Prepared(item.key, item.numbers, item.present, {k: trace}), starts, full)
 
 
-def interval_emotion(result: Scored, onset: int, offset: int, k: int, spotter, settings, classes) -> tuple:
+def interval_emotion(result: Scored, score: np.ndarray, onset: int, offset: int, k: int, classes) -> tuple:
     """(class, probabilities) of a spotted interval: the majority of the per-window emotions over
-    ``[peak - k, peak)`` (the peak: the interval's highest smoothed score), their mean probabilities."""
-    from .peaks import spotted_score
-
+    ``[peak - k, peak)`` (the peak: the interval's highest value of ``score``, the recording's smoothed score,
+    computed once for all its intervals), their mean probabilities."""
     numbers = np.asarray(result.item.numbers)
     first, last = int(np.searchsorted(numbers, onset)), int(np.searchsorted(numbers, offset))
-    score = spotted_score(spotter, result.item, settings)
     inside = np.where(np.isnan(score[first:last + 1]), -np.inf, score[first:last + 1])
     peak = first + int(np.argmax(inside))
     chosen = (result.starts >= peak - k) & (result.starts < peak) & ~np.isnan(result.probabilities[:, 0])

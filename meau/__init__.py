@@ -82,8 +82,11 @@ def predict(run, inputs, *, crop: bool = False, window: int | None = None, strid
     crop : find, align and crop the face first (``--crop``).
     window, stride : AU traces over long videos: one row per window of ``window`` frames every ``stride``.
         With ``stride=1``, one row per frame instead (as py-feat's ``detect_video`` and OpenFace give): ``frame``,
-        ``timestamp`` (s), ``face`` (the face detector found the face there) and the columns of the window
-        centred on the frame; the first and last ``window // 2`` frames, without a centred window, are left out.
+        ``timestamp`` (s from the first frame), ``face`` (1 where the face detector finds the face), its box
+        ``face_x, face_y, face_width, face_height`` and 68 landmarks ``x_0 … x_67, y_0 … y_67`` (the frame's pixels
+        as recorded; empty where the detector does not find it), then the window centred on the frame
+        (``window_start`` … and the AU columns; none for the first and last ``window // 2`` frames: ``status``
+        says ``edge``).
     fps : a frame folder's frame rate (default: a video's own; 30 for a folder, said in ``fps_source``).
 
     Returns
@@ -103,21 +106,8 @@ def predict(run, inputs, *, crop: bool = False, window: int | None = None, strid
         settings = CropSettings()
         settings.check()
     synthetic_warning(run)
-    table = predict_inputs(run, inputs, crop=settings, window=window, stride=stride, fps=fps, device=device,
-                           echo=lambda *_: None)
-    if window is None or stride != 1:
-        return table
-    return _per_frame(table, window)
-
-
-def _per_frame(table, window: int):
-    """Windows every frame -> one row per frame: the window centred on it."""
-    half = window // 2
-    table = table.copy()
-    table.insert(1, "frame", table["window_start"] + half)
-    table.insert(2, "timestamp", (table["start_s"] + half / table["fps"]).round(4))
-    table.insert(3, "face", ~table["status"].str.startswith("no-face"))
-    return table
+    return predict_inputs(run, inputs, crop=settings, window=window, stride=stride, fps=fps, device=device,
+                          echo=lambda *_: None)
 
 
 def spot(run, inputs, *, crop: bool = False, fps: float | None = None, aus_from=None, emotions_from=None):

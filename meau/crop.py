@@ -470,10 +470,11 @@ def search_step(path, seconds: float = 0.25) -> int:
     return max(1, int(round((frame_rate(path) or DEFAULT_FPS) * seconds)))
 
 
-def aligned_input(path, settings: CropSettings = CropSettings()):
-    """(frame numbers, aligned frames, record) of one video or frame folder; FrameError without a face.
-    The reference is the first frame with a face, searched coarse to fine (:func:`first_face`)."""
-    numbers, frames = input_frames(path)
+def aligned_input(path, settings: CropSettings = CropSettings(), read=None):
+    """(frame numbers, aligned frames, record) of one video or frame folder (``read``: its
+    :func:`input_frames`, when already read); FrameError without a face. The reference is the first frame
+    with a face, searched coarse to fine (:func:`first_face`)."""
+    numbers, frames = read if read is not None else input_frames(path)
     step = search_step(path)
     aligned, record, motions = align(frames, range(len(frames)), settings, step=step)
     if aligned is None:

@@ -227,25 +227,30 @@ def load_predictor(source, device: str = "auto"):
 
 
 def _input_frames(item, predictor, *, onset=None, offset=None, crop=None):
-    """(frame numbers or None, uint8 clip as the predictor wants it) for one input."""
+    """(frame numbers or None, uint8 clip as the predictor wants it, the frames as recorded) of one input, within
+    onset..offset; the frames as recorded are the detector's (the clip itself without ``crop``)."""
     from .video import frames_of_input
 
     color = isinstance(predictor, DeepPredictor) and not predictor.flow
     if crop is None:
-        return None, frames_of_input(item, onset, offset, color=color)
-    from .crop import aligned_input
+        clip = frames_of_input(item, onset, offset, color=color)
+        return None, clip, clip
+    from .crop import aligned_input, input_frames
 
-    numbers, aligned, _ = aligned_input(item, crop)
+    read = input_frames(item)
+    numbers, aligned, _ = aligned_input(item, crop, read=read)
     keep = [i for i, n in enumerate(numbers) if (onset is None or n >= onset) and (offset is None or n <= offset)]
     if not keep:
         raise MeauError(f"{item}: no frame in {onset}..{offset}")
     clip = np.stack([aligned[i] for i in keep])
     if color and clip.ndim == 3:
         clip = np.repeat(clip[..., None], 3, axis=3)
-    return [numbers[i] for i in keep], clip
+    return [numbers[i] for i in keep], clip, [read[1][i] for i in keep]
 
 
 EMOTION_RULE = "the class of highest score (mean probability over the folds' models for a network)"
+BOX_COLUMNS = ["face_x", "face_y", "face_width", "face_height"]
+LANDMARK_COLUMNS = [f"x_{k}" for k in range(68)] + [f"y_{k}" for k in range(68)]
 
 
 def _probability_columns(row, predictor, probabilities, thresholds):
@@ -260,6 +265,63 @@ def _probability_columns(row, predictor, probabilities, thresholds):
         row[f"{column}_c"] = int(row[f"{column}_p"] >= row[f"{column}_t"])
 
 
+def _window_columns(row, predictor, frames, start: int, window: int, present, item) -> dict:
+    """``row`` with the window [start, start + window)'s face share and prediction (left undecided, its status
+    saying why, when the face is found in fewer than half its frames)."""
+    share = round(float(present[start:start + window].mean()), 4) if present is not None else np.nan
+    row["face_share"] = share
+    if share < 0.5:  # (NaN, not checked, is not below)
+        row["status"] = f"no-face: the face is found in {share:.0%} of the window's frames, nothing decided"
+        return row
+    try:
+        _probability_columns(row, predictor, *predictor(frames[start:start + window], f"{item}@{start}"))
+    except MeauError as error:
+        row["status"] = f"error: {error}"
+    return row
+
+
+def _frame_faces(source, presence) -> dict:
+    """Per frame with the face (index -> (box, 68 points)), in the frame's pixels as recorded: the detector's box
+    in that frame (the presence search's where it searched it) and dlib's landmarks in it; a frame filled in
+    between detections (:mod:`meau.presence`) whose face the detector does not find has none."""
+    from .faces import detect_faces, landmarks
+
+    faces = {}
+    for index in np.flatnonzero(presence.present):
+        box = presence.boxes.get(int(index))
+        if box is None:
+            found = detect_faces(source[index])
+            box = found[0][0] if found else None
+        if box is not None:
+            faces[int(index)] = (box, landmarks(source[index], box))
+    return faces
+
+
+def _frame_rows(base, item, numbers, frames, source, presence, window: int, rate: float, rate_source: str,
+                predictor) -> list[dict]:
+    """One row per frame (``stride`` 1): the frame, its time, whether the face is there, its box and landmarks,
+    and the prediction of the window centred on it (none within ``window // 2`` frames of either end)."""
+    half = window // 2
+    faces = _frame_faces(source, presence) if presence is not None else {}
+    present = presence.present if presence is not None else None
+    rows = []
+    for index in range(len(frames)):
+        row = {**base, "frame": numbers[index], "timestamp": round(index / rate, 4),
+               "face": int(present[index]) if present is not None else None, "fps": rate, "fps_source": rate_source}
+        if index in faces:
+            (left, top, right, bottom), points = faces[index]
+            row.update(face_x=left, face_y=top, face_width=right - left, face_height=bottom - top)
+            row.update(zip(LANDMARK_COLUMNS, np.round(np.concatenate([points[:, 0], points[:, 1]]), 2).tolist()))
+        start = index - half
+        if start < 0 or start + window > len(frames):
+            row["status"] = f"edge: no window of {window} frames centred on this frame"
+        else:
+            row.update(window_start=numbers[start], window_end=numbers[start + window - 1])
+            _window_columns(row, predictor, frames, start, window, present, item)
+        rows.append(row)
+    return rows
+
+
 def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "auto", echo=print, crop=None,
                    window: int | None = None, stride: int | None = None, fps: float | None = None,
                    force_fps: bool = False):
@@ -269,8 +331,11 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
     transform per input, from the first frame with a face). ``window`` N with ``stride`` S: one row
     per window ``[start, start + N)`` of an input's frames, treated as a clip (onset = its first
     frame, apex estimated), with its start/end frame and time (``fps``: the video's own rate by
-    default, 30 for frame folders).
-   
+    default, 30 for frame folders). With ``stride`` 1, one row per frame instead, as py-feat's
+    ``detect_video`` and OpenFace give: ``frame``, ``timestamp``, ``face`` (1/0), the face's box
+    (``face_x, face_y, face_width, face_height``) and the 68 landmarks (``x_0 … x_67, y_0 … y_67``) in the
+    frame's pixels as recorded, then the window centred on the frame.
+
     Where the face is comes from the face detector (:func:`meau.presence.detect_presence`): an input without a face
     in any frame is an error, a window whose face is found in fewer than half its frames is left undecided
     (``status`` says so; ``face_share`` per window).
@@ -281,6 +346,7 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
         raise MeauError(f"--window {window}: a window needs at least 2 frames")
     if stride is not None and stride < 1:
         raise MeauError(f"--stride {stride}: must be at least 1 frame")
+    per_frame = window is not None and stride == 1
     predictor = load_predictor(source, device)
     missing = face_detector_missing()
     if missing and crop is None:
@@ -290,9 +356,9 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
         base = {"input": str(item), "status": "ok", "model": predictor.label, "threshold": predictor.threshold}
         try:
             rate, rate_source = input_rate(item, fps, force=force_fps)
-            numbers, frames = _input_frames(item, predictor, onset=onset, offset=offset, crop=crop)
-            # the clip already read serves the detector; a cropped input is searched on its frames as recorded
-            presence = _presence(item, rate, onset, offset, frames if crop is None else None)
+            numbers, frames, recorded = _input_frames(item, predictor, onset=onset, offset=offset, crop=crop)
+            presence = _presence(item, rate, recorded)
+            present = presence.present if presence is not None else None
             if window is None:
                 row = dict(base)
                 _probability_columns(row, predictor, *predictor(frames, str(item)))
@@ -301,29 +367,25 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
             if window > len(frames):
                 raise MeauError(f"--window {window} is longer than the input's {len(frames)} frames")
             numbers = numbers or list(range(len(frames)))
-            step = stride or max(window // 2, 1)
             if rate_source.startswith("assumed"):
                 echo(f"{item}: {rate:g} fps {rate_source}")
-            for start in range(0, len(frames) - window + 1, step):
-                share = round(float(presence[start:start + window].mean()), 4) \
-                    if presence is not None and len(presence) == len(frames) else np.nan
+            if per_frame:
+                rows += _frame_rows(base, item, numbers, frames, recorded, presence, window, rate, rate_source,
+                                    predictor)
+                continue
+            for start in range(0, len(frames) - window + 1, stride or max(window // 2, 1)):
                 row = {**base, "window_start": numbers[start], "window_end": numbers[start + window - 1],
                        "start_s": round(start / rate, 4), "end_s": round((start + window) / rate, 4), "fps": rate,
-                       "fps_source": rate_source, "face_share": share}
-                if share < 0.5:  # (NaN, not checked, is not below)
-                    row["status"] = f"no-face: the face is found in {share:.0%} of the window's frames, nothing decided"
-                    rows.append(row)
-                    continue
-                try:
-                    _probability_columns(row, predictor, *predictor(frames[start:start + window], f"{item}@{start}"))
-                except MeauError as error:
-                    row["status"] = f"error: {error}"
-                rows.append(row)
+                       "fps_source": rate_source}
+                rows.append(_window_columns(row, predictor, frames, start, window, present, item))
         except MeauError as error:
             rows.append({**base, "status": f"error: {error}"})
             echo(f"{item}: {error}")
     columns = ["input", "status", "model", "threshold"]
-    if window is not None:
+    if per_frame:
+        columns[1:1] = ["frame", "timestamp", "face", *BOX_COLUMNS, *LANDMARK_COLUMNS]
+        columns[-2:-2] = ["window_start", "window_end", "fps", "fps_source", "face_share"]
+    elif window is not None:
         columns[1:1] = ["window_start", "window_end", "start_s", "end_s", "fps", "fps_source", "face_share"]
     if getattr(predictor, "target", "aus") == "emotion":
         columns += ["emotion"] + [f"p_{name}" for name in predictor.au_columns]
@@ -334,6 +396,8 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
         integers = {f"{c}_c": "Int64" for c in predictor.au_columns}
     if window is not None:  # frame numbers stay integers even where a failed input leaves them empty
         integers.update(window_start="Int64", window_end="Int64")
+    if per_frame:
+        integers.update({name: "Int64" for name in ["frame", "face", *BOX_COLUMNS]})
     return pd.DataFrame(rows, columns=columns).astype(integers)
 
 
@@ -348,24 +412,18 @@ def face_detector_missing() -> str | None:
     return None
 
 
-def _presence(item, rate: float, onset, offset, frames=None) -> np.ndarray | None:
-    """Per frame of the input (within onset..offset; ``frames``: those frames, when already read), whether the
-    detector finds the face (None without dlib: not checked); a FrameError when it finds none in any frame
-    (every frame searched)."""
-    from .crop import input_frames
+def _presence(item, rate: float, frames):
+    """:class:`meau.presence.Presence` of an input's frames as recorded (None without dlib: not checked); a
+    FrameError when the detector finds the face in no frame (every frame searched)."""
     from .errors import FrameError
     from .presence import detect_presence
 
     if face_detector_missing():
         return None
-    if frames is None:
-        numbers, read = input_frames(item)
-        frames = [read[i] for i, n in enumerate(numbers)
-                  if (onset is None or n >= onset) and (offset is None or n <= offset)]
     presence = detect_presence(frames, rate)
     if not presence.present.any():
         raise FrameError(presence.faceless_message(item))
-    return presence.present
+    return presence
 
 
 def _merged(starts, ends) -> list[tuple[float, float]]:
@@ -401,8 +459,12 @@ def traces_figure(table, path) -> Path:
         rows = table[(table["input"] == item) & (table["status"] == "ok")]
         if rows.empty:
             continue
-        start, end = rows["start_s"].to_numpy(float) + offset, rows["end_s"].to_numpy(float) + offset
-        centre = (start + end) / 2
+        if "timestamp" in rows.columns:  # one row per frame: the frame's own time span
+            centre = rows["timestamp"].to_numpy(float) + offset
+            start, end = centre - 0.5 / rows["fps"].to_numpy(float), centre + 0.5 / rows["fps"].to_numpy(float)
+        else:
+            start, end = rows["start_s"].to_numpy(float) + offset, rows["end_s"].to_numpy(float) + offset
+            centre = (start + end) / 2
         for index, (axis, column) in enumerate(zip(axes[:, 0], au_columns)):
             colour = f"C{index % 10}"
             if emotion:  # a class's probability, shaded where it is the decided class

@@ -79,6 +79,19 @@ def test_predict_crops_raw_recordings(flow_run, tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "p.csv")
     assert len(table) == 3 and (table["status"] == "ok").all()
+    import meau
+
+    frames = meau.predict(flow_run, folder, crop=True, window=8, stride=1)  # one row per frame
+    assert len(frames) == 12 and (frames["face"] == 1).all() and (frames["status"] == "ok").sum() == 5
+    # the box and landmarks are in the frames as recorded, where the head was pasted at (300 + 0.3 k, 180)
+    inside = (frames["face_x"] < 300) & (frames["face_x"] + frames["face_width"] > 304) & \
+        (frames["face_y"] < 180) & (frames["face_y"] + frames["face_height"] > 180)
+    assert inside.all(), frames[["face_x", "face_y", "face_width", "face_height"]]
+    landmarks = [f"{axis}_{k}" for axis in "xy" for k in range(68)]
+    uncropped = meau.predict(flow_run, folder, window=8, stride=1)
+    # (the same points within a pixel: an uncropped flow run reads the frames grey, crop reads them in colour)
+    assert np.abs(frames[landmarks].to_numpy() - uncropped[landmarks].to_numpy()).max() <= 1
+    assert np.diff(frames["x_30"]).sum() > 2  # the nose follows the head's drift of 3.3 px
     noise = tmp_path / "noise"
     noise.mkdir()
     for k in range(3):

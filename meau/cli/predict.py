@@ -18,7 +18,9 @@ from .options import overwrite_option
 @click.option("--crop-size", default=160, show_default=True, type=int, help="With --crop: the aligned frame size.")
 @click.option("--window", type=int, metavar="N",
               help="Long recordings: one row per window of N frames (a clip: onset = its first frame, apex estimated).")
-@click.option("--stride", type=int, metavar="S", help="With --window: frames between window starts (default N/2).")
+@click.option("--stride", type=int, metavar="S",
+              help="With --window: frames between window starts (default N/2). 1: one row per frame (its face box, "
+                   "68 landmarks and the window centred on it), as OpenFace and py-feat give.")
 @click.option("--fps", type=click.FloatRange(1), help="A frame folder's frame rate, for the windows' times "
               "[default: a video's own; 30 for a frame folder, said on the console and in the output].")
 @click.option("--force-fps", is_flag=True, help="Use --fps even for a video that says another rate (refused otherwise).")
@@ -76,9 +78,10 @@ def predict(source, inputs, onset, offset, crop, crop_size, window, stride, fps,
     write_csv(output, table)
     errors = table.loc[table["status"].str.startswith("error"), "input"].unique()
     undecided = int(table["status"].str.startswith("no-face").sum())
-    what = f"{len(table)} window(s) of " if window is not None else ""
+    what = "" if window is None else f"{len(table)} frame(s) of " if stride == 1 else f"{len(table)} window(s) of "
     click.echo(f"{what}{len(inputs) - len(errors)} of {len(inputs)} input(s) predicted -> {output}"
-               + (f"; {undecided} window(s) without the face left undecided" if undecided else ""))
+               + (f"; {undecided} {'frame' if stride == 1 else 'window'}(s) without the face in half their window "
+                  "left undecided" if undecided else ""))
     if figure is not None and (table["status"] == "ok").any():
         traces_figure(table, figure)
         click.echo(f"figure: {figure}")

@@ -282,14 +282,29 @@ def test_one_python_call_for_a_video(au_run, described, long_db, tmp_path):
     assert clip["status"].iloc[0] == "ok" and any(c.endswith("_p") for c in clip.columns)
     with pytest.warns(UserWarning):
         frames = meau.predict(au_run, leaves, window=10, stride=1)
-    assert frames["frame"].tolist() == list(range(5, 56))  # one row per frame with a centred window
-    # the face leaves at frame 30: a window from frame 26 on holds it in fewer than half its frames
-    assert frames["face"].tolist() == [True] * 26 + [False] * 25
+    assert frames["frame"].tolist() == list(range(60))  # one row per frame, as OpenFace and py-feat give
     assert np.allclose(frames["timestamp"], frames["frame"] / 25)
+    assert frames["face"].tolist() == [1] * 30 + [0] * 30  # the face leaves for a cartoon at frame 30
+    assert frames["face_x"].notna().tolist() == [True] * 30 + [False] * 30
+    assert frames["status"].str.startswith("edge").tolist() == [True] * 5 + [False] * 51 + [True] * 4
+    # the window centred on frame 30 (25..34) holds the face in half its frames, the next one in fewer
+    assert (frames["status"] == "ok").tolist() == [False] * 5 + [True] * 26 + [False] * 29
+    assert frames.loc[frames["status"] == "ok", "window_start"].tolist() == list(range(26))
+    face = frames.iloc[:30]  # the astronaut's head, about 60 px, pasted at the centre of 160 x 120 frames
+    centre_x, centre_y = face["face_x"] + face["face_width"] / 2, face["face_y"] + face["face_height"] / 2
+    assert ((centre_x - 80).abs() < 12).all() and ((centre_y - 60).abs() < 15).all()
+    assert face["face_width"].between(35, 90).all()
+    nose = face[["x_30", "y_30"]].to_numpy() - np.c_[centre_x, centre_y]
+    assert (np.abs(nose) < face[["face_width"]].to_numpy() / 4).all()  # the nose tip near the box's centre
+    eyes_y = face[[f"y_{k}" for k in range(36, 48)]].mean(axis=1)
+    mouth_y = face[[f"y_{k}" for k in range(48, 68)]].mean(axis=1)
+    assert (eyes_y < face["y_30"]).all() and (mouth_y > face["y_30"]).all()
+    assert frames.loc[30:, [f"x_{k}" for k in range(68)]].isna().all().all()
     command = invoke("predict", au_run, leaves, "--window", "10", "--stride", "1", "-o", tmp_path / "cli.csv")
     assert command.exit_code == 0 and "synthetic database" in command.output
     written = pd.read_csv(tmp_path / "cli.csv")
-    assert list(written.columns) == [c for c in frames.columns if c not in ("frame", "timestamp", "face")]
+    assert list(written.columns) == list(frames.columns)
+    pd.testing.assert_frame_equal(written, frames, check_dtype=False)
     intervals = meau.spot(described / "run", next((long_db / "rawpic").glob("s16/*")), fps=30)
     assert {"onset", "offset", "type", "touches_no_face"} <= set(intervals.columns)
     assert intervals.attrs["recordings"]["status"].tolist() == ["ok"]

@@ -268,7 +268,9 @@ def _run_units(worker, units, settings: CropSettings, out: Path, n_jobs: int, re
             except (json.JSONDecodeError, OSError):
                 pass
         todo.append(unit)
-    jobs = (delayed(worker)(unit, vars(settings), str(out)) for unit in todo)
+    from .parallel import in_callers_folder
+
+    jobs = (delayed(in_callers_folder)(os.getcwd(), worker, unit, vars(settings), str(out)) for unit in todo)
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     from .parallel import progress_bar
 

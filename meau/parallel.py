@@ -9,6 +9,7 @@ backend then sends the same work to the cluster's workers.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 
 from .errors import ClipError, FrameError, SettingError
@@ -79,6 +80,15 @@ def guarded(worker, *args):
         return "error", str(error)
 
 
+def in_callers_folder(folder: str, worker, *args):
+    """``worker(*args)`` in the caller's working folder: joblib keeps its worker processes between calls, so a
+    worker may have started in another folder (a notebook that changed folder since), and a relative path must
+    mean there what it meant to the caller."""
+    if os.getcwd() != folder and os.path.isdir(folder):
+        os.chdir(folder)
+    return worker(*args)
+
+
 def run_guarded(worker, argument_lists, *, n_jobs: int = 1, backend: str | None = None, progress=None,
                 what: str = "clips", failures: dict | None = None) -> list:
     """``worker(*arguments)`` for every item, in parallel; results in order, None where it failed.
@@ -94,7 +104,7 @@ def run_guarded(worker, argument_lists, *, n_jobs: int = 1, backend: str | None 
     # generator (joblib 1.6): its results come as a list, the bar moves once
     with parallel_config(backend=backend) if backend else contextlib.nullcontext():
         results = Parallel(n_jobs=n_jobs, return_as="list" if backend == "dask" else "generator")(
-            delayed(guarded)(worker, *arguments) for arguments in argument_lists)
+            delayed(in_callers_folder)(os.getcwd(), guarded, worker, *arguments) for arguments in argument_lists)
     results = progress_bar(results, total=len(argument_lists), what=what, progress=progress)
     values, errors = [], {}
     for index, (status, value) in enumerate(results):

@@ -158,8 +158,9 @@ def test_database_crop_writes_the_cropped_layout_and_resumes(tmp_path, head, mon
             raise KeyboardInterrupt
         real_write(path, frame, quality)
 
-    monkeypatch.setattr(crop_module, "_write_image", failing_write)
-    result = runner.invoke(cli, ["crop", str(raw), "--database", "casme2", "-o", str(tmp_path / "out")], obj={})
+    monkeypatch.setattr(crop_module, "_write_image", failing_write)  # in this process: one worker
+    result = runner.invoke(cli, ["crop", str(raw), "--database", "casme2", "-o", str(tmp_path / "out"), "--n-jobs", "1"],
+                           obj={})
     assert result.exit_code == 1 and "interrupted" in result.output
     folders = sorted(p.name for p in (tmp_path / "out" / "Cropped").rglob("*") if p.is_dir() and p.name.startswith("EP"))
     assert folders == ["EP01_01"]  # the second sample's folder is only a hidden .partial
@@ -174,6 +175,13 @@ def test_database_crop_writes_the_cropped_layout_and_resumes(tmp_path, head, mon
     crop_table = pd.read_csv(tmp_path / "out" / "crop.csv")
     assert crop_table["sample"].tolist() == ["casme2/01/EP01_01/11", "casme2/02/EP02_01/11", "casme2/03/EP03_01/11"]
     assert (crop_table["reference_frame"] == 11).all()
+    # the samples the resumed crop did on every core (the default) are those one worker writes, byte for byte
+    serial = runner.invoke(cli, ["crop", str(raw), "--database", "casme2", "-o", str(tmp_path / "serial"), "--n-jobs",
+                                 "1"], obj={})
+    assert serial.exit_code == 0, serial.output
+    written = sorted((tmp_path / "out" / "Cropped").rglob("*.jpg"))
+    assert len(written) == 18 and all(path.read_bytes() == (tmp_path / "serial" / path.relative_to(tmp_path / "out"))
+                                      .read_bytes() for path in written)
     # every meau command takes the output root as a distributed cropped database
     result = runner.invoke(cli, ["baseline", "constant", str(tmp_path / "out"), "--database", "casme2", "--aus", "4",
                                  "--min-count", "1", "--protocol", "loso", "-o", str(tmp_path / "run")], obj={})

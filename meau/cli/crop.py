@@ -24,7 +24,7 @@ from .options import DatabaseChoice, backend_options, column_option, frames_opti
 @click.option("--stabilize", type=click.Choice(["none", "ecc"]), default="none", show_default=True,
               help="ecc: register every frame to the reference frame (OpenCV ECC, Euclidean, over the face) to remove "
                    "head drift; the motion removed is written to motion.csv.")
-@n_jobs_option(1, "Clips cropped in parallel (-1: all cores).")
+@n_jobs_option(-1, "Clips cropped in parallel (-1: all cores; results do not depend on it).")
 @backend_options
 @click.option("--resume", is_flag=True, help="Continue an interrupted crop: finished clips are kept.")
 @overwrite_option("Replace a previous crop in OUT (only a folder meau crop wrote), and --figure's file.")

@@ -116,7 +116,7 @@ def spotter_options(size_help: str):
         click.option("--fold", type=int, help="Run only this fold (one per subject; the others in other processes)."),
         click.option("--figures/--no-figures", default=True, show_default=True,
                      help="One figure per recording: score, threshold, truth and spotted intervals over time."),
-        n_jobs_option(1, "Recordings processed in parallel (-1: all cores)."),
+        n_jobs_option(-1, "Recordings processed in parallel (-1: all cores; results do not depend on it)."),
         backend_options,
         click.option("--cache", type=click.Path(path_type=Path), help="Trace cache folder (default: $MEAU_CACHE, else ~/.cache/meau)."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),

@@ -108,7 +108,7 @@ def _run_deep(options, make_method):
               help="Training augmentation: move each sampled frame but the onset by up to N TIM frames.")
 @click.option("--random-crop/--centre-crop", default=True, show_default=True,
               help="Training crop position: random (the paper's) or the centre, as at test time.")
-@n_jobs_option(1, "Parallel clip decoding.")
+@n_jobs_option(-1, "Clips decoded in parallel (-1: all cores; results do not depend on it).")
 @click.option("--cache", type=click.Path(path_type=Path), help="Clip cache folder (default: $MEAU_CACHE, else ~/.cache/meau).")
 def sca(**options):
     """Res3D + Spatio-Channel Attention, one binary task per AU.
@@ -181,7 +181,7 @@ def sca(**options):
 @click.option("--flip/--no-flip", default=True, show_default=True,
               help="Training augmentation: mirror flow images (x reversed, u negated).")
 @device_options
-@n_jobs_option(1, "Parallel optical flow over clips.")
+@n_jobs_option(-1, "Optical flow over clips in parallel (-1: all cores; results do not depend on it).")
 @click.option("--cache", type=click.Path(path_type=Path), help="Flow cache folder (default: $MEAU_CACHE, else ~/.cache/meau).")
 def flow(**options):
     """A shallow CNN on onset -> apex optical flow (SSSNet, STSTNet, Off-ApexNet), one binary task per AU.

@@ -240,9 +240,9 @@ def test_softnets_flows_fill_the_flow_spotters_cache(mean_run, long_db, tmp_path
 
     cache = tmp_path / "cache"
     shutil.copytree(mean_run / "cache", cache)
-    with mock.patch("meau.flow.optical_flow", side_effect=AssertionError("a flow was computed")):
+    with mock.patch("meau.flow.optical_flow", side_effect=AssertionError("a flow was computed")):  # one worker: here
         shared = spot("flow", long_db, "--database", "casmesq", "--size", "64", "--no-figures", "--cache", cache,
-                      "-o", tmp_path / "shared")
+                      "--n-jobs", "1", "-o", tmp_path / "shared")
     assert shared.exit_code == 0, shared.output
     fresh = spot("flow", long_db, "--database", "casmesq", "--size", "64", "--no-figures", "--no-cache",
                  "-o", tmp_path / "fresh")

@@ -264,11 +264,12 @@ def test_the_feature_difference_with_the_eyes_masked_does_not_see_a_blink():
 
 
 def test_one_fold_at_a_time_then_resume_gives_the_whole_run(long_db, spotted, tmp_path):
+    """... and one worker gives the same intervals as the default, every core (the traces computed anew here)."""
     folder, _ = spotted
-    common = ["spot", "flow", str(long_db), "--database", "casmesq", *FAST, "--cache", str(folder / "cache"),
+    common = ["spot", "flow", str(long_db), "--database", "casmesq", *FAST, "--cache", str(tmp_path / "cache"),
               "-o", str(tmp_path / "run")]
     runner = CliRunner()
-    first = runner.invoke(cli, [*common, "--fold", "1"], obj={})
+    first = runner.invoke(cli, [*common, "--fold", "1", "--n-jobs", "1"], obj={})
     assert first.exit_code == 0 and "2 fold(s) still to run: 0, 2" in first.output, first.output
     rest = runner.invoke(cli, [*common, "--resume"], obj={})
     assert rest.exit_code == 0 and "fold 1 (16): already done, kept" in rest.output, rest.output

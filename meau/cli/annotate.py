@@ -53,6 +53,7 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
 
     check_output(output, overwrite)
     check_output(figure, overwrite)
+    _outside_the_database(sheet, database, {"-o": output, "--problems": problems_path, "--figure": figure})
     emotion = target in CLASS_TARGETS
     long_video = get(database).long_video
     labels = read_labels(sheet, database, aus=aus, min_count=min_count, policy=policy_from_names(policies),
@@ -123,3 +124,20 @@ def annotate(sheet, database, expressions, aus, min_count, policies, skip_unpars
     if figure:
         click.echo(f"figure: {figure}")
     click.echo(f"labels: {output}")
+
+
+def _outside_the_database(sheet, database: str, outputs: dict) -> None:
+    """Refuse an output inside the sheet's folder when that folder holds the database's frames (a database root),
+    as a run folder there is refused: a lab's recordings get nothing written beside them."""
+    from ..databases.layouts import holds_frames
+    from ..errors import MeauError
+    from ..outputs import check_separate, is_inside
+
+    root = Path(sheet).parent
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        check_separate(path, [sheet], option=option)
+        if is_inside(path, root) and holds_frames(root, database):
+            raise MeauError(f"{option} {path} lies inside the database root {root} (it holds the {database} frames): "
+                            "write the output outside it")

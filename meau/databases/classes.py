@@ -129,7 +129,7 @@ def with_classes(labels, classes: str = "megc", *, source: str = "emotion"):
     the class set ``classes`` (megc, five, all or a TOML file) of its ``source`` column (``emotion``, or
     ``objective`` for the objective classes); a sample outside the set is left out and listed
     (``outside-classes``, naming its label), its AU columns dropped."""
-    from .sheets import Problem
+    from .sheets import Problem, sample_key
     from ..errors import MeauError
 
     table = labels.table
@@ -143,7 +143,7 @@ def with_classes(labels, classes: str = "megc", *, source: str = "emotion"):
         label = normalise(row.get(source)) or "(empty)"
         problems.append(Problem("outside-classes", f"{source} {label!r} is not one of the {chosen.name} classes "
                                 f"({', '.join(chosen.classes)})", int(row["row"]) if row.get("row") is not None else None,
-                                f"{row['database']}/{row['subject']}/{row['clip']}/{row['onset']}"))
+                                sample_key(row["database"], row["subject"], row["clip"], row["onset"])))
     kept = table[mapped.notna()].drop(columns=list(labels.au_columns)).reset_index(drop=True)
     if kept.empty:
         raise MeauError(f"no sample has an emotion among the {chosen.name} classes ({', '.join(chosen.classes)})")

@@ -15,7 +15,7 @@ from ..video import check_frames
 from .database import get, read_sheet
 from .fixes import FIX_TABLE_VERSION, apply_fixes
 from .layouts import ROW_FIELDS, FramePattern, describe_gaps, detect_layout, is_pattern, list_frames, resolve_frames
-from .sheets import Problem, problems_frame
+from .sheets import Problem, problems_frame, sample_key
 
 KEY_COLUMNS = ["database", "subject", "clip", "onset"]
 
@@ -73,7 +73,7 @@ class Dataset(Labels):
         for index in sorted(failures):
             row = table.iloc[index]
             problems.append(Problem(kind, failures[index], int(row["row"]) if "row" in table else None,
-                                    f"{row['database']}/{row['subject']}/{row['clip']}/{row['onset']}",
+                                    sample_key(row["database"], row["subject"], row["clip"], row["onset"]),
                                     str(row["frames"][0]) if "frames" in table and len(row["frames"]) else ""))
         keep = [index for index in range(len(table)) if index not in failures]
         return dataclasses.replace(self, table=table.iloc[keep].reset_index(drop=True), problems=problems)
@@ -94,7 +94,7 @@ class Dataset(Labels):
 
 
 def sample_keys(table) -> list[str]:
-    return [f"{d}/{s}/{c}/{o}" for d, s, c, o in table[KEY_COLUMNS].itertuples(index=False)]
+    return [sample_key(d, s, c, o) for d, s, c, o in table[KEY_COLUMNS].itertuples(index=False)]
 
 
 def parse_aus_option(aus, option: str = "--aus") -> list[int] | None:
@@ -251,7 +251,7 @@ def _selected_aus(present: list[set], aus, min_count: int, path, required: bool 
 
 
 def _key(row) -> str:
-    return f"{row['database']}/{row['subject']}/{row['clip']}/{row['onset']}"
+    return sample_key(row["database"], row["subject"], row["clip"], row["onset"])
 
 
 LONGEST_SAMPLE_S = 4.0  # a macro-expression lasts at most about 4 s; longer rows are flagged as implausible
@@ -378,7 +378,7 @@ def _without_unknown_aus(labels: Labels) -> Labels:
 def _row_frames(row, layout, bases, problems):
     """(the row's frames, None) or (None, the problem that drops it); problems that keep the row
     (dropped frames, a 'selected' folder holding more frames) are appended to ``problems``."""
-    key = f"{row.database}/{row.subject}/{row.clip}/{row.onset}"
+    key = sample_key(row.database, row.subject, row.clip, row.onset)
     if _missing(row.onset) or _missing(row.offset):
         return None, Problem("missing-frame-number", "onset or offset unknown", row.row, key)
     if row.onset > row.offset:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MeauError, SettingError
-from .sheets import Problem
+from .sheets import Problem, sample_key
 
 TRUTH_COLUMNS = ["subject", "video", "onset", "offset", "type", "apex", "emotion", "row"]
 
@@ -70,7 +70,19 @@ def _natural(text: str):
 
 
 def load_recordings(selection) -> LongVideos:
-    """The recordings and truth of a :class:`~meau.databases.DatasetSelection` of a long-video database."""
+    """The recordings and truth of a :class:`~meau.databases.DatasetSelection` of a long-video database (an error
+    names the database the root looks like, when it is another's)."""
+    from .lookalike import with_root_hint
+
+    try:
+        return _load_recordings(selection)
+    except MeauError as error:
+        if selection.root is None or selection.datasets is not None:
+            raise
+        raise with_root_hint(error, selection.root, selection.database, selection.frames) from None
+
+
+def _load_recordings(selection) -> LongVideos:
     from .database import get
     from .dataset import annotate, find_sheet
     from .layouts import clip_folders, clip_folder, detect_layout
@@ -100,7 +112,8 @@ def load_recordings(selection) -> LongVideos:
         folder = clip_folder(layout, bases, row)
         if folder is None:
             problems.append(Problem("missing-recording", f"no folder for the recording {database.video_name(row)}: "
-                                    "its intervals are left out", row["row"], f"{row['subject']}/{row['clip']}"))
+                                    "its intervals are left out", row["row"],
+                                    sample_key(row["database"], row["subject"], database.video_name(row))))
             continue
         seen[folder.resolve()] = True
         recordings.append(_recording(database, row["subject"], row["clip"], folder, layout, row, landmarks))
@@ -161,7 +174,7 @@ def _truth(table, au_columns, database, recordings, problems):
     for row in table.to_dict("records"):
         video = database.video_name(row)
         recording = by_key.get((str(row["subject"]), video))
-        key = f"{row['subject']}/{video}/{row['onset']}"
+        key = sample_key(row["database"], row["subject"], video, row["onset"])
         if recording is None:
             continue
         if pd.isna(row["onset"]) or pd.isna(row["offset"]):

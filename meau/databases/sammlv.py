@@ -43,7 +43,7 @@ class LongVideoSheet(Database):
         STR baselines do (every real SAMM-LV micro-expression has a row there); macro-expressions have none.
         A micro-expression without a match keeps an empty emotion and is reported (``no-emotion``)."""
         from .database import read_sheet
-        from .sheets import Problem
+        from .sheets import Problem, sample_key
 
         short = read_sheet(path, "samm")
         emotions = {str(row["clip"]): row["emotion"] for row in short.rows}
@@ -56,7 +56,8 @@ class LongVideoSheet(Database):
                 row["emotion"] = found
             else:
                 problems.append(Problem("no-emotion", f"{row['filename']} is not in {Path(path).name}: its emotion is "
-                                        "unknown", row["row"], f"{row['subject']}/{row['clip']}", str(path)))
+                                        "unknown", row["row"], sample_key(row["database"], row["subject"], row["clip"], row["onset"]),
+                                        str(path)))
         return problems
 
 

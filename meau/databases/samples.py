@@ -57,7 +57,7 @@ def read_list(path) -> list[dict]:
 
 def keep_listed(dataset, path):
     """``dataset`` restricted to the samples of the list at ``path`` (see the module)."""
-    from .sheets import Problem
+    from .sheets import Problem, sample_key
 
     rows = read_list(path)
     names = {}  # the names a database of the dataset goes by (label and reader), case-folded
@@ -92,9 +92,9 @@ def keep_listed(dataset, path):
         if not any(key in found for key in candidates):
             problems.append(Problem("listed-not-found", f"{Path(path).name}: subject {row['subject']} clip "
                                     f"{row['clip']} is not among the samples read", None,
-                                    f"{'/'.join(sorted({k[0] for k in candidates}))}/{row['subject']}/{row['clip']}"))
+                                    sample_key('|'.join(sorted({k[0] for k in candidates})), row["subject"], row["clip"])))
     for index in [i for i, kept in enumerate(keep) if not kept]:
         row = table.iloc[index]
         problems.append(Problem("not-listed", f"not in {Path(path).name}", int(row["row"]) if "row" in table else None,
-                                f"{row['database']}/{row['subject']}/{row['clip']}/{row['onset']}"))
+                                sample_key(row["database"], row["subject"], row["clip"], row["onset"])))
     return dataclasses.replace(dataset, table=table[keep].reset_index(drop=True), problems=problems)

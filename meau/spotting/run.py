@@ -85,7 +85,7 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
     trains its networks per fold and type on the training subjects (:mod:`meau.spotting.softnet`)."""
     import pandas as pd
 
-    from ..databases.sheets import Problem, problems_frame
+    from ..databases.sheets import Problem, problems_frame, sample_key
     from ..experiment import dataset_inputs
     from ..outputs import check_separate, write_csv, write_json
     from ..parallel import run_guarded
@@ -126,7 +126,7 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
     problems = list(data.problems)
     prepared = []
     for index, (recording, found) in enumerate(zip(data.recordings, traces)):
-        key = f"{recording.subject}/{recording.video}"
+        key = sample_key(recording.database, recording.subject, recording.video)
         if found is None:
             problems.append(Problem("bad-recording", failures[index], None, key, str(recording.frames[0].parent)))
             continue

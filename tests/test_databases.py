@@ -81,8 +81,11 @@ def test_casme3_c_counts_and_quirks(tmp_path):
 
 def test_a_sheet_of_another_database_is_named(tmp_path):
     sheet = write_casme3_c(tmp_path / "c.xlsx", casme3_c_rows(20, 4))
-    with pytest.raises(SheetError, match="look like casme3c"):
+    with pytest.raises(SheetError, match=r"it reads as CAS\(ME\)\^3 part C's sheet \(--database casme3c\)"):
         annotate(sheet, "mmew", min_count=1)
+    own = write_casme2(tmp_path / "own.xlsx", [("01", "S01-05-001", None, 1, 2, 3, None, "4", "others"),
+                                               ("01", "take_2", None, 1, 2, 3, None, "4", "others")])
+    assert len(annotate(own, "casme2", min_count=1).table) == 2  # half its clips named otherwise: not refused
     other = write_casme2(tmp_path / "casme2.xlsx", [("01", "EP01", None, 1, 2, 3, None, "4", "others")])
     with pytest.raises(SheetError, match="casme2"):
         annotate(other, "4dme", min_count=1)
@@ -100,6 +103,16 @@ def test_synth_like_reads_back_through_its_reader(tmp_path, like):
                 "mmew": "missing-frame-number", "casme2": "missing-frame-number"}
     if like in expected:
         assert kinds[expected[like]] >= 1, kinds
+    # read as the next database of the list (the sheet, then the folder), the error names this one
+    wrong = AU_CODED[(AU_CODED.index(like) + 1) % len(AU_CODED)]
+    with pytest.raises(SheetError, match=rf"reads as .*'s sheet \(--database {like}\)"):
+        annotate(find_sheet(root, like), wrong, aus="auto", min_count=1)
+    from meau.databases.lookalike import root_lookalike
+
+    assert root_lookalike(root, wrong) == like and root_lookalike(root, like) is None
+    if like == "mmew":  # its columns are CASME II's: the clip cells (S01-05-001) tell them apart
+        with pytest.raises(SheetError, match="named as MMEW's, not CASME II's.*--database mmew"):
+            annotate(find_sheet(root, like), "casme2", aus="auto", min_count=1)
     # the same planted AUs whatever the layout
     reference = load_dataset(tmp_path / like, like, find_sheet(root, like), aus="auto", min_count=1)
     assert dataset.au_columns == reference.au_columns
@@ -124,7 +137,7 @@ def test_synth_like_cli_and_a_wrong_database(tmp_path):
     result = runner.invoke(cli, ["baseline", "constant", str(tmp_path / "db"), "--database", "mmew",
                                  "--sheet", str(next((tmp_path / "db").glob("*.xlsx"))), "-o", str(tmp_path / "bad")],
                            obj={})
-    assert result.exit_code == 1 and "look like 4dme" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 1 and "(--database 4dme)" in result.output and "Traceback" not in result.output
 
 
 @pytest.fixture(scope="module")

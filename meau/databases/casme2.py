@@ -39,6 +39,7 @@ class Writer(SynthWriter):
 
 DATABASE = Database(
     name=NAME,
+    clip_pattern=r"^EP\d+_\d+",
     title="CASME II",
     frame_rate=200,
     sheet_format=SheetFormat(

@@ -58,6 +58,7 @@ class Database:
     notes: dict = field(default_factory=dict)
     long_video: bool = False  # its samples are intervals of long recordings: meau spot reads it
     default_expressions: str = "micro"  # which expressions commands read unless told (--expressions)
+    clip_pattern: str = ""  # a regular expression its clip names match (tells lookalike sheets apart by content)
     keep_unparseable: bool = False  # an AU cell that cannot be parsed keeps its interval, its AUs unknown
     fill_ends: bool = False  # a missing onset or offset is replaced by the apex (reported)
     video: str = "{clip}"  # the name of the recording a row belongs to, from its fields
@@ -81,8 +82,7 @@ class Database:
             mapping = ", ".join(f"{k}={v}" for k, v in columns.items()).replace("{", "{{").replace("}", "}}")
             raise SettingError("columns", None, f"{{columns}} {mapping} maps the columns of a CSV sheet ({{database}} "
                                f"csv); the {self.name} reader finds its columns by name")
-        return read_formatted_sheet(path, self, sheet=sheet, expressions=expressions,
-                                    others=[get(name) for name in names()])
+        return read_formatted_sheet(path, self, sheet=sheet, expressions=expressions)
 
     def join_emotions(self, rows: list, path) -> list:
         """Fill the rows' ``emotion`` from another sheet (``--emotions-sheet``); return the problems. Only a
@@ -219,5 +219,12 @@ def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[s
         reader = get(database)
     except ValueError:
         raise SheetError(f"unknown database {database!r}; choose from {', '.join(names())}") from None
-    return reader.read_sheet(Path(path), sheet=sheet, columns=columns, extra_fields=extra_fields,
-                             expressions=expressions)
+    from .lookalike import check_content, sheet_hint
+
+    try:
+        rows = reader.read_sheet(Path(path), sheet=sheet, columns=columns, extra_fields=extra_fields,
+                                 expressions=expressions)
+    except SheetError as error:
+        raise SheetError(f"{error}{sheet_hint(path, database, str(error))}") from None
+    check_content(rows, reader)
+    return rows

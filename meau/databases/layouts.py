@@ -233,6 +233,42 @@ def detect_layout(root, database: str, name: str | None = None, probe=()) -> tup
     raise FrameError(f"{root}: no {database} frame folders found; looked for {tried}")
 
 
+def holds_frames(root, database: str) -> bool:
+    """Whether ``root`` holds frames of ``database`` in one of its layouts: a database root (a lab's recordings,
+    where no output of meau belongs)."""
+    return frames_fit(root, database) > 0
+
+
+def frames_fit(root, database: str) -> int:
+    """How specifically ``root`` holds frames of ``database``: 0 when none of its layouts finds a frame in the
+    first few clip folders it describes, else the most specific matching layout's count of literal characters
+    (its folder names and the fixed parts of its pattern): ``Cropped/sub01/EP01_01/reg_img46.jpg`` fits CASME II's
+    layout better than the generic ``{subject}/{clip}/reg_{frame}.jpg``."""
+    root = Path(root)
+    best = 0
+    for layout in database_layouts(database):
+        bases = [root / folder for folder in layout.folders if (root / folder).is_dir()]
+        try:
+            found = clip_folders(layout, bases) if bases else []
+        except (FrameError, OSError):
+            continue
+        for fields, folder in found[:5]:
+            try:
+                try:
+                    match = layout.pattern.regex(fields).match
+                except KeyError:  # the file name holds a field its folders do not give (SMIC's {stem})
+                    match = re.compile(IMAGE_SUFFIX + "$", re.IGNORECASE).search
+                if any(entry.is_file() and match(entry.name) for entry in os.scandir(folder)):
+                    base = next(base for base in bases if base == folder or base in folder.parents)
+                    named = len(str(base.relative_to(root))) if base != root else 0
+                    literal = sum(len(text) for text, _, _, _ in string.Formatter().parse(layout.pattern.text))
+                    best = max(best, 1 + named + literal)
+                    break
+            except (OSError, KeyError, ValueError, StopIteration):
+                continue
+    return best
+
+
 def _probe(layout: Layout, bases, row) -> bool:
     try:
         return clip_folder(layout, bases, row) is not None

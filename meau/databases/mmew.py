@@ -46,6 +46,7 @@ class Writer(SynthWriter):
 
 DATABASE = Database(
     name=NAME,
+    clip_pattern=r"^S\d+-\d+-\d+$",
     title="MMEW",
     frame_rate=90,
     sheet_format=SheetFormat(

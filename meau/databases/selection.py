@@ -113,11 +113,17 @@ class DatasetSelection:
 
             dataset = load_composite(selection.datasets, **common)
         else:
+            from ..errors import MeauError
+            from .lookalike import with_root_hint
+
             root = Path(selection.root)
-            sheet = find_sheet(root, selection.database, selection.sheet, selection.expressions, selection.subset)
-            dataset = load_dataset(root, selection.database, sheet, layout=selection.layout, frames=selection.frames,
-                                   columns=dict(selection.columns) or None, emotions_sheet=selection.emotions_sheet,
-                                   **common)
+            try:
+                sheet = find_sheet(root, selection.database, selection.sheet, selection.expressions, selection.subset)
+                dataset = load_dataset(root, selection.database, sheet, layout=selection.layout,
+                                       frames=selection.frames, columns=dict(selection.columns) or None,
+                                       emotions_sheet=selection.emotions_sheet, **common)
+            except MeauError as error:  # the wrong --database for this folder: say which it looks like
+                raise with_root_hint(error, root, selection.database, selection.frames) from None
         if samples is not None:
             from .samples import keep_listed
 

@@ -35,6 +35,16 @@ class Problem:
 PROBLEM_COLUMNS = ["kind", "message", "row", "key", "path"]
 
 
+def sample_key(database, subject, clip, onset=None) -> str:
+    """The one key of ``validation.csv`` and every problem list: ``database/subject/clip/onset`` (the clip of a
+    long-video database is its recording; the onset is empty where unknown or for a whole recording)."""
+    try:
+        onset = "" if onset is None or onset != onset else str(int(float(onset)))  # (NaN != NaN)
+    except (TypeError, ValueError):
+        onset = str(onset).strip()
+    return f"{database}/{subject}/{clip}/{onset}"
+
+
 def problems_frame(problems):
     """The problems (Problem objects or dicts) as the table ``validation.csv`` holds: one row each."""
     import pandas as pd
@@ -187,23 +197,9 @@ class SheetFormat:
 EXPRESSIONS = ("micro", "macro", "all")
 
 
-def guess_database(header, databases) -> str | None:
-    """The name of the first of ``databases`` whose sheet has every required column of ``header``."""
-    normalised = {_normalise(cell) for cell in header if cell is not None}
-    for database in databases:
-        fmt = database.sheet_format
-        if fmt is None or not fmt.columns:
-            continue
-        required = [candidates for field_name, candidates in fmt.columns.items() if field_name not in fmt.optional]
-        if all(any(_normalise(c) in normalised for c in candidates) for candidates in required):
-            return database.name
-    return None
-
-
-def read_formatted_sheet(path, database, *, sheet: str | None = None, expressions: str = "micro",
-                         others=()) -> SheetRows:
-    """The rows of a sheet in ``database``'s :class:`SheetFormat` (see :func:`meau.databases.read_sheet`);
-    a sheet whose columns are another database's (of ``others``) is named as such."""
+def read_formatted_sheet(path, database, *, sheet: str | None = None, expressions: str = "micro") -> SheetRows:
+    """The rows of a sheet in ``database``'s :class:`SheetFormat` (see :func:`meau.databases.read_sheet`, which
+    names the database a sheet of another's looks like)."""
     path = Path(path)
     fmt = database.sheet_format
     table, sheet_name = _read_first_sheet(path, sheet or fmt.sheet, fmt.sheets)
@@ -214,19 +210,11 @@ def read_formatted_sheet(path, database, *, sheet: str | None = None, expression
             header_index = index
             break
     if header_index is None:
-        found = table[0] if table else []
-        guess = guess_database(found, others)
-        hint = f"; its columns ({', '.join(str(c) for c in found if str(c).strip())}) look like {guess}, not " \
-               f"{database.name}" if guess and guess != database.name else ""
+        found = [str(cell) for cell in (table[0] if table else []) if cell is not None and str(cell).strip()]
+        shown = f" (its first row: {shorten(', '.join(found), 120)})" if found else ""
         raise SheetError(f"{path}: no header row starting with {fmt.columns[fmt.header_key][0]!r} in the first "
-                         f"{fmt.header_search_rows} row(s){hint}")
-    try:
-        mapping = _find_columns(table[header_index], fmt.columns, path, fmt.optional)
-    except SheetError as error:
-        guess = guess_database(table[header_index], others)
-        if guess and guess != database.name:
-            raise SheetError(f"{error}: these columns look like a {guess} sheet, not {database.name}") from None
-        raise
+                         f"{fmt.header_search_rows} row(s){shown}")
+    mapping = _find_columns(table[header_index], fmt.columns, path, fmt.optional)
     result = SheetRows([], path, file_sha256(path), sheet_name=sheet_name)
     rows_from_table(database, table, mapping, header_index + 1, path, expressions, result)
     return result
@@ -263,7 +251,8 @@ def fill_missing_ends(row: dict, problems: list, path) -> None:
     """A long-video sheet's rule for ends it does not code: a missing onset or offset is replaced by the
     apex (as the MEGC organisers' baseline did for CAS(ME)^2's offsets), reported; without an apex the
     interval cannot be scored and validation drops it."""
-    key = f"{row['subject']}/{row['clip']}"
+    key = sample_key(row["database"], row["subject"], row["clip"], row["onset"] if row["onset"] is not None
+                     else row["apex"])
     for end in ("onset", "offset"):
         if row[end] is None and row["apex"] is not None:
             row[end] = row["apex"]
@@ -288,7 +277,7 @@ def _make_row(database, cells, row_number, path, problems) -> dict:
     fmt = database.sheet_format
     subject = _subject(cells["subject"], fmt.subject_width)
     clip = _text(cells["clip"])
-    key = f"{subject}/{clip}"
+    key = sample_key(fmt.database, subject, clip, _text(cells["onset"]))
     missing = fmt.missing_marks
     onset = _frame(cells["onset"], "onset", row_number, key, problems, path, missing)
     # a sheet without an apex column (CAS(ME)^3 C) has no apex to report missing

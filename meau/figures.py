@@ -110,7 +110,8 @@ def metric_bars_figure(tables, path) -> Path:
 
 
 def report_figure_paths(tables, folder) -> dict:
-    """name -> (drawing function, its file stem) of the figures ``report --figures`` draws for ``tables``."""
+    """file stem -> (drawing function, caption in words) of the figures ``report --figures`` and the HTML page
+    draw for ``tables``."""
     from .outputs import folder_name
 
     several = len(tables) > 1
@@ -121,13 +122,32 @@ def report_figure_paths(tables, folder) -> dict:
         if table.metric == "emotion":  # one confusion matrix per run
             for row in table.rows:
                 stem = f"confusion_{folder_name(row.label)}" + (f"_{folder_name(table.title)}" if several else "")
-                plans[stem] = lambda path, row=row: confusion_figure(row, path)
+                plans[stem] = (lambda path, row=row: confusion_figure(row, path),
+                               f"Confusion matrix of {row.label} on {table.title}: one row per true class, one column "
+                               "per predicted class, the test predictions of every fold counted together; each "
+                               "cell gives its count and its share of the true class (the diagonal is each class's "
+                               "recall).")
             continue
         stem = "au_correlation" + (f"_{folder_name(table.title)}" if several else "")
-        plans[stem] = lambda path, table=table: _correlation_of(table, path)
+        plans[stem] = (lambda path, table=table: _correlation_of(table, path),
+                       f"How often the AUs of {table.title} occur together: the Pearson correlation of every pair of "
+                       "AU labels over the samples (lower triangle), pairs above 0.40 outlined.")
     stem = f"{tables[0].metric}_bars"
-    plans[stem] = lambda path: metric_bars_figure(tables, path)
+    plans[stem] = (lambda path: metric_bars_figure(tables, path), _bars_caption(tables))
     return plans
+
+
+def _bars_caption(tables) -> str:
+    """The bars figure in words: what each bar is, the panels, the error bars, the constant baseline."""
+    first = tables[0]
+    errors = sorted({what for what in (_bar_errors(table)[1] for table in tables) if what})
+    panels = f"one panel per database ({', '.join(table.title for table in tables)})" if len(tables) > 1 \
+        else f"on {first.title}"
+    return (f"The {first.columns[first.headline]} column ({first.heading}) of each run, {panels}, its value over its "
+            "bar; "
+            + (f"error bars: {'; '.join(errors)}" if errors else "no error bars (a single fold or run)")
+            + (". The constant baseline is grey, its level dashed across the panel." if any(t.constant for t in tables)
+               else "."))
 
 
 def confusion_figure(row, path) -> Path:
@@ -180,7 +200,7 @@ def report_figures(tables, folder, *, overwrite: bool = False) -> list[Path]:
     if existing and not overwrite:
         raise MeauError(f"{existing[0]}: exists; use --overwrite to replace the figures")
     written = []
-    for stem, draw in plans.items():
+    for stem, (draw, _) in plans.items():
         for suffix in ("png", "pdf"):
             written.append(draw(folder / f"{stem}.{suffix}"))
     return written

@@ -66,11 +66,11 @@ def _figures_html(tables) -> str:
 
     parts = []
     with tempfile.TemporaryDirectory() as folder:
-        for stem, draw in report_figure_paths(tables, folder).items():
+        for stem, (draw, caption) in report_figure_paths(tables, folder).items():
             path = draw(Path(folder) / f"{stem}.png")
             data = base64.b64encode(path.read_bytes()).decode("ascii")
-            parts.append(f'<figure><img alt="{_escape(stem)}" src="data:image/png;base64,{data}">'
-                         f"<figcaption>{_escape(stem)}</figcaption></figure>")
+            parts.append(f'<figure><img alt="{_escape(caption)}" src="data:image/png;base64,{data}">'
+                         f"<figcaption>{_escape(caption)} <code>{_escape(stem)}</code></figcaption></figure>")
     return "\n".join(parts)
 
 

@@ -85,6 +85,10 @@ def test_page_is_self_contained_and_holds_everything(tmp_path):
     assert re.fullmatch(r"0\.\d{4} \[0\.\d{4}, 0\.\d{4}\]", results[3][4]), results[3]
     assert float(results[2][-1]) < 0.05  # the constant against the good method
     assert len(parser.images) == 2  # the AU correlation and the bars
+    captions = re.findall(r"<figcaption>(.*?) <code>", text)  # in words, the file's name beside
+    assert len(captions) == 2 and "Pearson correlation of every pair of AU labels" in captions[0]
+    assert captions[1].startswith("The AVG column (F1""") and "95% subject-level bootstrap interval" in captions[1] \
+        and "constant baseline is grey" in captions[1], captions[1]
     for source in parser.images:
         assert base64.b64decode(source.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
     problems = [t for t in parser.tables if t["class"] == "problems"]

@@ -70,11 +70,12 @@ def report(runs, fmt, metric, per_fold, fold, by_database, allow_mixed_splits, l
     click.echo(text, nl=False)
     written = []
     if figures:
-        from ..figures import report_figures
+        from ..figures import report_figure_paths, report_figures
 
         written = report_figures(tables, figures, overwrite=overwrite)
+        captions = {stem: caption for stem, (_, caption) in report_figure_paths(tables, figures).items()}
         for path in written:
-            click.echo(f"figure: {path}")
+            click.echo(f"figure: {path}" + (f" ({captions[path.stem]})" if path.suffix == ".png" else ""))
     if html:
         from ..report_page import write_page
 

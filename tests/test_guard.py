@@ -143,6 +143,18 @@ def _output_through_a_link_into_the_input(tmp, db):
     return ["baseline", "constant", str(data), "--min-count", "1", "-o", str(tmp / "link" / "runs")], []
 
 
+def _annotate_into_the_database_root(tmp, db):
+    data = _copy(tmp, db)  # the sheet sits at the root, beside the frames, as the databases ship it
+    return ["annotate", str(data / SHEET), "--database", "casme2", "-o", str(data / "labels.csv")], []
+
+
+def _annotate_beside_a_sheet_alone(tmp, db):
+    (tmp / "sheets").mkdir()
+    shutil.copy(db / SHEET, tmp / "sheets" / SHEET)  # no frames here: writing beside the sheet is fine
+    return ["annotate", str(tmp / "sheets" / SHEET), "--database", "casme2", "--min-count", "1",
+            "-o", str(tmp / "sheets" / "labels.csv")], ["sheets/labels.csv", "sheets/labels.problems.csv"]
+
+
 def _predict_into_an_input(tmp, db):
     data = _copy(tmp, db)
     folder = next((data / "Cropped").glob("sub*/*"))
@@ -306,6 +318,17 @@ CASES = [
     Case("input inside -o", _input_inside_output, "lies inside -o"),
     Case("-o through a link into the input", _output_through_a_link_into_the_input, "lies inside the input"),
     Case("predict -o inside an input folder", _predict_into_an_input, "lies inside the input"),
+    Case("a CASME II root read as SAMM's", lambda tmp, db: (["baseline", "constant", str(_copy(tmp, db)), "--database",
+                                                             "samm", "-o", str(tmp / "run")], []),
+         "reads as CASME II's sheet (--database casme2)"),
+    Case("a CASME II root read as SMIC's folders", lambda tmp, db: (["baseline", "constant", str(_copy(tmp, db)),
+                                                                     "--database", "smic", "--target", "emotion",
+                                                                     "-o", str(tmp / "run")], []),
+         "holds CASME II's frames (--database casme2)"),
+    Case("annotate -o into the database root", _annotate_into_the_database_root,
+         "lies inside the database root"),
+    Case("annotate -o beside a sheet without frames", _annotate_beside_a_sheet_alone, "", exit_code=0,
+         report="sheets/labels.csv"),
     # 2. overwritten without asking
     Case("crop --figure over an existing file", _figure_exists, "fig.png: exists; use --overwrite"),
     Case("crop --datasets -o . over the user's datasets file", _datasets_into_dot, "lies inside -o .", cwd="."),
@@ -412,7 +435,7 @@ def test_disk_full_mid_crop_leaves_no_half_folder_and_resume_finishes(small_db, 
 
     monkeypatch.setattr(crop_module, "_write_image", full)
     before = snapshot(tmp_path, skip=["out"])
-    result = CliRunner().invoke(cli, _crop_words(data, tmp_path / "out"), obj={})
+    result = CliRunner().invoke(cli, _crop_words(data, tmp_path / "out", "--n-jobs", "1"), obj={})  # patched here
     assert result.exit_code == 1 and "No space left on device" in result.stderr
     assert "Traceback" not in result.output
     assert not list((tmp_path / "out").rglob("*.partial")), "a half-written clip folder was left"

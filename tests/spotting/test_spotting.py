@@ -115,8 +115,11 @@ def test_spot_flow_writes_its_run_folder_and_finds_the_planted_expressions(long_
     validation = pd.read_csv(run / "validation.csv")
     rows = pd.read_csv(run / "validation.csv", dtype=str, keep_default_na=False)["row"]
     assert rows.str.fullmatch(r"\d*").all() and (rows != "").any()  # sheet rows as integers, never 12.0
+    keys = pd.read_csv(run / "validation.csv", dtype=str, keep_default_na=False)["key"]
+    assert keys.str.fullmatch(r"casmesq/[^/]+/[^/]+/\d*").all(), keys.tolist()  # one key: database/subject/clip/onset
+    assert keys.str.endswith("/").any() and (~keys.str.endswith("/")).any()  # a recording's key and an interval's
     gaps = validation[validation["kind"] == "no-face"]
-    assert len(gaps) == 1 and subject in gaps["key"].iloc[0]
+    assert len(gaps) == 1 and gaps["key"].iloc[0].startswith(f"casmesq/{subject}/")
     first, last = (int(v) for v in gaps["message"].iloc[0].split()[1].rstrip(":").split("-"))
     assert abs(first - start) <= 2 and abs(last - end) <= 2
     inside = intervals[(intervals["subject"] == subject) & (intervals["onset"] >= start) & (intervals["offset"] <= end)]

@@ -81,7 +81,7 @@ def test_casme3_c_counts_and_quirks(tmp_path):
 
 def test_a_sheet_of_another_database_is_named(tmp_path):
     sheet = write_casme3_c(tmp_path / "c.xlsx", casme3_c_rows(20, 4))
-    with pytest.raises(SheetError, match=r"it reads as CAS\(ME\)\^3 part C's sheet \(--database casme3c\)"):
+    with pytest.raises(SheetError, match=r"it reads as a sheet of CAS\(ME\)\^3 part C \(--database casme3c\)"):
         annotate(sheet, "mmew", min_count=1)
     own = write_casme2(tmp_path / "own.xlsx", [("01", "S01-05-001", None, 1, 2, 3, None, "4", "others"),
                                                ("01", "take_2", None, 1, 2, 3, None, "4", "others")])
@@ -105,7 +105,7 @@ def test_synth_like_reads_back_through_its_reader(tmp_path, like):
         assert kinds[expected[like]] >= 1, kinds
     # read as the next database of the list (the sheet, then the folder), the error names this one
     wrong = AU_CODED[(AU_CODED.index(like) + 1) % len(AU_CODED)]
-    with pytest.raises(SheetError, match=rf"reads as .*'s sheet \(--database {like}\)"):
+    with pytest.raises(SheetError, match=rf"reads as a sheet of .* \(--database {like}\)"):
         annotate(find_sheet(root, like), wrong, aus="auto", min_count=1)
     from meau.databases.lookalike import root_lookalike
 

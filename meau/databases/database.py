@@ -219,12 +219,5 @@ def read_sheet(path, database: str, *, sheet: str | None = None, columns: dict[s
         reader = get(database)
     except ValueError:
         raise SheetError(f"unknown database {database!r}; choose from {', '.join(names())}") from None
-    from .lookalike import check_content, sheet_hint
-
-    try:
-        rows = reader.read_sheet(Path(path), sheet=sheet, columns=columns, extra_fields=extra_fields,
-                                 expressions=expressions)
-    except SheetError as error:
-        raise SheetError(f"{error}{sheet_hint(path, database, str(error))}") from None
-    check_content(rows, reader)
-    return rows
+    return reader.read_sheet(Path(path), sheet=sheet, columns=columns, extra_fields=extra_fields,
+                             expressions=expressions)

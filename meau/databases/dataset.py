@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..annotations import Policy, au_column, parse_au_string, present_aus
-from ..errors import AUParseError, FrameError, MeauError, PathError, SettingError
+from ..errors import AUParseError, FrameError, MeauError, PathError, SettingError, SheetError
 from ..video import check_frames
 from .database import get, read_sheet
 from .fixes import FIX_TABLE_VERSION, apply_fixes
@@ -162,8 +162,8 @@ def annotate(
     if require_aus and not reader.codes_aus:
         raise MeauError(f"{reader.title} codes no AUs: it serves emotion recognition (--target emotion)")
     expressions = expressions or reader.default_expressions
-    rows = read_sheet(sheet, database, sheet=sheet_name, columns=columns, extra_fields=extra_fields,
-                      expressions=expressions)
+    rows = _read_named_sheet(sheet, database, sheet=sheet_name, columns=columns, extra_fields=extra_fields,
+                             expressions=expressions)
     problems = list(rows.problems)
     if emotions_sheet is not None:
         problems.extend(reader.join_emotions(rows.rows, emotions_sheet))
@@ -248,6 +248,19 @@ def _selected_aus(present: list[set], aus, min_count: int, path, required: bool 
         raise MeauError(f"{path}: AU{', AU'.join(map(str, unknown))} never coded in the sheet "
                         f"(coded: {', '.join(f'AU{n}' for n in sorted(counts))})")
     return wanted
+
+
+def _read_named_sheet(path, database: str, **options):
+    """:func:`read_sheet`, where a sheet of another database (it fails, or its clip cells are another's) is an
+    error naming that database (:mod:`meau.databases.lookalike`)."""
+    from .lookalike import check_content, sheet_hint
+
+    try:
+        rows = read_sheet(path, database, **options)
+    except SheetError as error:
+        raise SheetError(f"{error}{sheet_hint(path, database, str(error))}") from None
+    check_content(rows, get(database))
+    return rows
 
 
 def _key(row) -> str:

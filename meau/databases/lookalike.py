@@ -42,14 +42,14 @@ def sheet_lookalike(path, database: str) -> str | None:
 
 
 def sheet_hint(path, database: str, message: str) -> str:
-    """``; it reads as X's sheet (--database x)`` for a sheet another reader reads, else ``""`` (also when the
+    """``; it reads as a sheet of X (--database x)`` for a sheet another reader reads, else ``""`` (also when the
     message names a lookalike already)."""
     if "reads as" in message:
         return ""
     from .database import get
 
     found = sheet_lookalike(path, database)
-    return f"; it reads as {get(found).title}'s sheet (--database {found})" if found else ""
+    return f"; it reads as a sheet of {get(found).title} (--database {found})" if found else ""
 
 
 def check_content(found, reader) -> None:
@@ -63,7 +63,7 @@ def check_content(found, reader) -> None:
         if other.clip_pattern and _clip_fit(rows, other.clip_pattern) >= SHARE:
             examples = ", ".join(list(dict.fromkeys(str(row["clip"]) for row in rows))[:3])
             raise SheetError(f"{found.path}: its clips ({examples}, …) are named as {other.title}'s, not "
-                             f"{reader.title}'s; it reads as {other.title}'s sheet (--database {other.name})")
+                             f"{reader.title}'s; it reads as a sheet of {other.title} (--database {other.name})")
 
 
 def root_lookalike(root, database: str) -> str | None:
@@ -81,13 +81,13 @@ def root_lookalike(root, database: str) -> str | None:
 
 
 def root_hint(root, database: str, message: str) -> str:
-    """``; the folder holds X frames (--database x)``, or ``""``."""
+    """``; ROOT holds the frames of X (--database x)``, or ``""``."""
     if "reads as" in message:
         return ""
     from .database import get
 
     found = root_lookalike(root, database)
-    return f"; {root} holds {get(found).title}'s frames (--database {found})" if found else ""
+    return f"; {root} holds the frames of {get(found).title} (--database {found})" if found else ""
 
 
 def with_root_hint(error: MeauError, root, database: str, frames=None) -> MeauError:

@@ -39,8 +39,8 @@ class Writer(SynthWriter):
 
 DATABASE = Database(
     name=NAME,
-    clip_pattern=r"^EP\d+_\d+",
     title="CASME II",
+    clip_pattern=r"^EP\d+_\d+",  # EP02_01f
     frame_rate=200,
     sheet_format=SheetFormat(
         database=NAME,

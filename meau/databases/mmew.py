@@ -46,8 +46,8 @@ class Writer(SynthWriter):
 
 DATABASE = Database(
     name=NAME,
-    clip_pattern=r"^S\d+-\d+-\d+$",
     title="MMEW",
+    clip_pattern=r"^S\d+-\d+-\d+$",  # S13-07-001: subject-emotion-index
     frame_rate=90,
     sheet_format=SheetFormat(
         database=NAME,

@@ -55,9 +55,9 @@ class LongVideoSheet(Database):
             if found:
                 row["emotion"] = found
             else:
+                key = sample_key(row["database"], row["subject"], row["clip"], row["onset"])
                 problems.append(Problem("no-emotion", f"{row['filename']} is not in {Path(path).name}: its emotion is "
-                                        "unknown", row["row"], sample_key(row["database"], row["subject"], row["clip"], row["onset"]),
-                                        str(path)))
+                                        "unknown", row["row"], key, str(path)))
         return problems
 
 

@@ -92,7 +92,8 @@ def keep_listed(dataset, path):
         if not any(key in found for key in candidates):
             problems.append(Problem("listed-not-found", f"{Path(path).name}: subject {row['subject']} clip "
                                     f"{row['clip']} is not among the samples read", None,
-                                    sample_key('|'.join(sorted({k[0] for k in candidates})), row["subject"], row["clip"])))
+                                    sample_key("|".join(sorted({k[0] for k in candidates})), row["subject"],
+                                               row["clip"])))
     for index in [i for i, kept in enumerate(keep) if not kept]:
         row = table.iloc[index]
         problems.append(Problem("not-listed", f"not in {Path(path).name}", int(row["row"]) if "row" in table else None,

@@ -198,8 +198,8 @@ EXPRESSIONS = ("micro", "macro", "all")
 
 
 def read_formatted_sheet(path, database, *, sheet: str | None = None, expressions: str = "micro") -> SheetRows:
-    """The rows of a sheet in ``database``'s :class:`SheetFormat` (see :func:`meau.databases.read_sheet`, which
-    names the database a sheet of another's looks like)."""
+    """The rows of a sheet in ``database``'s :class:`SheetFormat` (see :func:`meau.databases.read_sheet`; a
+    sheet of another database is named as such where sheets become labels, :mod:`meau.databases.lookalike`)."""
     path = Path(path)
     fmt = database.sheet_format
     table, sheet_name = _read_first_sheet(path, sheet or fmt.sheet, fmt.sheets)

@@ -14,6 +14,7 @@ writes ``emotion`` (the class of highest probability) and ``p_<class>`` per clas
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -265,25 +266,41 @@ def _probability_columns(row, predictor, probabilities, thresholds):
         row[f"{column}_c"] = int(row[f"{column}_p"] >= row[f"{column}_t"])
 
 
-def _window_columns(row, predictor, frames, start: int, window: int, present, item) -> dict:
-    """``row`` with the window [start, start + window)'s face share and prediction (left undecided, its status
-    saying why, when the face is found in fewer than half its frames)."""
-    share = round(float(present[start:start + window].mean()), 4) if present is not None else np.nan
-    row["face_share"] = share
-    if share < 0.5:  # (NaN, not checked, is not below)
-        row["status"] = f"no-face: the face is found in {share:.0%} of the window's frames, nothing decided"
-        return row
-    try:
-        _probability_columns(row, predictor, *predictor(frames[start:start + window], f"{item}@{start}"))
-    except MeauError as error:
-        row["status"] = f"error: {error}"
-    return row
+def _decide_windows(pending, predictor, frames, window: int, present, item) -> None:
+    """Each ``(row, start)`` of ``pending``: the window [start, start + window)'s face share and prediction, in
+    its row (left undecided, its status saying why, when the face is found in fewer than half its frames).
+    Windows are independent: they are predicted on every core at once, in threads (the flow, the descriptors
+    and the networks run outside Python's lock), each result in its own row whatever the order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    todo = []
+    for row, start in pending:
+        share = round(float(present[start:start + window].mean()), 4) if present is not None else np.nan
+        row["face_share"] = share
+        if share < 0.5:  # (NaN, not checked, is not below)
+            row["status"] = f"no-face: the face is found in {share:.0%} of the window's frames, nothing decided"
+        else:
+            todo.append((row, start))
+
+    def predict(start):
+        try:
+            return predictor(frames[start:start + window], f"{item}@{start}")
+        except MeauError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, max(len(todo), 1))) as pool:
+        for (row, _), result in zip(todo, pool.map(predict, [start for _, start in todo])):
+            if isinstance(result, MeauError):
+                row["status"] = f"error: {result}"
+            else:
+                _probability_columns(row, predictor, *result)
 
 
 def _frame_faces(source, presence) -> dict:
     """Per frame with the face (index -> (box, 68 points)), in the frame's pixels as recorded: the detector's box
     in that frame (the presence search's where it searched it) and dlib's landmarks in it; a frame filled in
-    between detections (:mod:`meau.presence`) whose face the detector does not find has none."""
+    between detections (:mod:`meau.presence`) whose face the detector does not find has none. One frame after
+    the other: dlib's detector aborts the process when two threads share it."""
     from .faces import detect_faces, landmarks
 
     faces = {}
@@ -304,7 +321,7 @@ def _frame_rows(base, item, numbers, frames, source, presence, window: int, rate
     half = window // 2
     faces = _frame_faces(source, presence) if presence is not None else {}
     present = presence.present if presence is not None else None
-    rows = []
+    rows, pending = [], []
     for index in range(len(frames)):
         row = {**base, "frame": numbers[index], "timestamp": round(index / rate, 4),
                "face": int(present[index]) if present is not None else None, "fps": rate, "fps_source": rate_source}
@@ -317,8 +334,9 @@ def _frame_rows(base, item, numbers, frames, source, presence, window: int, rate
             row["status"] = f"edge: no window of {window} frames centred on this frame"
         else:
             row.update(window_start=numbers[start], window_end=numbers[start + window - 1])
-            _window_columns(row, predictor, frames, start, window, present, item)
+            pending.append((row, start))
         rows.append(row)
+    _decide_windows(pending, predictor, frames, window, present, item)
     return rows
 
 
@@ -373,11 +391,12 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
                 rows += _frame_rows(base, item, numbers, frames, recorded, presence, window, rate, rate_source,
                                     predictor)
                 continue
-            for start in range(0, len(frames) - window + 1, stride or max(window // 2, 1)):
-                row = {**base, "window_start": numbers[start], "window_end": numbers[start + window - 1],
-                       "start_s": round(start / rate, 4), "end_s": round((start + window) / rate, 4), "fps": rate,
-                       "fps_source": rate_source}
-                rows.append(_window_columns(row, predictor, frames, start, window, present, item))
+            pending = [({**base, "window_start": numbers[start], "window_end": numbers[start + window - 1],
+                         "start_s": round(start / rate, 4), "end_s": round((start + window) / rate, 4), "fps": rate,
+                         "fps_source": rate_source}, start)
+                       for start in range(0, len(frames) - window + 1, stride or max(window // 2, 1))]
+            _decide_windows(pending, predictor, frames, window, present, item)
+            rows += [row for row, _ in pending]
         except MeauError as error:
             rows.append({**base, "status": f"error: {error}"})
             echo(f"{item}: {error}")

@@ -50,6 +50,13 @@ def test_windows_holding_the_event_score_highest(flow_run, tmp_path):
     assert holds[best], table[["window_start", "window_end", "AU12_p"]].to_string()
     assert table.loc[holds, "AU12_p"].max() > table.loc[~holds, "AU12_p"].max()
     assert (tmp_path / "traces.png").stat().st_size > 1000
+    # windows are predicted in threads, each into its own row: the values one call per window gives, in order
+    from meau.prediction import load_predictor
+    from meau.video import frames_of_input
+
+    predictor, frames = load_predictor(flow_run), frames_of_input(tmp_path / "long", color=False)
+    direct = [predictor(frames[start:start + 16], "w")[0][0] for start in table["window_start"]]
+    assert np.allclose(table["AU12_p"], np.round(direct, 6))
 
 
 def test_window_errors_name_the_option(flow_run, tmp_path):

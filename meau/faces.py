@@ -17,8 +17,8 @@ inside. Every frame of a clip is warped with the transform of its reference fram
 
 from __future__ import annotations
 
-import functools
 import importlib.util
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,11 +60,16 @@ def _dlib():
     return dlib
 
 
-@functools.lru_cache(maxsize=1)
+_PER_THREAD = threading.local()
+
+
 def _models():
-    """(detector, shape predictor), loaded once per process."""
-    dlib = _dlib()
-    return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(landmark_model_path()))
+    """(detector, shape predictor), loaded once per thread: dlib's models must not be shared by threads at once
+    (``--backend threading`` crashed the process now and then when they were)."""
+    if not hasattr(_PER_THREAD, "models"):
+        dlib = _dlib()
+        _PER_THREAD.models = dlib.get_frontal_face_detector(), dlib.shape_predictor(str(landmark_model_path()))
+    return _PER_THREAD.models
 
 
 def check_face_support() -> None:

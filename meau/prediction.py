@@ -299,19 +299,23 @@ def _decide_windows(pending, predictor, frames, window: int, present, item) -> N
 def _frame_faces(source, presence) -> dict:
     """Per frame with the face (index -> (box, 68 points)), in the frame's pixels as recorded: the detector's box
     in that frame (the presence search's where it searched it) and dlib's landmarks in it; a frame filled in
-    between detections (:mod:`meau.presence`) whose face the detector does not find has none. One frame after
-    the other: dlib's detector aborts the process when two threads share it."""
+    between detections (:mod:`meau.presence`) whose face the detector does not find has none. Frames are searched
+    on every core at once, in threads (dlib runs outside Python's lock; each thread has its own models)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from .faces import detect_faces, landmarks
 
-    faces = {}
-    for index in np.flatnonzero(presence.present):
-        box = presence.boxes.get(int(index))
+    def face(index):
+        box = presence.boxes.get(index)
         if box is None:
             found = detect_faces(source[index])
             box = found[0][0] if found else None
-        if box is not None:
-            faces[int(index)] = (box, landmarks(source[index], box))
-    return faces
+        return None if box is None else (box, landmarks(source[index], box))
+
+    indices = [int(index) for index in np.flatnonzero(presence.present)]
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, max(len(indices), 1))) as pool:
+        found = dict(zip(indices, pool.map(face, indices)))
+    return {index: value for index, value in found.items() if value is not None}
 
 
 def _frame_rows(base, item, numbers, frames, source, presence, window: int, rate: float, rate_source: str,

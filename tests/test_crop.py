@@ -42,6 +42,20 @@ def test_model_file_is_found_without_importing_its_package():
     assert "face_recognition_models" not in sys.modules
 
 
+def test_each_thread_has_its_own_dlib_models():
+    """dlib's detector crashed the process now and then when threads shared it (``crop --backend threading``)."""
+    import threading
+
+    import meau.faces
+
+    here, there = meau.faces._models(), []
+    thread = threading.Thread(target=lambda: there.append(meau.faces._models()))
+    thread.start()
+    thread.join()
+    assert there[0][0] is not here[0] and there[0][1] is not here[1]
+    assert meau.faces._models() is here  # loaded once per thread
+
+
 POSES = [(-15, 0.6, (300, 260)), (15, 1.5, (330, 230)), (-7, 1.0, (250, 200)), (9, 0.8, (400, 280)), (0, 1.2, (320, 240))]
 
 

@@ -227,16 +227,16 @@ def test_unreadable_inputs_are_listed_and_others_go_on(tmp_path, head):
 
 def test_missing_face_extra_is_one_line_with_the_install_command(tmp_path, monkeypatch):
     import importlib.util
+    import threading
 
     import meau.faces as faces
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "face_recognition_models" else real(name, *a))
-    faces._models.cache_clear()
+    monkeypatch.setattr(faces, "_PER_THREAD", threading.local())  # no models loaded yet (restored after)
     (tmp_path / "in").mkdir()
     result = CliRunner().invoke(cli, ["crop", str(tmp_path / "in"), "-o", str(tmp_path / "out")], obj={})
-    faces._models.cache_clear()
     assert result.exit_code == 1 and "pip install 'meau[face]'" in result.output and "Traceback" not in result.output
 
 

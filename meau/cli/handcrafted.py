@@ -120,7 +120,7 @@ def lbptop(radii, points, sampling, **options):
 
     \b
     Example:
-      meau baseline lbptop DATA_ROOT --database NAME --n-jobs -1 -o runs/lbptop
+      meau baseline lbptop DATA_ROOT --database NAME -o runs/lbptop
     """
     run_descriptor("lbptop", {"radii": _triple(radii, "radii", float), "points": points, "sampling": sampling}, options)
 
@@ -169,7 +169,7 @@ def flow(**options):
 
     \b
     Example:
-      meau baseline flow DATA_ROOT --database NAME --n-jobs -1 --splits runs/constant/splits.csv -o runs/flow
+      meau baseline flow DATA_ROOT --database NAME --splits runs/constant/splits.csv -o runs/flow
     """
     from ..handcrafted.pipeline import FlowSVMMethod
 

@@ -235,7 +235,7 @@ def _input_frames(item, predictor, *, onset=None, offset=None, crop=None):
     color = isinstance(predictor, DeepPredictor) and not predictor.flow
     if crop is None:
         clip = frames_of_input(item, onset, offset, color=color)
-        return None, clip, clip
+        return _frame_numbers(item, onset, offset, len(clip)), clip, clip
     from .crop import aligned_input, input_frames
 
     read = input_frames(item)
@@ -247,6 +247,18 @@ def _input_frames(item, predictor, *, onset=None, offset=None, crop=None):
     if color and clip.ndim == 3:
         clip = np.repeat(clip[..., None], 3, axis=3)
     return [numbers[i] for i in keep], clip, [read[1][i] for i in keep]
+
+
+def _frame_numbers(item, onset, offset, count: int) -> list[int]:
+    """The frame numbers of an input's ``count`` frames read within onset..offset: the numbers in a folder's file
+    names, a video's 0-based indices (as ``crop`` numbers them)."""
+    from .video import folder_frames
+
+    if Path(item).is_dir():
+        return [number for number, _ in folder_frames(Path(item))
+                if (onset is None or number >= onset) and (offset is None or number <= offset)][:count]
+    first = onset or 0
+    return list(range(first, first + count))
 
 
 EMOTION_RULE = "the class of highest score (mean probability over the folds' models for a network)"
@@ -388,7 +400,6 @@ def predict_inputs(source, inputs, *, onset=None, offset=None, device: str = "au
                 continue
             if window > len(frames):
                 raise MeauError(f"--window {window} is longer than the input's {len(frames)} frames")
-            numbers = numbers or list(range(len(frames)))
             if rate_source.startswith("assumed"):
                 echo(f"{item}: {rate:g} fps {rate_source}")
             if per_frame:

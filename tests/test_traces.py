@@ -57,6 +57,14 @@ def test_windows_holding_the_event_score_highest(flow_run, tmp_path):
     predictor, frames = load_predictor(flow_run), frames_of_input(tmp_path / "long", color=False)
     direct = [predictor(frames[start:start + 16], "w")[0][0] for start in table["window_start"]]
     assert np.allclose(table["AU12_p"], np.round(direct, 6))
+    # with --onset, windows are named by the frames' numbers (as in the file names), not by their rank
+    numbers = sorted(int(path.stem[5:]) for path in (tmp_path / "long").glob("frame*.png"))
+    onset = numbers[20]
+    result = CliRunner().invoke(cli, ["predict", str(flow_run), str(tmp_path / "long"), "--onset", str(onset),
+                                      "--offset", str(numbers[50]), "--window", "16", "--stride", "8", "-o", str(tmp_path / "onset.csv")], obj={})
+    assert result.exit_code == 0, result.output
+    later = pd.read_csv(tmp_path / "onset.csv")
+    assert later["window_start"].iloc[0] == onset and later["window_end"].iloc[0] == numbers[35]
 
 
 def test_window_errors_name_the_option(flow_run, tmp_path):

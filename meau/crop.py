@@ -108,27 +108,47 @@ def first_face(frames, step: int) -> tuple[int | None, object]:
     small face that the detector finds only in some frames is not missed.
 
     A recording that starts on an empty chair costs one search per ``step`` frames instead of one per
-    frame until the face is found; a recording without any face costs one search per frame.
+    frame until the face is found; a recording without any face costs one search per frame. Frames are
+    searched a few at a time on every core (:func:`meau.faces.detect_each`), in order.
     """
-    from .faces import find_face
-
     samples = list(range(0, len(frames), max(int(step), 1)))
     if samples and samples[-1] != len(frames) - 1:
         samples.append(len(frames) - 1)
-    previous = -1
-    for index in samples:
-        face = find_face(frames[index])
-        if face is not None:
-            earlier, found = find_reference(frames, range(previous + 1, index))
-            return (earlier, found) if found is not None else (index, face)
-        previous = index
+    found = _first_detected(frames, samples)
+    if found is not None:
+        position = samples.index(found)
+        earlier = _first_detected(frames, range(samples[position - 1] + 1 if position else 0, found))
+        return _with_face(frames, found if earlier is None else earlier)
     searched = set(samples)
-    for index in range(len(frames) if len(frames) <= EXHAUSTIVE_STEPS * max(int(step), 1) else 0):
-        if index not in searched:
-            face = find_face(frames[index])
-            if face is not None:
-                return index, face
+    if len(frames) <= EXHAUSTIVE_STEPS * max(int(step), 1):
+        found = _first_detected(frames, [index for index in range(len(frames)) if index not in searched])
+        if found is not None:
+            return _with_face(frames, found)
     return None, None
+
+
+def _first_detected(frames, indices) -> int | None:
+    """The first of ``indices`` whose frame holds a face, searched in chunks of a few frames per core."""
+    import os
+
+    from .faces import detect_each
+
+    indices = list(indices)
+    chunk = 2 * (os.cpu_count() or 1)
+    for start in range(0, len(indices), chunk):
+        part = indices[start:start + chunk]
+        for index, found in zip(part, detect_each(frames, part)):
+            if found:
+                return index
+    return None
+
+
+def _with_face(frames, index: int) -> tuple[int | None, object]:
+    """(index, its Face with landmarks), or (None, None) should the detector not find it again."""
+    from .faces import find_face
+
+    face = find_face(frames[index])
+    return (index, face) if face is not None else (None, None)
 
 
 def known_face(points) -> "object":

@@ -64,12 +64,42 @@ _PER_THREAD = threading.local()
 
 
 def _models():
-    """(detector, shape predictor), loaded once per thread: dlib's models must not be shared by threads at once
-    (``--backend threading`` crashed the process now and then when they were)."""
-    if not hasattr(_PER_THREAD, "models"):
-        dlib = _dlib()
-        _PER_THREAD.models = dlib.get_frontal_face_detector(), dlib.shape_predictor(str(landmark_model_path()))
-    return _PER_THREAD.models
+    """(detector, shape predictor) of this thread: each thread loads its own, once (dlib's models must not be
+    shared by threads at once: ``--backend threading`` crashed the process now and then when they were), the
+    shape predictor (0.4 s) only when it first needs it."""
+    return _detector(), _predictor()
+
+
+def _detector():
+    if not hasattr(_PER_THREAD, "detector"):
+        _PER_THREAD.detector = _dlib().get_frontal_face_detector()
+    return _PER_THREAD.detector
+
+
+def _predictor():
+    if not hasattr(_PER_THREAD, "predictor"):
+        _PER_THREAD.predictor = _dlib().shape_predictor(str(landmark_model_path()))
+    return _PER_THREAD.predictor
+
+
+_POOL: dict = {}  # process id -> its search threads, started once: each keeps its models (loading them costs time);
+# a forked child starts its own (the parent's threads do not exist there)
+
+
+def detect_each(frames, indices) -> list:
+    """:func:`detect_faces` of ``frames[i]`` for each of ``indices``, in order, on every core at once (threads:
+    dlib runs outside Python's lock)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    indices = list(indices)
+    if len(indices) < 2 or (os.cpu_count() or 1) < 2:
+        return [detect_faces(frames[i]) for i in indices]
+    pool = _POOL.get(os.getpid())
+    if pool is None:
+        _POOL.clear()
+        pool = _POOL[os.getpid()] = ThreadPoolExecutor(max_workers=os.cpu_count(), thread_name_prefix="meau-faces")
+    return list(pool.map(lambda i: detect_faces(frames[i]), indices))
 
 
 def check_face_support() -> None:
@@ -132,7 +162,7 @@ def detect_faces(frame: np.ndarray) -> list[tuple[tuple[int, int, int, int], flo
     the frame's pixels, whatever scale found them (:func:`detection_scales`)."""
     import cv2
 
-    detector, _ = _models()
+    detector = _detector()
     image = _as_uint8_image(frame)
     for scale in detection_scales(image.shape):
         copy = image if scale == 1 else cv2.resize(image, None, fx=scale, fy=scale,
@@ -148,7 +178,7 @@ def detect_faces(frame: np.ndarray) -> list[tuple[tuple[int, int, int, int], flo
 def landmarks(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """The 68 points (68 x 2 float) of the face in ``box``."""
     dlib = _dlib()
-    _, predictor = _models()
+    predictor = _predictor()
     shape = predictor(_as_uint8_image(frame), dlib.rectangle(*[int(v) for v in box]))
     return np.array([(part.x, part.y) for part in shape.parts()], dtype=np.float64)
 

@@ -55,27 +55,30 @@ class Presence:
 def detect_presence(frames, fps: float, *, detect=None) -> Presence:
     """:class:`Presence` of a recording's frames (images as read) at ``fps`` (see the module)."""
     if detect is None:
-        from .faces import detect_faces
+        from .faces import detect_each
 
-        def detect(frame):
-            found = detect_faces(frame)
-            return found[0][0] if found else None
+        def search(indices):  # the detector on every core at once
+            return [found[0][0] if found else None for found in detect_each(frames, indices)]
+    else:
+        def search(indices):
+            return [detect(frames[index]) for index in indices]
 
     count = len(frames)
     step = max(1, int(round(fps / SEARCHES_PER_SECOND)))
     boxes: dict = {}
 
+    def search_all(indices):
+        indices = [index for index in indices if index not in boxes]
+        boxes.update(zip(indices, search(indices)))
+
     def box_at(index):
-        if index not in boxes:
-            boxes[index] = detect(frames[index])
+        search_all([index])
         return boxes[index]
 
     samples = sorted(set(range(0, count, step)) | {count - 1}) if count else []
-    for index in samples:
-        box_at(index)
+    search_all(samples)
     if not any(box is not None for box in boxes.values()) and count <= EXHAUSTIVE_SECONDS * fps:
-        for index in range(count):  # a short recording is called faceless only once every frame was searched
-            box_at(index)
+        search_all(range(count))  # a short recording is called faceless only once every frame was searched
     for a, b in zip(samples, samples[1:]):  # an edge between two searched frames: bisected with the detector
         low, high = a, b
         while high - low > 1 and (box_at(low) is None) != (box_at(high) is None):

@@ -88,11 +88,12 @@ def test_the_first_face_search_finds_a_face_seen_between_its_coarse_steps(monkey
 
     searched = []
 
-    def find_face(frame):
+    def detect_faces(frame):
         searched.append(frame)
-        return "face" if frame == 3 else None
+        return [((0, 0, 1, 1), 1.0)] if frame == 3 else []
 
-    monkeypatch.setattr(meau.faces, "find_face", find_face)
+    monkeypatch.setattr(meau.faces, "detect_faces", detect_faces)
+    monkeypatch.setattr(meau.faces, "find_face", lambda frame: "face" if frame == 3 else None)
     assert first_face(list(range(20)), 5) == (3, "face")
     searched.clear()
     assert first_face(list(range(EXHAUSTIVE_STEPS * 5 + 1)), 5) == (None, None)

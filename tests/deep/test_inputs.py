@@ -147,3 +147,13 @@ def test_validation_thresholds_never_look_at_the_test_labels(tiny_dataset, tmp_p
     pd.testing.assert_frame_equal(results[0][1], results[1][1])
     assert all(0 < t < 1 for t in results[0][0].values())
     assert not np.array_equal(labels[test], tiny_dataset.table[tiny_dataset.au_columns].to_numpy()[test])
+
+
+def test_clips_decoded_on_every_core_are_those_one_worker_decodes(tiny_dataset):
+    """train's --n-jobs defaults to every core: the clips it decodes (and so the training) do not depend on it."""
+    from meau.deep.data import load_clips
+
+    frames = list(tiny_dataset.table["frames"][:4])
+    spec = ClipSpec(frames=8, short_side=32, crop=28, tim_frames=10)
+    one, every = load_clips(frames, spec, n_jobs=1), load_clips(frames, spec, n_jobs=-1)
+    assert len(one) == 4 and all(np.array_equal(a, b) for a, b in zip(one, every))

@@ -86,20 +86,27 @@ _POOL: dict = {}  # process id -> its search threads, started once: each keeps i
 # a forked child starts its own (the parent's threads do not exist there)
 
 
-def detect_each(frames, indices) -> list:
-    """:func:`detect_faces` of ``frames[i]`` for each of ``indices``, in order, on every core at once (threads:
-    dlib runs outside Python's lock)."""
+def on_every_core(function, items) -> list:
+    """``function(item)`` for each of ``items``, in order, on the process's face-search threads, one per core
+    (dlib runs outside Python's lock; each thread keeps its own models); one after the other where there is a
+    single core or item, or when called from one of those threads (it would wait on itself)."""
     import os
     from concurrent.futures import ThreadPoolExecutor
 
-    indices = list(indices)
-    if len(indices) < 2 or (os.cpu_count() or 1) < 2:
-        return [detect_faces(frames[i]) for i in indices]
+    items = list(items)
+    inside = threading.current_thread().name.startswith("meau-faces")
+    if len(items) < 2 or (os.cpu_count() or 1) < 2 or inside:
+        return [function(item) for item in items]
     pool = _POOL.get(os.getpid())
     if pool is None:
         _POOL.clear()
         pool = _POOL[os.getpid()] = ThreadPoolExecutor(max_workers=os.cpu_count(), thread_name_prefix="meau-faces")
-    return list(pool.map(lambda i: detect_faces(frames[i]), indices))
+    return list(pool.map(function, items))
+
+
+def detect_each(frames, indices) -> list:
+    """:func:`detect_faces` of ``frames[i]`` for each of ``indices``, in order, on every core at once."""
+    return on_every_core(lambda index: detect_faces(frames[index]), indices)
 
 
 def check_face_support() -> None:

@@ -312,10 +312,8 @@ def _frame_faces(source, presence) -> dict:
     """Per frame with the face (index -> (box, 68 points)), in the frame's pixels as recorded: the detector's box
     in that frame (the presence search's where it searched it) and dlib's landmarks in it; a frame filled in
     between detections (:mod:`meau.presence`) whose face the detector does not find has none. Frames are searched
-    on every core at once, in threads (dlib runs outside Python's lock; each thread has its own models)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from .faces import detect_faces, landmarks
+    on every core at once (:func:`meau.faces.on_every_core`)."""
+    from .faces import detect_faces, landmarks, on_every_core
 
     def face(index):
         box = presence.boxes.get(index)
@@ -325,8 +323,7 @@ def _frame_faces(source, presence) -> dict:
         return None if box is None else (box, landmarks(source[index], box))
 
     indices = [int(index) for index in np.flatnonzero(presence.present)]
-    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, max(len(indices), 1))) as pool:
-        found = dict(zip(indices, pool.map(face, indices)))
+    found = dict(zip(indices, on_every_core(face, indices)))
     return {index: value for index, value in found.items() if value is not None}
 
 

@@ -446,15 +446,9 @@ def face_detector_missing() -> str | None:
 def _presence(item, rate: float, frames):
     """:class:`meau.presence.Presence` of an input's frames as recorded (None without dlib: not checked); a
     FrameError when the detector finds the face in no frame (every frame searched)."""
-    from .errors import FrameError
-    from .presence import detect_presence
+    from .presence import face_presence
 
-    if face_detector_missing():
-        return None
-    presence = detect_presence(frames, rate)
-    if not presence.present.any():
-        raise FrameError(presence.faceless_message(item))
-    return presence
+    return None if face_detector_missing() else face_presence(frames, rate, item)
 
 
 def _merged(starts, ends) -> list[tuple[float, float]]:

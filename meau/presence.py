@@ -97,6 +97,17 @@ def detect_presence(frames, fps: float, *, detect=None) -> Presence:
     return Presence(present, len(boxes), {i: box for i, box in boxes.items() if box is not None})
 
 
+def face_presence(frames, fps: float, path) -> Presence:
+    """:func:`detect_presence` of a recording that must show a face somewhere: a FrameError naming ``path`` and
+    the frames searched when the detector finds it in none (``predict`` and ``spot --run`` alike)."""
+    from .errors import FrameError
+
+    presence = detect_presence(frames, fps)
+    if not presence.present.any():
+        raise FrameError(presence.faceless_message(path))
+    return presence
+
+
 def _fill_missed(frames, present: np.ndarray, boxes: dict) -> None:
     """A stretch without a detection between two frames with a face, that looks like the face before it
     (the middle frame's box region against the frame before the stretch), is a face the detector missed."""

@@ -106,9 +106,7 @@ def base_config(method: str, parameters: dict) -> dict:
 def cpu_capability() -> str | None:
     """The instruction set torch's CPU kernels use (``AVX2``, ``AVX512`` …; ``ATEN_CPU_CAPABILITY`` chooses
     another): networks trained on two machines differ in their last digits by it, and so do their rows."""
-    import sys as _sys
-
-    if "torch" not in _sys.modules:  # a run without networks: torch is not imported for it
+    if "torch" not in sys.modules:  # a run without networks: torch is not imported for it
         return None
     try:
         import torch

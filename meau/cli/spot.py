@@ -203,7 +203,7 @@ def _emotion_predictor(source, spotter):
     """(run, predictor) of ``--emotions-from``: a finished emotion run; one line for anything else."""
     from ..spotting.aus import au_predictor
 
-    if getattr(spotter, "recognize", False):
+    if spotter.recognize:
         raise MeauError("--emotions-from describes a learning-free spotter's intervals; softnet --recognize "
                         "gives its own: choose one")
     predictor = au_predictor(source)
@@ -228,7 +228,7 @@ def _refuse_other_fixed_settings(spotter, settings_run) -> None:
             raise MeauError(f"--{name.replace('_', '-')}{_shown(getattr(spotter, name))}: {settings_run} was run "
                             f"with{_shown(getattr(saved, name))}, and --run applies the run's settings (drop the option)")
     if context.get_parameter_source("one_per_event") == ParameterSource.COMMANDLINE and \
-            getattr(spotter, "keep_overlapping", None) != getattr(saved, "keep_overlapping", None):
+            spotter.keep_overlapping != saved.keep_overlapping:
         given = "--keep-overlapping" if spotter.keep_overlapping else "--one-per-event"
         raise MeauError(f"{given}: {settings_run} was run the other way, and --run applies the run's settings (drop "
                         "the option)")

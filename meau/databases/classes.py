@@ -16,11 +16,6 @@ from ..errors import MeauError
 NAMES = ("megc", "five", "all")
 TARGETS = ("aus", "emotion", "objective", "self-report")  # what a run predicts (meau.tasks holds what each means)
 CLASS_TARGETS = TARGETS[1:]  # one class per sample, each from its own sheet column
-
-
-def source_column(target: str) -> str:
-    """The table column a class target reads: ``emotion``, ``objective``, ``self_report`` (CAS(ME)^2's 9th)."""
-    return target.replace("-", "_")
 COLUMN = "emotion_class"  # the class of each sample in a dataset's table (the sheet's label stays as read)
 
 # MEGC2019 guideline: negative = repression, anger, contempt, disgust, fear, sadness; positive = happiness;
@@ -34,6 +29,20 @@ MEGC = {
 }
 MEGC_CLASSES = ("negative", "positive", "surprise")
 OTHERS = "others"  # CAS(ME)^2's class of what is none of the three; long-video truth keeps it (spotting only)
+
+
+def source_column(target: str) -> str:
+    """The table column a class target reads: ``emotion``, ``objective``, ``self_report`` (CAS(ME)^2's 9th)."""
+    return target.replace("-", "_")
+
+
+def interval_class(chosen, label) -> str:
+    """A long-video interval's class under ``chosen`` (a ClassSet): its class, ``others`` for a label outside the
+    set, empty for none (both count for spotting, never for the analysis of the classes)."""
+    return chosen.class_of(label) or (OTHERS if normalise(label) else "")
+
+
+SAMMLV_EMOTIONS = " (SAMM Long Videos: give SAMM's short sheet with --emotions-sheet)"  # where its emotions are
 
 
 def megc_class(label) -> str:
@@ -156,8 +165,7 @@ def _check_source(labels, source: str) -> None:
     if source not in table or table[source].map(normalise).eq("").all():
         names = ", ".join(sorted({str(found.get("database")) for found in labels.sources}))
         what = {"objective": "objective classes", "self_report": "self-reports"}.get(source, "emotion labels")
-        extra = (" (SAMM Long Videos: give SAMM's short sheet with --emotions-sheet)"
-                 if "sammlv" in names and source == "emotion" else "")
+        extra = SAMMLV_EMOTIONS if "sammlv" in names and source == "emotion" else ""
         raise MeauError(f"{names}: the sheet has no {what}{extra}; --target {source.replace('_', '-')} needs them")
 
 
@@ -169,8 +177,7 @@ def interval_classes(labels, classes: str = "megc", *, source: str = "emotion"):
     _check_source(labels, source)
     table = labels.table
     chosen = class_set(classes, databases=[found.get("database") for found in labels.sources], labels=table[source])
-    named = table[source].map(normalise)
-    table = table.assign(**{COLUMN: [chosen.class_of(label) or (OTHERS if label else "") for label in named]})
+    table = table.assign(**{COLUMN: [interval_class(chosen, label) for label in table[source]]})
     return table, chosen
 
 

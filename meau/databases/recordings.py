@@ -54,7 +54,7 @@ class LongVideos:
 
     @property
     def subjects(self) -> list[str]:
-        return sorted({recording.subject for recording in self.recordings}, key=_natural)
+        return sorted({recording.subject for recording in self.recordings}, key=natural_order)
 
     @property
     def validation(self):
@@ -63,7 +63,8 @@ class LongVideos:
         return problems_frame(self.problems)
 
 
-def _natural(text: str):
+def natural_order(text: str):
+    """A sort key putting ``s2`` before ``s10`` (subjects, recordings)."""
     import re
 
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]

@@ -19,6 +19,7 @@ fails is listed (``status`` in ``recordings.csv``) and the others go on.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -51,6 +52,15 @@ class SavedSettings:
     settings: dict  # type -> TypeSettings
     run: Path | None = None
     classes: list = field(default_factory=list)  # a learned spotter's emotion classes (--recognize)
+    models: dict = field(default_factory=dict, repr=False)  # type -> a learned spotter's (model, scale), read once
+
+    def model(self, kind: str):
+        """A learned spotter's network for new recordings of one type (``models/<type>.pt``), read once per run."""
+        if kind not in self.models:
+            from .softnet import load_model
+
+            self.models[kind] = load_model(self.run / "models" / f"{kind}.pt")[:2]
+        return self.models[kind]
 
     def at(self, fps: float) -> dict:
         """The settings for a recording at ``fps``: the run's, in seconds (frames scaled by fps / run fps)."""
@@ -111,7 +121,7 @@ def load_recording(path, *, fps: float | None, crop=None, landmarks: bool = Fals
     (:func:`meau.video.input_rate`); a recording without a face in any frame is a FrameError."""
     from ..crop import input_frames
     from ..prediction import face_detector_missing
-    from ..presence import detect_presence
+    from ..presence import face_presence
     from ..video import input_rate
 
     path = Path(path)
@@ -120,9 +130,7 @@ def load_recording(path, *, fps: float | None, crop=None, landmarks: bool = Fals
     if crop is None and not landmarks and face_detector_missing():
         presence = None  # no dlib: the spotter's own similarity test says where the face is (said in recordings.csv)
     else:
-        presence = detect_presence(frames, rate)
-        if not presence.present.any():
-            raise FrameError(presence.faceless_message(path))
+        presence = face_presence(frames, rate, path)
     points = None
     if crop is not None or landmarks:
         from ..faces import landmarks as face_points
@@ -155,7 +163,7 @@ def spot_recording(saved: SavedSettings, recording: NewRecording):
                             present=present)
     item = Prepared(("", recording.name), recording.numbers, traces["present"],
                     {k: traces[k] for k in {s.k for s in settings.values()}})
-    if getattr(spotter, "learned", False):
+    if spotter.learned:
         return _spot_learned(saved, recording, item, settings, stride)
     rows = []
     for kind in TYPES:
@@ -167,15 +175,14 @@ def spot_recording(saved: SavedSettings, recording: NewRecording):
 
 def _spot_learned(saved: SavedSettings, recording, item, settings, stride):
     """A learned spotter's networks for new recordings (``models/<type>.pt`` of the run) on one recording."""
-    from .learned import ByKind, _interval_rows
-    from .softnet import load_model, scored
+    from .learned import ByKind, interval_rows
+    from .softnet import scored
 
     rows, by_kind = [], {}
     for kind in TYPES:
-        model, scale, _ = load_model(saved.run / "models" / f"{kind}.pt")
-        result = scored(model, scale, item, settings[kind].k, stride)
+        result = scored(*saved.model(kind), item, settings[kind].k, stride)
         by_kind[kind] = result.item
-        for row in _interval_rows(saved.spotter, result, settings[kind], kind, saved.classes):
+        for row in interval_rows(saved.spotter, result, settings[kind], kind, saved.classes):
             onset, offset = row[2], row[3]
             rows.append((str(recording.source), recording.name, *row[2:6], _seconds(recording, onset),
                          _seconds(recording, offset, end=True), *row[6:]))
@@ -215,8 +222,6 @@ def write_eaf(path, recording: NewRecording, intervals, au_columns) -> Path:
     linked as its media (``MEDIA_URL`` a ``file://`` URL, ``RELATIVE_MEDIA_URL`` relative to the ``.eaf``);
     with an emotion per spot, the value starts with it (``positive; score 0.8123``)."""
     from ..outputs import atomic_path
-
-    import os
 
     path = Path(path)
     eaf = _eaf_class()(author="meau")
@@ -288,18 +293,18 @@ def spot_inputs(run, inputs, out, *, kind: str | None = None, fps: float | None 
             recording = load_recording(item, fps=fps, crop=crop, landmarks=saved.spotter.needs_landmarks,
                                        force_fps=force_fps)
             prepared, settings, found = spot_recording(saved, recording)
-            if recording.presence is None:
+            if recording.presence is None:  # no dlib: where the spotter's own test found the face
                 from ..presence import Presence
 
-                present = prepared.present if hasattr(prepared, "present") else next(iter(prepared.items.values())).present
-                recording.presence = Presence(np.asarray(present, bool), 0)
+                recording.presence = Presence(np.asarray(prepared.present, bool), 0)
         except (FrameError, ClipError) as error:
             statuses.append({"input": str(item), "status": f"error: {error}", "frames": 0, "fps": None,
                              "fps_source": None, "intervals": 0})
             echo(str(error) if str(item) in str(error) else f"{item}: {error}")  # the path once
             continue
-        table = pd.DataFrame(found, columns=INTERVAL_COLUMNS + (
-            ["emotion", *(f"p_{name}" for name in saved.classes)] if saved.classes else []))
+        from .learned import emotion_columns
+
+        table = pd.DataFrame(found, columns=INTERVAL_COLUMNS + emotion_columns(saved.classes))
         table.insert(INTERVAL_COLUMNS.index("offset_s") + 1, "touches_no_face",
                      _touches(table, recording.numbers, recording.presence))
         for describe in (aus, emotions):

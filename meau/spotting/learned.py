@@ -27,7 +27,9 @@ def _labelled(data, kind: str, classes) -> dict:
     return out
 
 
-def _interval_rows(spotter, result, chosen, kind: str, class_names) -> list[tuple]:
+def interval_rows(spotter, result, chosen, kind: str, class_names) -> list[tuple]:
+    """One type's spotted intervals of one scored recording (:class:`~meau.spotting.softnet.Scored`), each
+    ``(subject, video, onset, offset, type, score[, emotion, p_<class>…])``."""
     from .peaks import spot_intervals, spotted_score
     from .softnet import interval_emotion
 
@@ -43,10 +45,9 @@ def _interval_rows(spotter, result, chosen, kind: str, class_names) -> list[tupl
     return rows
 
 
-def interval_columns(class_names) -> list[str]:
-    from .folds import INTERVAL_COLUMNS
-
-    return INTERVAL_COLUMNS + (["emotion", *(f"p_{name}" for name in class_names)] if class_names else [])
+def emotion_columns(class_names) -> list[str]:
+    """The columns a learned spotter's emotion head adds to its intervals (none without one)."""
+    return ["emotion", *(f"p_{name}" for name in class_names)] if class_names else []
 
 
 def learned_folds(spotter, run, data, prepared, folds, ks, stride, fps, truth_by_type, classes, *, fold=None,
@@ -56,7 +57,7 @@ def learned_folds(spotter, run, data, prepared, folds, ks, stride, fps, truth_by
     import pandas as pd
 
     from ..outputs import write_csv, write_json
-    from .folds import folds_to_run, type_lengths
+    from .folds import INTERVAL_COLUMNS, folds_to_run, type_lengths
     from .softnet import load_model, save_model, scored, train_fold
 
     class_names = list(classes.classes) if classes is not None else []
@@ -82,8 +83,8 @@ def learned_folds(spotter, run, data, prepared, folds, ks, stride, fps, truth_by
             settings[kind] = {**chosen.as_dict(), "epochs": meta["record"]["epochs"],
                               "training_s": meta["record"].get("training_s")}
             for item in test:
-                rows += _interval_rows(spotter, scored(model, scale, item, k, stride), chosen, kind, class_names)
-        write_csv(run.fold_file(number), pd.DataFrame(rows, columns=interval_columns(class_names)))
+                rows += interval_rows(spotter, scored(model, scale, item, k, stride), chosen, kind, class_names)
+        write_csv(run.fold_file(number), pd.DataFrame(rows, columns=INTERVAL_COLUMNS + emotion_columns(class_names)))
         write_json(run.fold_file(number, "json"), {
             "fold": number, "subject": subject, "settings": settings,
             "chosen_on": "the training subjects only: epochs, smoothing and p on the inner validation subjects "
@@ -142,6 +143,11 @@ class ByKind:
 
     def __init__(self, key, numbers, items: dict):
         self.key, self.numbers, self.items = key, numbers, items
+
+    @property
+    def present(self):
+        """Where the face is: the same in every type's scores."""
+        return next(iter(self.items.values())).present
 
     def of(self, kind: str):
         return self.items[kind]

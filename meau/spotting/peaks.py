@@ -61,6 +61,9 @@ class Spotter:
     kind = ""
     rule = "peaks"
     mask_eyes = False  # a spotter with the option keeps it as a field
+    keep_overlapping = False  # one spot per event (single_spots); a spotter with the option keeps it as a field
+    learned = False  # a learned spotter trains networks per fold (meau.spotting.learned)
+    recognize = False  # a learned spotter with an emotion head keeps the option as a field
 
     @property
     def needs_landmarks(self) -> bool:
@@ -102,6 +105,10 @@ class Prepared:
     numbers: list
     present: np.ndarray
     traces: dict = field(default_factory=dict)  # k -> trace
+
+    def of(self, kind: str) -> "Prepared":
+        """The recording as one type's score reads it: itself (a learned spotter's differ per type: ByKind)."""
+        return self
 
 
 # -- frames and the face's presence ------------------------------------------------------------------------
@@ -328,7 +335,7 @@ def spotted_score(spotter, item: Prepared, settings: TypeSettings) -> np.ndarray
 
 def spot(spotter, item: Prepared, settings: TypeSettings) -> list[tuple[int, int, float]]:
     return spot_intervals(spotted_score(spotter, item, settings), settings.k, settings.p, settings.length,
-                          item.numbers, spotter.rule, not getattr(spotter, "keep_overlapping", False))
+                          item.numbers, spotter.rule, not spotter.keep_overlapping)
 
 
 def tune(spotter, prepared: list[Prepared], truth_by_video: dict, k: int, bounds: tuple) -> TypeSettings:
@@ -344,7 +351,7 @@ def tune(spotter, prepared: list[Prepared], truth_by_video: dict, k: int, bounds
             tp = n_pred = n_truth = 0
             for item, score in zip(prepared, scores):
                 predicted = spot_intervals(score, k, p, bounds, item.numbers, spotter.rule,
-                                           not getattr(spotter, "keep_overlapping", False))
+                                           not spotter.keep_overlapping)
                 truth = truth_by_video.get(item.key, [])
                 n_pred += len(predicted)
                 n_truth += len(truth)

@@ -139,8 +139,8 @@ def run_spotting(spotter, data, run, *, fold: int | None = None, n_jobs: int = 1
     truth_by_type = {kind: {} for kind in TYPES}
     for row in data.truth.itertuples(index=False):
         truth_by_type[row.type].setdefault((row.subject, row.video), []).append((int(row.onset), int(row.offset)))
-    learned = getattr(spotter, "learned", False)
-    chosen_classes = truth_classes(data, spotter.classes if getattr(spotter, "recognize", False) else None)
+    learned = spotter.learned
+    chosen_classes = truth_classes(data, spotter.classes if spotter.recognize else None)
     if learned:
         from .learned import learned_folds
 
@@ -187,11 +187,11 @@ def truth_classes(data, classes):
     holds no emotion at all."""
     if classes is None:
         return None
-    from ..databases.classes import class_set, normalise
+    from ..databases.classes import SAMMLV_EMOTIONS, class_set, normalise
 
     labels = data.truth["emotion"].map(normalise) if "emotion" in data.truth else None
     if labels is None or labels.eq("").all():
-        extra = " (SAMM Long Videos: give SAMM's short sheet with --emotions-sheet)" if data.database == "sammlv" else ""
+        extra = SAMMLV_EMOTIONS if data.database == "sammlv" else ""
         raise MeauError(f"{data.database}: the truth intervals have no emotion{extra}; recognising needs them")
     return class_set(classes, databases=[data.database], labels=labels)
 
@@ -210,19 +210,14 @@ def finish(spotter, run, data, prepared, folds, *, figures: bool = True, aus=Non
     frames = [pd.read_csv(run.fold_file(number), dtype={"subject": str, "video": str}) for number in folds]
     intervals = pd.concat(frames, ignore_index=True).sort_values(["subject", "video", "onset", "type"],
                                                                  kind="stable").reset_index(drop=True)
-    if aus is not None:
-        from .aus import interval_aus, recording_clips
+    for describe in (aus, emotions):  # each interval's AUs, its emotion: the same path
+        if describe is not None:
+            from .aus import interval_aus, recording_clips
 
-        source, predictor = aus
-        recordings = {recording.key: recording for recording in data.recordings}
-        intervals = interval_aus(intervals, recording_clips(recordings), source, predictor=predictor)
+            recordings = {recording.key: recording for recording in data.recordings}
+            intervals = interval_aus(intervals, recording_clips(recordings), describe[0], predictor=describe[1])
     if emotions is not None:
-        from .aus import interval_aus, recording_clips
-
-        source, predictor = emotions
-        recordings = {recording.key: recording for recording in data.recordings}
-        intervals = interval_aus(intervals, recording_clips(recordings), source, predictor=predictor)
-        classes = emotion_run_classes(source, predictor, data)
+        classes = emotion_run_classes(*emotions, data)
     write_csv(run.file("intervals.csv"), intervals)
     predictions = [((s, v), int(a), int(b), t) for s, v, a, b, t in
                    intervals[["subject", "video", "onset", "offset", "type"]].itertuples(index=False)]
@@ -232,12 +227,11 @@ def finish(spotter, run, data, prepared, folds, *, figures: bool = True, aus=Non
     metrics = {**metrics, "conventions": CONVENTIONS, "notes": notes, "videos_keyed_by": "subject and video",
                "by_subject": by_subject(predictions, truth)}
     if "emotion" in intervals and classes is not None:
-        from ..databases.classes import OTHERS, normalise
+        from ..databases.classes import interval_class
         from .score import analysis, str_pairs
 
         pairs = str_pairs(predictions, truth)
-        truth_labels = [classes.class_of(label) or (OTHERS if normalise(label) else "")
-                        for label in data.truth["emotion"]]
+        truth_labels = [interval_class(classes, label) for label in data.truth["emotion"]]
         predicted = [str(label) if label == label else "" for label in intervals["emotion"]]
         found = analysis([predicted[p] for p, _ in pairs], [truth_labels[t] for _, t in pairs], classes.classes)
         metrics["analysis"] = {"label": "emotion", **found}
@@ -272,7 +266,6 @@ def emotion_run_classes(source, predictor, data):
     from pathlib import Path
 
     from ..databases.classes import ClassSet, class_set
-    from ..errors import MeauError as Error
 
     name = None
     config = Path(source) / "config.json"
@@ -280,7 +273,7 @@ def emotion_run_classes(source, predictor, data):
         name = json.loads(config.read_text()).get("parameters", {}).get("classes")
     try:
         chosen = class_set(name, databases=[data.database], labels=data.truth["emotion"]) if name else None
-    except Error:
+    except MeauError:
         chosen = None
     if chosen is None or list(chosen.classes) != list(predictor.au_columns):
         chosen = ClassSet("the emotion run's", tuple(predictor.au_columns),
@@ -306,11 +299,10 @@ def spotting_figure(spotter, item, settings, intervals, truth, fps: float, path,
     figure, axes = plt.subplots(len(TYPES), 1, figsize=(10, 1.9 * len(TYPES)), sharex=True, squeeze=False)
     seconds = (np.asarray(item.numbers) - item.numbers[0]) / fps
     if gaps is None:
-        present = item.present if hasattr(item, "present") else next(iter(item.items.values())).present
-        gaps = _gaps(present, item.numbers)
+        gaps = _gaps(item.present, item.numbers)
     for axis, kind in zip(axes[:, 0], TYPES):
         chosen = TypeSettings.from_dict(settings[kind])
-        score = spotted_score(spotter, item.of(kind) if hasattr(item, "of") else item, chosen)
+        score = spotted_score(spotter, item.of(kind), chosen)
         axis.plot(seconds, score, color="0.25", linewidth=0.8, label="score")
         threshold = threshold_of(score, chosen.p)
         if np.isfinite(threshold):

@@ -245,6 +245,11 @@ class Windows:
     emotions: np.ndarray
 
 
+def _with_face(item: Prepared, starts: np.ndarray, k: int) -> np.ndarray:
+    """Which windows ``[t, t + k]`` have the face at both ends."""
+    return item.present[starts] & item.present[np.minimum(starts + k, len(item.present) - 1)]
+
+
 def windows_of(items, truth_by_video: dict, k: int, stride: int, classes) -> Windows:
     """Every window with the face of ``items`` (Prepared with features) and its labels from the truth."""
     images, labels, emotions = [], [], []
@@ -254,7 +259,7 @@ def windows_of(items, truth_by_video: dict, k: int, stride: int, classes) -> Win
         truth = [(index.get(onset, _nearest(item.numbers, onset)), index.get(offset, _nearest(item.numbers, offset)),
                   *extra) for onset, offset, *extra in truth_by_video.get(item.key, [])]
         y, e = pseudo_labels(starts, k, truth, classes)
-        valid = item.present[starts] & item.present[np.minimum(starts + k, len(item.present) - 1)]
+        valid = _with_face(item, starts, k)
         images.append(item.traces[k][valid])
         labels.append(y[valid])
         emotions.append(e[valid])
@@ -342,7 +347,7 @@ class Scored:
 def scored(model, scale, item: Prepared, k: int, stride: int) -> Scored:
     """A recording's windows through a network: the score trace at the window starts (NaN without a face)."""
     starts = positions(len(item.present), k, stride)
-    valid = item.present[starts] & item.present[np.minimum(starts + k, len(item.present) - 1)]
+    valid = _with_face(item, starts, k)
     score, probabilities = predict(model, scale, item.traces[k][valid])
     trace = np.full(len(item.present), np.nan, np.float32)
     trace[starts[valid]] = score
@@ -402,7 +407,9 @@ def train_fold(spotter: SoftNetSpotter, train: list, truth_by_video: dict, label
     import time
 
     started = time.perf_counter()
-    subjects = sorted({item.key[0] for item in train}, key=_natural)
+    from ..databases.recordings import natural_order
+
+    subjects = sorted({item.key[0] for item in train}, key=natural_order)
     inner, validation = inner_split(subjects)
     inner_items = [item for item in train if item.key[0] in inner]
     validation_items = [item for item in train if item.key[0] in validation]
@@ -445,12 +452,6 @@ def train_all(spotter: SoftNetSpotter, items: list, labelled: dict, k: int, stri
     for _ in range(epochs):
         trainer.epoch(every)
     return trainer.model, scale
-
-
-def _natural(text: str):
-    import re
-
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 # -- checkpoints (read back with weights_only=True) -------------------------------------------------------
